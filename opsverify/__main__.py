@@ -1,0 +1,5 @@
+import sys
+
+from opsverify.cli import main
+
+sys.exit(main())

@@ -1,0 +1,160 @@
+"""Config model of `http:` entries and the expectations they state about a response."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from opsverify.config.types import CheckEntry, Duration, StrictModel
+from opsverify.expressions import Condition, compile_condition, lookup_path
+
+if TYPE_CHECKING:
+    from opsverify.probes.http import HttpFacts
+
+
+def _status_codes(value: Any) -> list[int]:
+    items = value if isinstance(value, list) else [value]
+    codes: list[int] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str) or not str(item).isdigit():
+            raise ValueError(f"expected an integer or a list of integers, got {value!r}")
+        code = int(item)
+        if not 100 <= code <= 599:
+            raise ValueError(f"expected HTTP status codes between 100 and 599, got {code}")
+        codes.append(code)
+    if not codes:
+        raise ValueError("expected at least one status code")
+    return codes
+
+
+StatusCodes = Annotated[list[int], BeforeValidator(_status_codes)]
+
+
+class BasicAuth(StrictModel):
+    username: str
+    password: str
+
+
+class HttpAuth(StrictModel):
+    bearer: str | None = None
+    basic: BasicAuth | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HttpAuth:
+        if (self.bearer is None) == (self.basic is None):
+            raise ValueError("give exactly one of `bearer: TOKEN` or `basic: {username: ..., password: ...}`")
+        return self
+
+
+class HttpExpect(StrictModel):
+    status: StatusCodes = Field(default_factory=lambda: [200])
+    json_: dict[str, Any] | None = Field(default=None, alias="json")
+    conditions: list[str] = Field(default_factory=list)
+    body_regex: str | None = None
+    body_not_regex: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict, description="header -> regex the value must match")
+    max_latency_ms: float | None = Field(default=None, gt=0)
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions_parse(cls, value: list[str]) -> list[str]:
+        for text in value:
+            compile_condition(text)  # raises ValueError with the reason
+        return value
+
+    @field_validator("body_regex", "body_not_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+    def compiled_conditions(self) -> list[Condition]:
+        return [compile_condition(text) for text in self.conditions]
+
+
+class HttpCheck(CheckEntry):
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    json_body: Any = None
+    auth: HttpAuth | None = None
+    expect: HttpExpect = Field(default_factory=HttpExpect)
+    timeout: Duration = 10.0
+    samples: int = Field(default=1, ge=1, le=1000)
+    retries: int = Field(default=0, ge=0, le=20)
+    retry_delay: Duration = 1.0
+    wait_until_ready: Duration | None = None
+    poll_interval: Duration = 2.0
+    verify: bool | str = True
+    follow_redirects: bool = True
+    max_body_bytes: int = Field(default=5_000_000, ge=1024)
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpCheck:
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give `body` or `json_body`, not both")
+        return self
+
+    def mismatches(self, facts: HttpFacts) -> list[str]:
+        """What about `facts` contradicts this entry's expectations (empty when the check passes)."""
+        if facts.error:
+            return [facts.error]
+        expect, problems = self.expect, []
+        if facts.status not in expect.status:
+            wanted = expect.status[0] if len(expect.status) == 1 else expect.status
+            problems.append(f"status: expected {wanted}, got {facts.status}")
+        body = facts.text
+        if expect.json_ is not None or expect.conditions:
+            is_json, document = facts.json_document()
+            if not is_json:
+                problems.append(
+                    f"body: expected a JSON document, got {facts.content_type or 'no content type'}"
+                )
+            else:
+                problems.extend(_json_mismatches(expect, document))
+        if expect.body_regex and not re.search(expect.body_regex, body):
+            problems.append(f"body: expected to match /{expect.body_regex}/, it does not")
+        if expect.body_not_regex and (found := re.search(expect.body_not_regex, body)):
+            problems.append(f"body: must not match /{expect.body_not_regex}/, found {found.group(0)[:80]!r}")
+        for name, pattern in expect.headers.items():
+            actual = facts.headers.get(name.lower())
+            if actual is None:
+                problems.append(f"header {name}: expected to match /{pattern}/, header is missing")
+            elif not re.search(pattern, actual):
+                problems.append(f"header {name}: expected to match /{pattern}/, got {actual[:120]!r}")
+        if expect.max_latency_ms is not None and facts.p95_ms > expect.max_latency_ms:
+            label = (
+                f"p95 over {len(facts.latencies_ms)} samples" if len(facts.latencies_ms) > 1 else "latency"
+            )
+            problems.append(f"{label}: expected <= {expect.max_latency_ms:g} ms, got {facts.p95_ms:.0f} ms")
+        return problems
+
+
+def _json_mismatches(expect: HttpExpect, document: Any) -> list[str]:
+    problems = []
+    for path, wanted in (expect.json_ or {}).items():
+        found, actual = lookup_path(document, path)
+        if not found:
+            problems.append(f"json {path}: expected {json.dumps(wanted)}, the key is missing")
+        elif actual != wanted or (type(actual) is bool and type(wanted) is not bool):
+            problems.append(f"json {path}: expected {json.dumps(wanted)}, got {json.dumps(actual)}")
+    for condition in expect.compiled_conditions():
+        ok, explanation = condition.evaluate(document)
+        if not ok:
+            problems.append(f"condition {condition.text!r} is false: {explanation}")
+    return problems

@@ -1,0 +1,102 @@
+"""Secrets registry: every value that came from the environment, a secret file or a secret-named key.
+
+`redact()` is applied to everything opsverify writes (terminal, JUnit, Allure, notifications, state files).
+The registry is process-wide on purpose: each process (controller or xdist worker) loads the same targets
+and registers the same values, and redaction must reach code that never sees the target object.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+MIN_SECRET_LENGTH = 3  # shorter values ("1", "on") would mask unrelated text and protect nothing
+
+# Key names whose literal values are secrets even when written into the target file directly.
+SECRET_KEY = re.compile(
+    r"(^|_)(password|passwd|pass|token|bearer|secret|api_key|apikey|hmac_key|webhook_url|dsn|private_key)$",
+    re.IGNORECASE,
+)
+# user:password@ in any URL-like string.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<at>@)")
+_AUTH_HEADER = re.compile(r"(?i)(?P<head>\b(authorization|x-api-key|api-key)\s*[:=]\s*)(?P<val>[^\r\n,;]+)")
+
+
+class SecretRegistry:
+    """A set of secret strings; `redact` masks every occurrence (and its URL-encoded forms)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: object) -> None:
+        if not isinstance(value, str):
+            value = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if not value or len(value) < MIN_SECRET_LENGTH:
+            return
+        forms = {value, value.strip(), quote(value, safe=""), quote_plus(value)}
+        with self._lock:
+            before = len(self._values)
+            self._values.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
+            if len(self._values) != before:
+                self._pattern = None
+
+    def add_all(self, values: Iterable[object]) -> None:
+        for value in values:
+            self.add(value)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._values:
+                # Longest first so a secret containing another is masked whole.
+                alternatives = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+            return self._pattern
+
+    def redact(self, text: str) -> str:
+        """Mask registered secrets, URL passwords and Authorization header values in `text`."""
+        if not text:
+            return text
+        pattern = self._compiled()
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
+        text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}{m['at']}", text)
+        return _AUTH_HEADER.sub(lambda m: f"{m['head']}{MASK}", text)
+
+
+SECRETS = SecretRegistry()
+
+
+def redact(text: str) -> str:
+    """Mask every known secret in `text` (module-level shortcut for the process-wide registry)."""
+    return SECRETS.redact(text)
+
+
+def redact_data(value: object) -> object:
+    """Redact every string inside a JSON-like structure."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(str(k)): redact_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v) for v in value]
+    return value
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(SECRET_KEY.search(key))

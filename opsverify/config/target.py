@@ -1,0 +1,259 @@
+"""The target file: find it, load it, interpolate it, validate it, and list its checks."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from opsverify.config.interpolate import Environment, process_environment, read_env_file, resolve
+from opsverify.config.notify import NotifyConfig
+from opsverify.config.types import CheckEntry, StrictModel, Tier
+from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
+from opsverify.kinds import KINDS, Kind, sections
+
+DEFAULT_TARGETS_DIR = Path("targets")
+_EXTENSIONS = (".yaml", ".yml")
+
+
+class Settings(StrictModel):
+    """Run-wide settings of a target."""
+
+    concurrency: int = Field(default=32, ge=1, le=512, description="live probes run at once")
+
+
+class TargetBase(StrictModel):
+    target: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    env_file: str | None = None
+    public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
+    settings: Settings = Field(default_factory=Settings)
+    notify: NotifyConfig | None = None
+
+
+@cache
+def target_model() -> type[TargetBase]:
+    """The target-file model: TargetBase plus one optional section per registered kind."""
+    fields: dict[str, Any] = {}
+    for section, kinds in sections().items():
+        primary = kinds[0]
+        if primary.section_model:
+            module, _, name = primary.section_model.partition(":")
+            section_type: Any = getattr(__import__(module, fromlist=[name]), name)
+            fields[section] = (section_type | None, None)
+        else:
+            entries_type = dict.__class_getitem__((str, primary.load_entry_model()))
+            fields[section] = (entries_type, Field(default_factory=dict))
+    return create_model("Target", __base__=TargetBase, **fields)
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One check of one target: becomes one parametrized test with id `kind:name`."""
+
+    target: LoadedTarget = field(repr=False, compare=False)
+    kind: Kind
+    name: str
+    entry: Any
+    tiers: tuple[Tier, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind.name}:{self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.target.name}/{self.id}"
+
+    @property
+    def severity(self) -> str:
+        return str(getattr(self.entry, "severity", "normal"))
+
+
+@dataclass
+class LoadedTarget:
+    """A validated target file with the environment it was resolved against."""
+
+    name: str
+    path: Path
+    model: TargetBase
+    source: SourceMap
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def section(self, name: str) -> Any:
+        return getattr(self.model, name, None)
+
+    def checks(self, kind: Kind) -> list[CheckItem]:
+        section = self.section(kind.section)
+        if section is None:
+            return []
+        entries: list[tuple[str, Any]] = list(
+            section.entries() if hasattr(section, "entries") else section.items()
+        )
+        items = []
+        for name, entry in entries:
+            if not getattr(entry, "enabled", True) or (kind.applies and not kind.applies(entry)):
+                continue
+            items.append(CheckItem(self, kind, name, entry, kind.entry_tiers(entry)))
+        return items
+
+    def all_checks(self) -> list[CheckItem]:
+        return [item for kind in KINDS.values() for item in self.checks(kind)]
+
+
+def list_targets(targets_dir: Path = DEFAULT_TARGETS_DIR) -> list[str]:
+    if not targets_dir.is_dir():
+        return []
+    return sorted(p.stem for p in targets_dir.iterdir() if p.suffix in _EXTENSIONS and p.is_file())
+
+
+def resolve_target_path(spec: str, targets_dir: Path = DEFAULT_TARGETS_DIR) -> Path:
+    """`prod` -> targets/prod.yaml; a path (with / or an extension) is taken as given."""
+    candidate = Path(spec).expanduser()
+    if candidate.suffix in _EXTENSIONS or os.sep in spec or "/" in spec:
+        if candidate.is_file():
+            return candidate
+        raise TargetError(f"{candidate}: target file not found{_available(targets_dir)}")
+    for extension in _EXTENSIONS:
+        path = targets_dir / f"{spec}{extension}"
+        if path.is_file():
+            return path
+    raise TargetError(
+        f"target {spec!r} not found: no {targets_dir / (spec + '.yaml')}{_available(targets_dir)}; "
+        "pass a target name from that folder or a path to a YAML file"
+    )
+
+
+def _available(targets_dir: Path) -> str:
+    names = list_targets(targets_dir)
+    return (
+        f" (targets in {targets_dir}/: {', '.join(names)})" if names else f" ({targets_dir}/ has no targets)"
+    )
+
+
+def load_target(
+    spec: str, targets_dir: Path = DEFAULT_TARGETS_DIR, environ: dict[str, str] | None = None
+) -> LoadedTarget:
+    """Load and validate a target; every problem raises TargetError with file, line, key and fix."""
+    path = resolve_target_path(spec, targets_dir)
+    raw, source = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise TargetError(
+            f"{path}:1: a target file is a mapping of sections (target:, http:, ...), got {raw!r}"
+        )
+    env_values = dict(environ if environ is not None else process_environment())
+    env_file = raw.get("env_file")
+    if env_file is not None:
+        if not isinstance(env_file, str):
+            raise TargetError(f"{source.where(('env_file',))}: env_file: expected a path, got {env_file!r}")
+        env_values = {**read_env_file(path.parent / env_file), **env_values}
+    public = raw.get("public_env") or []
+    env = Environment(env_values, frozenset(public) if isinstance(public, list) else frozenset())
+    data = resolve(raw, (), source, env, path.parent)
+    try:
+        model = target_model().model_validate(data)
+    except ValidationError as exc:
+        raise TargetError(explain_validation(exc, data, source)) from None
+    return LoadedTarget(model.target, path, model, source)
+
+
+def explain_validation(exc: ValidationError, data: Any, source: SourceMap) -> str:
+    """Turn pydantic errors into `file:line: key.path: what is wrong; the fix` lines (one per key)."""
+    lines: list[str] = []
+    seen: set[KeyPath] = set()
+    for error in exc.errors(include_url=False):
+        path = _data_path(tuple(error["loc"]), data, error["type"])
+        if path in seen:
+            continue
+        seen.add(path)
+        lines.append(f"{source.where(path)}: {format_path(path)}: {_message(error, path, data)}")
+    count = len(lines)
+    header = (
+        f"{source.file}: {count} problem{'s' if count > 1 else ''} in the target file:\n  "
+        if count > 1
+        else ""
+    )
+    return header + "\n  ".join(lines)
+
+
+def _data_path(loc: tuple[Any, ...], data: Any, error_type: str) -> KeyPath:
+    """Keep the parts of a pydantic `loc` that exist in the data (drops union/validator tags)."""
+    path: list[str | int] = []
+    current = data
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and part < len(current)
+        ):
+            path.append(part)
+            current = current[part]
+        elif last and error_type in ("extra_forbidden", "missing") and isinstance(part, str):
+            path.append(part)
+    return tuple(path)
+
+
+def _parent_model(path: KeyPath) -> type[BaseModel] | None:
+    """The model that owns the last key of `path`, when it can be determined."""
+    if not path:
+        return None
+    model: Any = target_model()
+    for part in path[:-1]:
+        if isinstance(part, int):
+            continue
+        field_info = getattr(model, "model_fields", {}).get(part)
+        if field_info is None:
+            if model is target_model():
+                return None
+            continue  # a user-chosen entry name inside a section
+        annotation = field_info.annotation
+        model = _model_in(annotation)
+        if model is None:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(error: Any, path: KeyPath, data: Any) -> str:
+    kind, given = error["type"], error.get("input")
+    key = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        model = _parent_model(path)
+        known = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        if not known and len(path) == 1:
+            known = list(target_model().model_fields)
+        guess = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(sorted(known))}"
+        return f"unknown key {key!r}; remove it or fix its spelling ({hint})"
+    if kind == "missing":
+        return f"required key {key!r} is missing; add `{key}: ...`"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    if kind == "literal_error":
+        return f"{message[0].lower()}{message[1:]}, got {given!r}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping of keys, got {given!r}"
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        return f"{message[0].lower()}{message[1:]}, got {given!r}"
+    return f"{message}, got {given!r}" if given is not None and not isinstance(given, dict) else message
+
+
+def entry_model_for(kind_name: str) -> type[CheckEntry]:
+    return KINDS[kind_name].load_entry_model()

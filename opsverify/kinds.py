@@ -1,0 +1,92 @@
+"""The one table of check kinds. A new kind = a config model + a probe module + a checks module + a row here."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opsverify.config.types import CheckEntry, Tier
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of check is configured, probed and selected.
+
+    `section` is the target-file key the entries live under; several kinds may read one section (the
+    backups section yields both the daily integrity check and the `restore` drill).
+    """
+
+    name: str
+    section: str
+    entry_model: str  # "module:Class" of the entry's pydantic model
+    probe: str  # "module:function" taking (entry, ProbeContext) and returning facts
+    default_tiers: tuple[Tier, ...]
+    summary: str
+    live: bool = True  # probes of live kinds run concurrently ahead of their tests
+    section_model: str | None = None  # a model with .entries() when the section is not {name: entry}
+    applies: Callable[[Any], bool] | None = None  # entry filter for kinds derived from another's section
+    tiers_of: Callable[[Any], list[Tier] | None] | None = None
+
+    def load_entry_model(self) -> type[CheckEntry]:
+        return _load(self.entry_model)  # type: ignore[no-any-return]
+
+    def load_probe(self) -> Callable[..., Any]:
+        return _load(self.probe)  # type: ignore[no-any-return]
+
+    def entry_tiers(self, entry: Any) -> tuple[Tier, ...]:
+        tiers = self.tiers_of(entry) if self.tiers_of else entry.tiers
+        return tuple(tiers) if tiers else self.default_tiers
+
+
+def _load(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "http",
+            "http",
+            "opsverify.config.http:HttpCheck",
+            "opsverify.probes.http:probe",
+            ("smoke", "daily"),
+            "HTTP endpoint: status, JSON fields and conditions, body, headers, latency",
+        ),
+        Kind(
+            "tls",
+            "tls",
+            "opsverify.config.tls:TlsCheck",
+            "opsverify.probes.tls:probe",
+            ("daily",),
+            "TLS certificate: days left, hostname, chain",
+        ),
+        Kind(
+            "postgres",
+            "postgres",
+            "opsverify.config.postgres:PostgresCheck",
+            "opsverify.probes.postgres:probe",
+            ("smoke", "daily"),
+            "PostgreSQL (read-only): reachable, schema revision, connections, long queries, named queries",
+        ),
+        Kind(
+            "redis",
+            "redis",
+            "opsverify.config.redis:RedisCheck",
+            "opsverify.probes.redis:probe",
+            ("smoke", "daily"),
+            "Redis: PING, memory use",
+        ),
+    )
+}
+
+
+def sections() -> dict[str, list[Kind]]:
+    """Target-file section -> the kinds reading it."""
+    result: dict[str, list[Kind]] = {}
+    for kind in KINDS.values():
+        result.setdefault(kind.section, []).append(kind)
+    return result

@@ -1,0 +1,202 @@
+"""HTTP probe: request a URL (samples, retries, wait-until-ready) and return what came back."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from opsverify.probes.base import ProbeContext
+
+if TYPE_CHECKING:
+    from opsverify.config.http import HttpCheck
+
+USER_AGENT = "opsverify (+https://github.com/opsverify/opsverify)"
+
+
+@dataclass
+class HttpFacts:
+    """One HTTP check's observations. `text` is capped at the entry's max_body_bytes."""
+
+    url: str
+    method: str = "GET"
+    status: int | None = None
+    statuses: list[int] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    body_bytes: int = 0
+    truncated: bool = False
+    content_type: str = ""
+    latencies_ms: list[float] = field(default_factory=list)
+    redirects: list[str] = field(default_factory=list)
+    error: str | None = None
+    attempts: int = 0
+    waited_s: float = 0.0
+
+    @property
+    def p95_ms(self) -> float:
+        """95th percentile latency (nearest-rank) over the samples."""
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+    def json_document(self) -> tuple[bool, Any]:
+        try:
+            return True, json.loads(self.text)
+        except ValueError:
+            return False, None
+
+    def excerpt(self, limit: int = 600) -> str:
+        """The start of the body, for failure messages (caller redacts)."""
+        text = self.text.strip()
+        if not text:
+            return "(empty body)"
+        printable = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text[:limit])
+        more = len(text) > limit or self.truncated
+        return printable + (
+            f" … ({self.body_bytes} bytes{' read, truncated' if self.truncated else ''})" if more else ""
+        )
+
+
+def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+    """Run the entry's request; with `wait_until_ready`, poll until its expectations hold or the deadline."""
+    started = time.monotonic()
+    deadline = started + entry.wait_until_ready if entry.wait_until_ready else None
+    with requests.Session() as session:
+        session.headers["User-Agent"] = USER_AGENT
+        while True:
+            facts = _with_retries(session, entry, ctx)
+            facts.waited_s = time.monotonic() - started
+            if deadline is None or not entry.mismatches(facts):
+                return facts
+            if time.monotonic() + entry.poll_interval >= deadline:
+                facts.waited_s = time.monotonic() - started
+                if facts.error is None:
+                    return facts
+                facts.error = (
+                    f"{facts.error} (still failing after waiting {facts.waited_s:.0f}s for readiness)"
+                )
+                return facts
+            time.sleep(entry.poll_interval)
+
+
+def _with_retries(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+    attempts = 0
+    while True:
+        attempts += 1
+        facts = _sample(session, entry, ctx)
+        facts.attempts = attempts
+        if attempts > entry.retries or not entry.mismatches(facts):
+            return facts
+        time.sleep(entry.retry_delay)
+
+
+def _sample(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+    facts = HttpFacts(url=entry.url, method=entry.method)
+    for index in range(entry.samples):
+        try:
+            response_facts = _request(session, entry, ctx)
+        except requests.exceptions.RequestException as exc:
+            facts.error = describe_error(exc, entry)
+            return facts
+        facts.latencies_ms.append(response_facts.latencies_ms[0])
+        facts.statuses.append(response_facts.status or 0)
+        if index == 0:
+            latencies, statuses = facts.latencies_ms, facts.statuses
+            facts = response_facts
+            facts.latencies_ms, facts.statuses = latencies, statuses
+        elif response_facts.status != facts.status and facts.status in entry.expect.status:
+            # Keep the body of a failing sample: that is the one worth showing.
+            latencies, statuses = facts.latencies_ms, facts.statuses
+            facts = response_facts
+            facts.latencies_ms, facts.statuses = latencies, statuses
+    return facts
+
+
+def _request(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+    headers = dict(entry.headers)
+    auth: tuple[str, str] | None = None
+    if entry.auth and entry.auth.bearer is not None:
+        headers["Authorization"] = f"Bearer {entry.auth.bearer}"
+    elif entry.auth and entry.auth.basic is not None:
+        auth = (entry.auth.basic.username, entry.auth.basic.password)
+    verify: bool | str = entry.verify if isinstance(entry.verify, bool) else str(ctx.path(entry.verify))
+    started = time.perf_counter()
+    response = session.request(
+        entry.method,
+        entry.url,
+        headers=headers,
+        auth=auth,
+        data=entry.body.encode() if entry.body is not None else None,
+        json=entry.json_body,
+        timeout=entry.timeout,
+        verify=verify,
+        allow_redirects=entry.follow_redirects,
+        stream=True,
+    )
+    with response:
+        body, truncated = _read_capped(response, entry.max_body_bytes, started + entry.timeout)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return HttpFacts(
+        url=entry.url,
+        method=entry.method,
+        status=response.status_code,
+        statuses=[response.status_code],
+        headers={k.lower(): v for k, v in response.headers.items()},
+        text=body.decode(response.encoding or "utf-8", errors="replace"),
+        body_bytes=len(body),
+        truncated=truncated,
+        content_type=response.headers.get("content-type", ""),
+        latencies_ms=[elapsed_ms],
+        redirects=[r.headers.get("location", "") for r in response.history],
+    )
+
+
+def _read_capped(response: requests.Response, limit: int, deadline: float) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            return b"".join(chunks)[:limit], True
+        if time.perf_counter() > deadline:
+            raise requests.exceptions.ReadTimeout("body not received within the timeout")
+    return b"".join(chunks), False
+
+
+def describe_error(exc: requests.exceptions.RequestException, entry: HttpCheck) -> str:
+    """One line an operator understands, with the fix where there is one."""
+    parts = urlsplit(entry.url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason = "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else _last_reason(text)
+        return (
+            f"TLS error talking to {where}: {reason} (set `verify:` to a CA bundle path, or `verify: false` "
+            "to skip verification)"
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"connect to {where} timed out after {entry.timeout:g}s"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"no response from {where} within {entry.timeout:g}s (timeout)"
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return f"too many redirects from {entry.url}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "Connection refused" in text:
+            return f"connection refused by {where} (target unreachable: is the service running?)"
+        if "Name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
+            return f"cannot resolve host {parts.hostname!r} (target unreachable: check the URL)"
+        return f"connection to {where} failed: {_last_reason(text)}"
+    return f"request to {entry.url} failed: {_last_reason(text)}"
+
+
+def _last_reason(text: str) -> str:
+    reason = text.rsplit(":", 1)[-1].strip(" ')\"") if ":" in text else text
+    return reason[:200] or text[:200]
