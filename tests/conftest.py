@@ -1,0 +1,220 @@
+"""Shared test infrastructure: real servers on real sockets, the local PostgreSQL and Redis, and a runner
+that drives `pytest --target ...` in a subprocess the way an operator would.
+
+Servers are found through environment variables with local defaults. A missing PostgreSQL or Redis is a
+test failure (never a quiet skip), in CI and locally.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("OPSVERIFY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("OPSVERIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def refused_port() -> int:
+    """A local port nothing listens on (connections are refused)."""
+    return free_port()
+
+
+# --- real servers ----------------------------------------------------------------------------------------
+
+Response = tuple[int, dict[str, str], bytes]
+Handler = Callable[[BaseHTTPRequestHandler], Response]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(data).encode()
+
+
+@dataclass
+class LocalHTTPServer:
+    """A threaded HTTP server on 127.0.0.1:<free port>; `routes[path]` is a Response or a Handler."""
+
+    routes: dict[str, Response | Handler] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalHTTPServer:
+        owner = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?", 1)[0]
+                owner.requests.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                route = owner.routes.get(path) or owner.routes.get("*")
+                if route is None:
+                    status, headers, payload = 404, {"Content-Type": "text/plain"}, b"not found"
+                elif callable(route):
+                    status, headers, payload = route(self)
+                else:
+                    status, headers, payload = route
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalHTTPServer]:
+    server = LocalHTTPServer().start()
+    yield server
+    server.stop()
+
+
+# --- PostgreSQL and Redis on this machine ----------------------------------------------------------------
+
+
+def _require(what: str, variable: str, url: str, check: Callable[[], None]) -> None:
+    try:
+        check()
+    except Exception as exc:
+        pytest.fail(
+            f"{what} is not reachable at {url} ({exc}); start it or point {variable} at one. "
+            "These tests need a real server and do not skip.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """Admin URL of a real PostgreSQL (OPSVERIFY_TEST_PG_URL; default the local one, trust auth)."""
+    import psycopg
+
+    def check() -> None:
+        with psycopg.connect(PG_URL, connect_timeout=5) as conn:
+            conn.execute("select 1")
+
+    _require("PostgreSQL", "OPSVERIFY_TEST_PG_URL", PG_URL, check)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of a real Redis (OPSVERIFY_TEST_REDIS_URL; default redis://127.0.0.1:6379/0)."""
+    import redis
+
+    def check() -> None:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5).ping()
+
+    _require("Redis", "OPSVERIFY_TEST_REDIS_URL", REDIS_URL, check)
+    return REDIS_URL
+
+
+# --- running the suite like an operator ------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    output: str
+    reports: Path
+    seconds: float
+
+    def files_text(self) -> str:
+        """Every file written under the reports folder, concatenated (for secret-leak checks)."""
+        chunks = []
+        for path in sorted(self.reports.rglob("*")):
+            if path.is_file():
+                chunks.append(path.read_bytes().decode("utf-8", errors="replace"))
+        return "\n".join(chunks)
+
+
+@pytest.fixture
+def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
+    """Run the built-in checks against a target: `run_checks(target_path_or_yaml_text, "-m", "smoke")`.
+
+    YAML text is written to tmp_path/target.yaml first. Reports and state go to tmp_path/reports, so runs
+    never touch the repository's reports/ folder.
+    """
+
+    def run(
+        target: str | Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> RunResult:
+        if isinstance(target, str) and "\n" in target:
+            path = tmp_path / "target.yaml"
+            path.write_text(target)
+            target = path
+        reports = tmp_path / "reports"
+        environment = {
+            **os.environ,
+            "OPSVERIFY_REPORTS_DIR": str(reports),
+            "OPSVERIFY_STATE_DIR": str(reports / "state"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **(env or {}),
+        }
+        environment.pop("OPSVERIFY_TARGET", None) if "OPSVERIFY_TARGET" not in (env or {}) else None
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
+        command += ["-c", str(REPO / "pyproject.toml"), str(REPO / "checks"), "--target", str(target), *args]
+        started = time.monotonic()
+        completed = subprocess.run(
+            command,
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return RunResult(
+            completed.returncode, completed.stdout + completed.stderr, reports, time.monotonic() - started
+        )
+
+    return run
