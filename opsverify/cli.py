@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,7 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("target", nargs="*", help="target name (in targets/) or path")
     validate.add_argument("--targets-dir", default=str(DEFAULT_TARGETS_DIR))
     validate.set_defaults(handler=cmd_validate)
+
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
     return parser
+
+
+# Each module exposes HELP, add_arguments(parser) and run(args) -> exit code; keep their imports light.
+SUBCOMMANDS = {
+    "demo": "opsverify.demo.cli",
+    "report": "opsverify.report.cli",
+    "schedule": "opsverify.scheduler",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

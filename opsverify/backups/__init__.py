@@ -1,0 +1,1 @@
+"""Backups: finding them, format inspectors, checksums."""

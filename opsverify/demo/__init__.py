@@ -1,0 +1,1 @@
+"""The embedded demo: a local deployment modelled on the EmailOps guide, checked by targets/demo.yaml."""

@@ -1,0 +1,1 @@
+"""Restore drills: sandboxes, restore runner, verification."""

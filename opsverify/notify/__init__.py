@@ -1,0 +1,1 @@
+"""Notifications: one module per channel, a router, delivery state."""

@@ -1,0 +1,1 @@
+"""Reports: Allure labels, attachments, environment, categories, run summary, drill history."""
