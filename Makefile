@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint typecheck unit report bench clean
+.PHONY: help venv system-deps demo test lint typecheck unit report bench clean
 
 help:
 	@echo "make demo    run the embedded demo (daily tier against targets/demo.yaml)"
 	@echo "make test    lint (ruff), types (mypy) and the project's own tests"
+	@echo "make system-deps  install the Debian packages the tests run (prometheus, chromium, nodejs, npm, postgresql)"
 	@echo "make report  build the HTML Allure report from reports/allure-results"
 	@echo "make bench   run the benchmarks in bench/ (slow; not part of make test)"
 
@@ -28,7 +29,20 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+# Debian packages the tests run, as binary:package pairs; installed only when the binary is missing (a fresh
+# CI machine has only what the project installs). Tests never skip for lack of them: they fail.
+SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3
+
+system-deps:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+	    --no-install-recommends $$missing; fi
+
+unit: venv system-deps
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 test: lint typecheck unit

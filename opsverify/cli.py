@@ -4,58 +4,84 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from opsverify import __version__
 from opsverify.config.secrets import redact
-from opsverify.config.target import DEFAULT_TARGETS_DIR, list_targets, load_target
+from opsverify.config.target import DEFAULT_TARGETS_DIR, LoadedTarget, list_targets, load_target
 from opsverify.config.types import TIERS
 from opsverify.config.yamlsource import TargetError
-from opsverify.kinds import KINDS
+from opsverify.kinds import KINDS, Kind
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Load a target, print its checks by kind and tier (secrets masked)."""
-    targets_dir = Path(args.targets_dir)
-    if not args.target:
+    """Load targets and print their checks by kind and tier (secrets masked): 0 valid, 1 invalid, 2 usage."""
+    targets_dir = Path(args.targets_dir or os.environ.get("OPSVERIFY_TARGETS_DIR") or DEFAULT_TARGETS_DIR)
+    specs = list(args.target) or [
+        s.strip() for s in os.environ.get("OPSVERIFY_TARGET", "").split(",") if s.strip()
+    ]
+    if not specs:
         names = list_targets(targets_dir)
-        print(f"usage: opsverify validate TARGET  (targets in {targets_dir}/: {', '.join(names) or 'none'})")
+        print(
+            f"usage: opsverify validate TARGET...  (a name in {targets_dir}/ or a path to a YAML file)\n"
+            f"  targets in {targets_dir}/: {', '.join(names) or 'none'}",
+            file=sys.stderr,
+        )
         return 2
     status = 0
-    for spec in args.target:
+    for spec in specs:
         try:
             target = load_target(spec, targets_dir)
         except TargetError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {redact(str(exc))}", file=sys.stderr)
             status = 1
             continue
-        checks = target.all_checks()
-        print(f"target {target.name} ({target.path}): {len(checks)} checks")
-        for kind in KINDS.values():
-            items = [c for c in checks if c.kind is kind]
-            if not items:
-                continue
-            print(f"\n  {kind.name} — {kind.summary}")
-            for check in items:
-                where = _describe(check.entry)
-                print(f"    {check.id:<40} [{', '.join(check.tiers)}] {redact(where)}")
-        print("\n  by tier:")
-        for tier in TIERS:
-            count = sum(1 for c in checks if tier in c.tiers)
-            if count:
-                print(f"    {tier:<10} {count:>3}   pytest -m {tier} --target {spec}")
+        print_target(target, spec)
     return status
 
 
-def _describe(entry: object) -> str:
+def print_target(target: LoadedTarget, spec: str) -> None:
+    checks = target.all_checks()
+    disabled = sum(1 for kind in KINDS.values() for _ in disabled_entries(target, kind))
+    note = f", {disabled} disabled" if disabled else ""
+    print(f"target {target.name} ({target.path}): valid, {len(checks)} checks{note}")
+    for kind in KINDS.values():
+        items = [c for c in checks if c.kind is kind]
+        if not items:
+            continue
+        print(f"\n  {kind.name}: {kind.summary}")
+        for check in items:
+            tiers = ", ".join(check.tiers)
+            print(
+                redact(
+                    f"    {check.id:<36} [{tiers}] {check.severity:<8} {describe_entry(check.entry)}".rstrip()
+                )
+            )
+    print("\n  by tier:")
+    for tier in TIERS:
+        count = sum(1 for c in checks if tier in c.tiers)
+        if count:
+            print(f"    {tier:<10} {count:>3}   pytest -m {tier} --target {spec}")
+    print()
+
+
+def describe_entry(entry: object) -> str:
+    """Where a check looks: its URL, host:port or path (the caller masks secrets)."""
     for attribute in ("url", "host", "path"):
         value = getattr(entry, attribute, None)
         if value:
             port = getattr(entry, "port", None) if attribute == "host" else None
             return f"{value}:{port}" if port else str(value)
     return ""
+
+
+def disabled_entries(target: LoadedTarget, kind: Kind) -> list[str]:
+    section = target.section(kind.section)
+    entries = dict(section.entries() if hasattr(section, "entries") else section or {})
+    return [name for name, entry in entries.items() if getattr(entry, "enabled", True) is False]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,8 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check a target file and list its checks by kind and tier"
     )
-    validate.add_argument("target", nargs="*", help="target name (in targets/) or path")
-    validate.add_argument("--targets-dir", default=str(DEFAULT_TARGETS_DIR))
+    validate.add_argument(
+        "target", nargs="*", help="target name (in targets/) or path; default $OPSVERIFY_TARGET"
+    )
+    validate.add_argument(
+        "--targets-dir",
+        default=None,
+        help="folder of target names (default: $OPSVERIFY_TARGETS_DIR or targets)",
+    )
     validate.set_defaults(handler=cmd_validate)
 
     for name, module_name in SUBCOMMANDS.items():

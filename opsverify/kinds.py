@@ -106,7 +106,7 @@ KINDS: dict[str, Kind] = {
             "opsverify.config.prometheus:PrometheusCheck",
             "opsverify.probes.prometheus:probe",
             ("daily",),
-            "Prometheus: instant queries (alert rules) against max/min",
+            "Prometheus: instant PromQL queries (alert rules) against max/min, every series reported",
         ),
         Kind(
             "metrics",
@@ -123,7 +123,6 @@ KINDS: dict[str, Kind] = {
             "opsverify.probes.logs:probe",
             ("daily",),
             "Log files: error counts and pattern matches in a time window",
-            live=False,
         ),
         Kind(
             "host",
@@ -131,7 +130,7 @@ KINDS: dict[str, Kind] = {
             "opsverify.config.host:HostEntry",
             "opsverify.probes.host:probe",
             ("daily",),
-            "The machine the suite runs on: disk, memory, load",
+            "The machine the suite runs on: disk, memory, load, CPU",
             section_model="opsverify.config.host:HostSection",
         ),
     )

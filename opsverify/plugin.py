@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +18,16 @@ from opsverify.config.yamlsource import TargetError
 from opsverify.kinds import KINDS
 from opsverify.scheduler_pool import ProbePool
 
+# Reports and notifications (Allure labels, summary.json, JUnit default, routing, heartbeat) live there.
+pytest_plugins = ["opsverify.report.session"]
+
 TARGETS = pytest.StashKey[list[LoadedTarget]]()
 POOL = pytest.StashKey[ProbePool]()
 NEEDS_TARGET = pytest.StashKey[bool]()
+WORKER_USAGE_ERROR = pytest.StashKey[str]()  # a usage error an xdist worker found, reported by the controller
 
-DEFAULT_PROBE_WORKERS = 32
+DEFAULT_PROBE_WORKERS = 128
+PATH_OPTIONS = {"--target": "OPSVERIFY_TARGET", "--targets-dir": "OPSVERIFY_TARGETS_DIR"}
 TIER_HELP = {
     "smoke": "post-deploy gate: fast checks that the deployment is up and serving",
     "daily": "the daily checklist",
@@ -54,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="live probes run at once (default: the target's settings.concurrency, 32)",
+        help="live probes run at once (default: the target's settings.concurrency, 128)",
     )
 
 
@@ -72,25 +80,71 @@ def target_specs(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
     for tier in TIERS:
-        config.addinivalue_line("markers", f"{tier}: {TIER_HELP[tier]}")
-    config.addinivalue_line("markers", "opsverify_kind(kind): one test per target entry of this check kind")
+        if tier not in known:
+            config.addinivalue_line("markers", f"{tier}: {TIER_HELP[tier]}")
+    if "opsverify_kind" not in known:
+        config.addinivalue_line(
+            "markers", "opsverify_kind(kind): one test per target entry of this check kind"
+        )
+    config.stash[TARGETS] = [] if config.option.help else load_targets(config)
+    config.stash[POOL] = ProbePool(probe_workers(config))
+
+
+def probe_workers(config: pytest.Config) -> int:
+    """--probe-workers, else $OPSVERIFY_PROBE_WORKERS, else the smallest settings.concurrency, else 128."""
+    option = config.getoption("opsverify_probe_workers")
+    given = str(option) if option is not None else os.environ.get("OPSVERIFY_PROBE_WORKERS", "")
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise pytest.UsageError(f"probe workers: expected a positive whole number, got {given!r}")
+        return int(given)
+    return min((t.model.settings.concurrency for t in config.stash[TARGETS]), default=DEFAULT_PROBE_WORKERS)
+
+
+def load_targets(config: pytest.Config) -> list[LoadedTarget]:
+    """Load every --target (or $OPSVERIFY_TARGET) once; any problem is a usage error (exit code 4)."""
+    specs = target_specs(config)
+    check_rootdir(config)
     loaded: list[LoadedTarget] = []
-    for spec in target_specs(config):
+    for spec in specs:
         try:
             target = load_target(spec, targets_dir(config))
         except TargetError as exc:
             raise pytest.UsageError(str(exc)) from None
-        if any(t.name == target.name for t in loaded):
-            raise pytest.UsageError(f"{target.path}: target {target.name!r} is given twice; pass it once")
+        for other in loaded:
+            if other.path.resolve() == target.path.resolve():
+                raise pytest.UsageError(f"{target.path}: target given twice ({spec!r}); pass it once")
+            if other.name == target.name:
+                raise pytest.UsageError(
+                    f"{target.path}: target name {target.name!r} is also the name of {other.path}; "
+                    "test ids and reports need distinct names: change `target:` in one of them"
+                )
         loaded.append(target)
-    config.stash[TARGETS] = loaded
-    workers = config.getoption("opsverify_probe_workers") or int(
-        os.environ.get("OPSVERIFY_PROBE_WORKERS", 0) or 0
-    )
-    if not workers:
-        workers = min((t.model.settings.concurrency for t in loaded), default=DEFAULT_PROBE_WORKERS)
-    config.stash[POOL] = ProbePool(max(1, workers))
+    return loaded
+
+
+def check_rootdir(config: pytest.Config) -> None:
+    """Refuse a run whose rootdir pytest derived from our option's path value (pytest issue #1435).
+
+    pytest finds its rootdir and config file before plugins add their options, so in `--target PATH`
+    it reads PATH as a test path; outside the project that silently drops the project's pytest settings.
+    """
+    if config.option.rootdir or config.option.inifilename:
+        return
+    root, invocation = config.rootpath, config.invocation_params.dir
+    if invocation == root or root in invocation.parents:
+        return
+    args = [str(a) for a in config.invocation_params.args]
+    for option, value in itertools.pairwise(args):
+        path = Path(value)
+        if option in PATH_OPTIONS and path.exists() and root in (path.resolve(), *path.resolve().parents):
+            raise pytest.UsageError(
+                f"{option} {value}: pytest read this path as a test path while it looked for its "
+                f"configuration, and so picked rootdir {root} without the project's settings.\n"
+                f"  write {option}={value} (with '='), set {PATH_OPTIONS[option]}, or add --rootdir=."
+            )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -101,6 +155,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def loaded_targets(config: pytest.Config) -> list[LoadedTarget]:
     return config.stash.get(TARGETS, [])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Collector, name: str, obj: object
+) -> list[pytest.Item] | None:
+    """A check kind none of the targets has entries of yields no test (not an empty parameter set)."""
+    targets = loaded_targets(collector.config)
+    if not targets or not inspect.isfunction(obj):
+        return None
+    marks = [m for m in getattr(obj, "pytestmark", []) if m.name == "opsverify_kind"]
+    marker = marks[0] if marks else collector.get_closest_marker("opsverify_kind")
+    if marker is None or marker.args[0] not in KINDS:
+        return None
+    kind = KINDS[marker.args[0]]
+    return None if any(target.checks(kind) for target in targets) else []
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -134,17 +204,37 @@ def no_target_message(config: pytest.Config) -> str:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     if config.stash.get(NEEDS_TARGET, False) and not loaded_targets(config):
-        raise pytest.UsageError(no_target_message(config))
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(no_target_message(config))
+        # An xdist worker cannot end the run with a usage error: hand the message to the controller.
+        config.workeroutput["opsverify_usage_error"] = no_target_message(config)  # type: ignore[attr-defined]
+        items.clear()
+        return
     # A kind the target has no entries of yields pytest's "empty parameter set" placeholder: drop it quietly.
-    placeholders = [
-        item for item in items if item.get_closest_marker("opsverify_kind") and check_of(item) is None
-    ]
-    if placeholders:
-        items[:] = [item for item in items if item not in placeholders]
+    items[:] = [item for item in items if not item.get_closest_marker("opsverify_kind") or check_of(item)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: keep a worker's usage error so the run ends with it (exit code 4)."""
+    message = getattr(node, "workeroutput", {}).get("opsverify_usage_error")
+    if message:
+        node.config.stash[WORKER_USAGE_ERROR] = message
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    message = session.config.stash.get(WORKER_USAGE_ERROR, None)
+    if message:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def check_of(item: pytest.Item) -> CheckItem | None:
@@ -167,13 +257,33 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     config = item.config
     if not hasattr(config, "workerinput"):
         return
-    pool = config.stash[POOL]
-    queued = [item, *_worker_queue(item.session, config)]
-    pool.prefetch([c for c in map(check_of, queued) if c is not None])
+    queued = [item, *([nextitem] if nextitem else []), *worker_queue(item.session)]
+    config.stash[POOL].prefetch([c for c in map(check_of, queued) if c is not None])
 
 
-def _worker_queue(session: pytest.Session, config: pytest.Config) -> Iterator[pytest.Item]:
-    for plugin in config.pluginmanager.get_plugins():
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n` without `--dist`, queue every test up front (work stealing) rather than in small batches.
+
+    A worker starts the probes of the tests it has been sent; xdist's default `load` mode sends a few at a
+    time, so a gate would wait for one probe round per batch. Pass `--dist load` to keep that mode.
+    """
+    if not loaded_targets(config) or config.getoption("dist") != "load" or dist_chosen(config):
+        return None
+    scheduling = importlib.import_module("xdist.scheduler")  # xdist has no type information
+    return scheduling.WorkStealingScheduling(config, log)
+
+
+def dist_chosen(config: pytest.Config) -> bool:
+    """Whether the user chose an xdist mode (command line, PYTEST_ADDOPTS or the ini file's addopts)."""
+    args = [*map(str, config.invocation_params.args), *config.getini("addopts")]
+    args += os.environ.get("PYTEST_ADDOPTS", "").split()
+    return any(arg in ("--dist", "-d", "--distload") or arg.startswith("--dist=") for arg in args)
+
+
+def worker_queue(session: pytest.Session) -> Iterator[pytest.Item]:
+    """The items xdist has sent to this worker and not yet started (its WorkerInteractor's `torun`)."""
+    for plugin in session.config.pluginmanager.get_plugins():
         queue = getattr(plugin, "torun", None)
         if type(plugin).__name__ == "WorkerInteractor" and queue is not None:
             with queue.lock() as pending:

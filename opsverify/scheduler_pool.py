@@ -13,7 +13,10 @@ from opsverify.probes.base import ProbeContext
 def run_probe(check: CheckItem) -> Any:
     """Run the probe of `check`'s kind against its entry."""
     probe = check.kind.load_probe()
-    return probe(check.entry, ProbeContext(check.target.name, check.target.base_dir))
+    context = ProbeContext(
+        check.target.name, check.target.base_dir, target=check.target, entry_name=check.name
+    )
+    return probe(check.entry, context)
 
 
 class ProbePool:

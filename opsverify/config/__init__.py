@@ -1,16 +1,5 @@
-"""Target files: loading with line numbers, ${VAR} interpolation, secrets, validation."""
+"""Target files: loading with line numbers (yamlsource), ${VAR} interpolation, secrets, validation (target).
 
-from opsverify.config.secrets import SECRETS, redact
-from opsverify.config.target import CheckItem, LoadedTarget, list_targets, load_target, resolve_target_path
-from opsverify.config.yamlsource import TargetError
-
-__all__ = [
-    "SECRETS",
-    "CheckItem",
-    "LoadedTarget",
-    "TargetError",
-    "list_targets",
-    "load_target",
-    "redact",
-    "resolve_target_path",
-]
+Import from the modules themselves; this package imports nothing, so `opsverify.kinds` (which the target
+model is built from) can import `opsverify.config.types` without a cycle.
+"""

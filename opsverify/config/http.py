@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from opsverify.config.types import CheckEntry, Duration, StrictModel
+from opsverify.config.secrets import SECRETS
+from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
 from opsverify.expressions import Condition, compile_condition, lookup_path
 
 if TYPE_CHECKING:
@@ -36,6 +38,12 @@ StatusCodes = Annotated[list[int], BeforeValidator(_status_codes)]
 class BasicAuth(StrictModel):
     username: str
     password: str
+
+    @model_validator(mode="after")
+    def _register_header_value(self) -> BasicAuth:
+        # The Authorization header carries base64(username:password); a server that echoes it must not leak it.
+        SECRETS.add(base64.b64encode(f"{self.username}:{self.password}".encode()).decode())
+        return self
 
 
 class HttpAuth(StrictModel):
@@ -93,7 +101,7 @@ class HttpCheck(CheckEntry):
     retry_delay: Duration = 1.0
     wait_until_ready: Duration | None = None
     poll_interval: Duration = 2.0
-    verify: bool | str = True
+    verify: TlsVerify = True
     follow_redirects: bool = True
     max_body_bytes: int = Field(default=5_000_000, ge=1024)
 

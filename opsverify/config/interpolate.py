@@ -27,21 +27,31 @@ class Environment:
     used: set[str] = field(default_factory=set)
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse a docker-compose style .env file (KEY=value, optional quotes, # comments)."""
+def read_env_file(path: Path, where: str = "") -> dict[str, str]:
+    """Parse a docker-compose style .env file (KEY=value, optional quotes, # comments).
+
+    `where` is the `file:line` of the target's `env_file:` key, named when the file is missing.
+    """
     values: dict[str, str] = {}
+    prefix = f"{where}: env_file: " if where else ""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise TargetError(f"{path}: env_file not found; create it or remove `env_file:`") from None
-    except OSError as exc:
-        raise TargetError(f"{path}: cannot read env_file: {exc}") from None
+        raise TargetError(
+            f"{prefix}file {path} not found; create it or fix `env_file:` (relative to the target file)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"{prefix}cannot read {path}: {exc}") from None
     for number, raw in enumerate(lines, start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         match = _ENV_LINE.match(raw)
         if not match:
-            raise TargetError(f"{path}:{number}: expected KEY=value, got {raw.strip()[:40]!r}")
+            first_word = re.split(r"[\s=:]", raw.strip(), maxsplit=1)[0][:40]
+            raise TargetError(
+                f"{path}:{number}: expected KEY=value (KEY of letters, digits and _), got a line starting "
+                f"with {first_word!r}; fix that line or comment it out with #"
+            )
         value = match["value"]
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -63,6 +73,11 @@ def interpolate_string(text: str, env: Environment, where: str) -> str:
                 "(NAME of letters, digits and _), or $$ for a literal $"
             )
         name = match["name"]
+        if match["default"] is not None and "${" in match["default"]:
+            raise TargetError(
+                f"{where}: malformed reference {match.group(0)!r}: a default cannot contain another "
+                f"${{...}}; write a literal default, e.g. ${{{name}:-http://127.0.0.1:8080}}"
+            )
         value = env.values.get(name)
         if value is None or (value == "" and match["default"] is not None):
             if match["default"] is not None:
@@ -85,6 +100,9 @@ def resolve(data: Any, path: KeyPath, source: SourceMap, env: Environment, base_
         out: dict[str, Any] = {}
         for key, value in data.items():
             child = (*path, key)
+            if child == ("env_file",):  # already resolved, against the process environment only
+                out[key] = value
+                continue
             if key.endswith("_file") and path != () and isinstance(value, str):
                 plain = key[: -len("_file")]
                 if plain in data:
@@ -93,7 +111,9 @@ def resolve(data: Any, path: KeyPath, source: SourceMap, env: Environment, base_
                         "keep one of them"
                     )
                 file_value = interpolate_string(value, env, f"{source.where(child)}: {format_path(child)}")
-                out[plain] = _read_secret_file(base_dir / file_value, source.where(child), child)
+                out[plain] = _read_secret_file(
+                    base_dir / Path(file_value).expanduser(), source.where(child), child
+                )
                 source.lines.setdefault((*path, plain), source.lines.get(child, 0))
                 continue
             resolved = resolve(value, child, source, env, base_dir)

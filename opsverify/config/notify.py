@@ -1,17 +1,355 @@
-"""Config model of the `notify:` section (channels, routes, policy, heartbeat)."""
+"""Config model of the `notify:` section: channels, routes, policy, heartbeat and the state folder.
+
+CHANNEL_TYPES is the one table of channel types: a new channel = a settings model here, a row in the
+table, and a module in opsverify/notify/ with the sender class the row names.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, ValidationInfo, create_model, field_validator, model_validator
 
-from opsverify.config.types import StrictModel
+from opsverify.config.secrets import SECRETS
+from opsverify.config.types import Duration, Severity, StrictModel, Tier, TlsVerify
+
+RouteStatus = Literal["failed", "passed", "completed", "resolved"]
+ROUTE_STATUSES: tuple[RouteStatus, ...] = ("failed", "passed", "completed", "resolved")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_NAMED_EMAIL = re.compile(r"^[^<>]*<(?P<address>[^@\s<>]+@[^@\s<>]+)>$")
+
+
+def one_or_many(value: Any) -> Any:
+    """Accept `x` where a list `[x]` is meant (`to: admin-mail`, `status: failed`)."""
+    return [value] if isinstance(value, str) else value
+
+
+def register_secret_url(url: str) -> None:
+    """A URL that carries a token: mask it whole and its path/query too (errors may show only those)."""
+    SECRETS.add(url)
+    parts = urlsplit(url)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(tail.strip("/")) >= 8:
+        SECRETS.add(tail)
+        SECRETS.add(tail.strip("/"))
+    if parts.password:
+        SECRETS.add(parts.password)
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _email_address(value: str) -> str:
+    named = _NAMED_EMAIL.match(value)
+    if not _EMAIL.match(named["address"] if named else value):
+        raise ValueError(f"expected an e-mail address like ops@example.com, got {value!r}")
+    return value
+
+
+class ChannelSettings(StrictModel):
+    """Keys every channel type accepts: how long one attempt may take and how often to retry."""
+
+    timeout: Duration = Field(default=10.0, gt=0, description="seconds one delivery attempt may take")
+    retries: int = Field(default=3, ge=0, le=10, description="retries on 429, 5xx and network errors")
+    backoff: Duration = Field(default=1.0, ge=0, description="first retry delay; doubles each retry")
+
+    def secret_values(self) -> list[str]:
+        """Values to mask everywhere opsverify writes (URLs with tokens, passwords, keys)."""
+        return []
+
+
+class SlackSettings(ChannelSettings):
+    """Slack incoming webhook."""
+
+    webhook_url: str
+    mention: str | None = Field(default=None, description="prefix of the failure text, e.g. <!here>")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    def secret_values(self) -> list[str]:
+        return [self.webhook_url]
+
+
+class EmailSettings(ChannelSettings):
+    """SMTP with STARTTLS (default) or implicit TLS (`ssl: true`), optional login."""
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535, description="default 587, or 465 with ssl")
+    starttls: bool | None = None
+    ssl: bool = False
+    verify: TlsVerify = Field(default=True, description="verify the server certificate; or a CA file")
+    username: str | None = None
+    password: str | None = None
+    from_: str = Field(alias="from")
+    to: Annotated[list[str], BeforeValidator(one_or_many)] = Field(min_length=1)
+    cc: Annotated[list[str], BeforeValidator(one_or_many)] = Field(default_factory=list)
+
+    @field_validator("from_")
+    @classmethod
+    def _from_address(cls, value: str) -> str:
+        return _email_address(value)
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return [_email_address(v) for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EmailSettings:
+        if self.ssl and self.starttls:
+            raise ValueError(
+                "give `ssl: true` (implicit TLS, port 465) or `starttls: true` (port 587), not both"
+            )
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both `username` and `password` for SMTP login, or neither")
+        return self
+
+    @property
+    def use_starttls(self) -> bool:
+        return (not self.ssl) if self.starttls is None else self.starttls
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (465 if self.ssl else 587)
+
+    def secret_values(self) -> list[str]:
+        return [self.password] if self.password else []
+
+
+class WebhookSettings(ChannelSettings):
+    """JSON POST of the run summary; optional headers and an HMAC-SHA256 signature header."""
+
+    url: str
+    method: Literal["POST", "PUT"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    hmac_key: str | None = Field(default=None, min_length=8)
+    hmac_header: str = "X-Opsverify-Signature"
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _http_url(value)
+
+    def secret_values(self) -> list[str]:
+        return [self.url, *([self.hmac_key] if self.hmac_key else []), *self.headers.values()]
+
+
+class AppriseSettings(ChannelSettings):
+    """Any Apprise URL (Teams, PagerDuty, Discord, Telegram, ...): needs `pip install opsverify[apprise]`."""
+
+    url: Annotated[list[str], BeforeValidator(one_or_many)] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if "://" not in item:
+                raise ValueError(
+                    f"expected an Apprise URL like msteams://... or tgram://TOKEN/CHAT, got {item[:12]!r}..."
+                )
+        return value
+
+    def secret_values(self) -> list[str]:
+        return list(self.url)
+
+
+@dataclass(frozen=True)
+class ChannelType:
+    """A row of the channel table: its settings model, its sender ("module:Class") and what it is."""
+
+    name: str
+    settings: type[ChannelSettings]
+    sender: str
+    summary: str
+
+
+CHANNEL_TYPES: dict[str, ChannelType] = {
+    row.name: row
+    for row in (
+        ChannelType(
+            "slack",
+            SlackSettings,
+            "opsverify.notify.slack:SlackChannel",
+            "Slack incoming webhook: Block Kit message with one section per failed check",
+        ),
+        ChannelType(
+            "email",
+            EmailSettings,
+            "opsverify.notify.email:EmailChannel",
+            "SMTP (STARTTLS or SSL, login): multipart text + HTML summary",
+        ),
+        ChannelType(
+            "webhook",
+            WebhookSettings,
+            "opsverify.notify.webhook:WebhookChannel",
+            "JSON POST of the run summary, optional headers and HMAC signature",
+        ),
+        ChannelType(
+            "apprise",
+            AppriseSettings,
+            "opsverify.notify.apprise:AppriseChannel",
+            "any Apprise URL: Teams, PagerDuty, Discord, Telegram and the rest (optional extra)",
+        ),
+    )
+}
+
+
+class ChannelBase(StrictModel):
+    """One channel: exactly one key naming its type, e.g. `ops-slack: {slack: {webhook_url: ...}}`."""
+
+    @model_validator(mode="after")
+    def _exactly_one_type(self) -> ChannelBase:
+        given = [name for name in CHANNEL_TYPES if getattr(self, name, None) is not None]
+        if len(given) != 1:
+            found = f"got {', '.join(given)}" if given else "got none"
+            raise ValueError(
+                f"a channel has exactly one type key ({', '.join(CHANNEL_TYPES)}), {found}; "
+                "write e.g. `ops-slack: {slack: {webhook_url: ...}}`"
+            )
+        return self
+
+    @property
+    def type_name(self) -> str:
+        return next(name for name in CHANNEL_TYPES if getattr(self, name, None) is not None)
+
+    @property
+    def settings(self) -> ChannelSettings:
+        value = getattr(self, self.type_name)
+        assert isinstance(value, ChannelSettings)
+        return value
+
+
+def _channel_model() -> type[ChannelBase]:
+    fields: dict[str, Any] = {
+        name: (Optional[row.settings], None)  # noqa: UP045 (a runtime type built from the table)
+        for name, row in CHANNEL_TYPES.items()
+    }
+    return create_model("ChannelConfig", __base__=ChannelBase, **fields)
+
+
+if TYPE_CHECKING:
+    ChannelConfig = ChannelBase
+else:
+    ChannelConfig = _channel_model()
+
+
+class RouteMatch(StrictModel):
+    """Which checks and outcomes a route is for; every given key must match (unset keys match all)."""
+
+    tiers: list[Tier] | None = None
+    status: Annotated[list[RouteStatus], BeforeValidator(one_or_many)] = Field(
+        default_factory=lambda: list[RouteStatus](["failed"]), min_length=1
+    )
+    severity: Annotated[list[Severity], BeforeValidator(one_or_many)] | None = None
+    kinds: Annotated[list[str], BeforeValidator(one_or_many)] | None = None
+    checks: Annotated[list[str], BeforeValidator(one_or_many)] | None = Field(
+        default=None, description="check names or kind:name, shell wildcards allowed (api-*)"
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: list[str] | None) -> list[str] | None:
+        from opsverify.kinds import KINDS
+
+        for kind in value or []:
+            if kind not in KINDS and kind != "custom":
+                guess = difflib.get_close_matches(kind, list(KINDS), n=1)
+                hint = f"did you mean {guess[0]!r}?" if guess else f"known kinds: {', '.join(KINDS)}"
+                raise ValueError(f"unknown check kind {kind!r} ({hint})")
+        return value
+
+    def covers(self, kind: str, name: str, tiers: tuple[str, ...], severity: str) -> bool:
+        """Does a check of this kind/name/tiers/severity fall under this route (ignoring status)?"""
+        if self.tiers is not None and not set(self.tiers) & set(tiers):
+            return False
+        if self.severity is not None and severity not in self.severity:
+            return False
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        if self.checks is not None:
+            return any(
+                fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(f"{kind}:{name}", pattern)
+                for pattern in self.checks
+            )
+        return True
+
+
+class Route(StrictModel):
+    """`{match: {...}, to: [channel, ...]}`: one message per run to each channel when the match holds."""
+
+    name: str | None = None
+    match: RouteMatch = Field(default_factory=RouteMatch)
+    to: Annotated[list[str], BeforeValidator(one_or_many)] = Field(min_length=1)
+
+    def label(self, index: int) -> str:
+        return self.name or f"routes[{index}]"
+
+
+class Policy(StrictModel):
+    """When a failing check alerts, repeats and resolves (kept across runs in the state file)."""
+
+    failure_threshold: int = Field(default=1, ge=1, le=1000, description="consecutive failing runs")
+    send_on_resolved: bool = True
+    remind_every: Duration | None = Field(default=None, gt=0)
+
+
+class Heartbeat(StrictModel):
+    """Healthchecks.io-style pings: URL/start when the run starts, URL on success, URL/fail on failure."""
+
+    url: str
+    timeout: Duration = Field(default=10.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _http_url(value)
 
 
 class NotifyConfig(StrictModel):
-    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    routes: list[dict[str, Any]] = Field(default_factory=list)
-    policy: dict[str, Any] = Field(default_factory=dict)
-    heartbeat: dict[str, Any] | None = None
-    state: str | None = None
+    """The `notify:` section of a target file."""
+
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    routes: list[Route] = Field(default_factory=list)
+    policy: Policy = Field(default_factory=Policy)
+    heartbeat: Heartbeat | None = None
+    state: str | None = Field(
+        default=None, description="folder of the state file (relative to the target file)"
+    )
+    report_url: str | None = Field(default=None, description="link to the HTML report shown in messages")
+
+    @field_validator("routes")
+    @classmethod
+    def _routes_name_channels(cls, routes: list[Route], info: ValidationInfo) -> list[Route]:
+        channels = info.data.get("channels") or {}
+        for index, route in enumerate(routes):
+            for name in route.to:
+                if name not in channels:
+                    guess = difflib.get_close_matches(name, list(channels), n=1)
+                    known = ", ".join(channels) or "none defined"
+                    hint = f"did you mean {guess[0]!r}?" if guess else f"channels: {known}"
+                    raise ValueError(
+                        f"routes[{index}].to: unknown channel {name!r} ({hint}); "
+                        "define it under notify.channels or fix the name"
+                    )
+        return routes
+
+    @model_validator(mode="after")
+    def _register_secrets(self) -> NotifyConfig:
+        for channel in self.channels.values():
+            for value in channel.settings.secret_values():
+                register_secret_url(value) if "://" in value else SECRETS.add(value)
+        if self.heartbeat is not None:
+            register_secret_url(self.heartbeat.url)
+        return self

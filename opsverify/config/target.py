@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
-from opsverify.config.interpolate import Environment, process_environment, read_env_file, resolve
+from opsverify.config.interpolate import (
+    Environment,
+    interpolate_string,
+    process_environment,
+    read_env_file,
+    resolve,
+)
 from opsverify.config.notify import NotifyConfig
+from opsverify.config.secrets import redact
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
@@ -24,15 +32,27 @@ _EXTENSIONS = (".yaml", ".yml")
 class Settings(StrictModel):
     """Run-wide settings of a target."""
 
-    concurrency: int = Field(default=32, ge=1, le=512, description="live probes run at once")
+    concurrency: int = Field(default=128, ge=1, le=512, description="live probes run at once (per process)")
 
 
 class TargetBase(StrictModel):
-    target: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    env_file: str | None = None
+    """The keys every target file has besides its check sections."""
+
+    target: str = Field(description="the target's name, shown in test ids, reports and messages")
+    env_file: str | None = Field(default=None, description="KEY=value file, relative to the target file")
     public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
     settings: Settings = Field(default_factory=Settings)
     notify: NotifyConfig | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _name_is_simple(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}", value):
+            raise ValueError(
+                "a target name is up to 80 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                f"(it becomes part of test ids and file names), got {value!r}"
+            )
+        return value
 
 
 @cache
@@ -146,21 +166,28 @@ def load_target(
     raw, source = load_yaml(path)
     if not isinstance(raw, dict):
         raise TargetError(
-            f"{path}:1: a target file is a mapping of sections (target:, http:, ...), got {raw!r}"
+            f"{source.where(())}: a target file is a mapping of sections (target: NAME, http: ..., ...), "
+            f"got {describe_value(raw)}"
         )
     env_values = dict(environ if environ is not None else process_environment())
     env_file = raw.get("env_file")
     if env_file is not None:
+        where = source.where(("env_file",))
         if not isinstance(env_file, str):
-            raise TargetError(f"{source.where(('env_file',))}: env_file: expected a path, got {env_file!r}")
-        env_values = {**read_env_file(path.parent / env_file), **env_values}
+            raise TargetError(
+                f"{where}: env_file: expected a path to a KEY=value file, got {describe_value(env_file)}"
+            )
+        # The env_file's own path may use the process environment (`${HOME}/.config/prod.env`).
+        location = interpolate_string(env_file, Environment(env_values, frozenset(env_values)), where)
+        env_values = {**read_env_file(path.parent / Path(location).expanduser(), where), **env_values}
+        raw = {**raw, "env_file": location}
     public = raw.get("public_env") or []
     env = Environment(env_values, frozenset(public) if isinstance(public, list) else frozenset())
     data = resolve(raw, (), source, env, path.parent)
     try:
         model = target_model().model_validate(data)
     except ValidationError as exc:
-        raise TargetError(explain_validation(exc, data, source)) from None
+        raise TargetError(redact(explain_validation(exc, data, source))) from None
     return LoadedTarget(model.target, path, model, source)
 
 
@@ -229,9 +256,42 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+_TYPE_EXPECTED = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string (quote it if YAML reads it as something else)",
+    "list": "a list: [a, b] or one `- item` line each",
+    "dict": "a mapping of `key: value` lines",
+    "model": "a mapping of `key: value` lines",
+    "model_attributes": "a mapping of `key: value` lines",
+}
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def describe_value(value: Any) -> str:
+    """A short, readable rendering of a value from the target file for error messages."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _message(error: Any, path: KeyPath, data: Any) -> str:
+    """The part of a validation message after `file:line: key.path: ` — what is wrong and the fix."""
     kind, given = error["type"], error.get("input")
+    context = error.get("ctx") or {}
     key = path[-1] if path else ""
+    got = describe_value(given)
     if kind == "extra_forbidden":
         model = _parent_model(path)
         known = [f.alias or n for n, f in model.model_fields.items()] if model else []
@@ -242,17 +302,30 @@ def _message(error: Any, path: KeyPath, data: Any) -> str:
         return f"unknown key {key!r}; remove it or fix its spelling ({hint})"
     if kind == "missing":
         return f"required key {key!r} is missing; add `{key}: ...`"
-    message = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
+    if kind in ("value_error", "assertion_error"):
+        message = str(error["msg"])
+        return (
+            message.split(", ", 1)[1]
+            if message.startswith(("Value error, ", "Assertion failed, "))
+            else message
+        )
     if kind == "literal_error":
-        return f"{message[0].lower()}{message[1:]}, got {given!r}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping of keys, got {given!r}"
-    if kind.endswith("_parsing") or kind.endswith("_type"):
-        return f"{message[0].lower()}{message[1:]}, got {given!r}"
-    return f"{message}, got {given!r}" if given is not None and not isinstance(given, dict) else message
+        return f"expected one of {context.get('expected', '?')}, got {got}"
+    if kind in _BOUNDS:
+        bound = next(iter(context.values()), "?")
+        return f"expected a value {_BOUNDS[kind]} {bound}, got {got}"
+    if kind == "string_pattern_mismatch":
+        return f"expected text matching {context.get('pattern', '?')}, got {got}"
+    if kind in ("string_too_long", "too_long"):
+        limit = context.get("max_length", "?")
+        return (
+            f"too long: at most {limit} {'characters' if kind == 'string_too_long' else 'items'}, got {got}"
+        )
+    for prefix, wanted in _TYPE_EXPECTED.items():
+        if kind in (f"{prefix}_type", f"{prefix}_parsing", f"{prefix}_from_float"):
+            return f"expected {wanted}, got {got}"
+    message = str(error["msg"])
+    return f"{message[0].lower()}{message[1:]}, got {got}"
 
 
 def entry_model_for(kind_name: str) -> type[CheckEntry]:

@@ -85,3 +85,16 @@ class CheckEntry(StrictModel):
     severity: Severity = "normal"
     description: str | None = None
     enabled: bool = True
+
+
+def _verify_flag(value: Any) -> Any:
+    """`verify: ${TLS_VERIFY}` arrives as a string: read "true"/"false" as booleans, anything else as a path."""
+    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[value.strip().lower()]
+    return value
+
+
+_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+TlsVerify = Annotated[bool | str, BeforeValidator(_verify_flag)]
+"""TLS verification: true (system CAs), false (no verification) or a CA bundle path."""

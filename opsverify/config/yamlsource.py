@@ -58,13 +58,17 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
     try:
         node = loader.get_single_node()
         if node is None:
+            source.lines[()] = 1  # an empty file: problems are reported at its first line
             return {}, source
         return _convert(loader, node, (), source), source
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise TargetError(f"{file}{line}: invalid YAML: {problem}") from None
+        raise TargetError(
+            f"{file}{line}: invalid YAML: {problem}; fix the syntax on that line or the one before it "
+            "(indentation, a missing ':' or closing bracket, an unquoted value starting with a special character)"
+        ) from None
     except yaml.YAMLError as exc:
         raise TargetError(f"{file}: invalid YAML: {exc}") from None
     finally:
@@ -81,7 +85,7 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, source: So
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise TargetError(
                     f"{source.file}:{key_node.start_mark.line + 1}: {format_path(path)}: "
-                    "keys must be plain strings"
+                    "keys must be plain strings; write the key as text (quote it if needed)"
                 )
             key = str(key)
             child = (*path, key)

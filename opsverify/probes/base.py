@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,6 +13,10 @@ class ProbeContext:
 
     target_name: str
     base_dir: Path = field(default_factory=Path.cwd)
+    target: Any = field(
+        default=None, compare=False, repr=False
+    )  # the LoadedTarget, for probes needing other sections
+    entry_name: str = ""  # the entry's name in its section (for evidence records)
 
     def path(self, value: str | Path) -> Path:
         """A path from the target file, relative to the target file's directory."""

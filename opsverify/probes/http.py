@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from opsverify.config.types import format_duration
 from opsverify.probes.base import ProbeContext
 
 if TYPE_CHECKING:
@@ -79,9 +80,7 @@ def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
                 facts.waited_s = time.monotonic() - started
                 if facts.error is None:
                     return facts
-                facts.error = (
-                    f"{facts.error} (still failing after waiting {facts.waited_s:.0f}s for readiness)"
-                )
+                facts.error = f"{facts.error} (still failing after waiting {format_duration(facts.waited_s)} for readiness)"
                 return facts
             time.sleep(entry.poll_interval)
 

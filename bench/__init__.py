@@ -1,0 +1,1 @@
+"""Benchmarks with their recorded baselines (bench/README.md). Not part of `make test`."""

@@ -1,0 +1,212 @@
+"""Restore step and drill memory, against named baselines in the same run (~250 MB .sql.gz, 1 GB of SQL).
+
+1. plain restore: opsverify's streaming restore (inflate in-process, psql ON_ERROR_STOP, one transaction)
+   vs `gunzip -c FILE | psql -v ON_ERROR_STOP=1` into a fresh database. Target: <= 1.05x.
+2. custom restore: opsverify with jobs=2 vs `pg_restore -j 1`. Target: faster.
+3. memory: peak RSS of the pytest process running `pytest -m dr` on the dump and on one 4x smaller.
+   Target: under 150 MB and flat as the dump grows 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from bench._backup_data import ADMIN_URL, create_database, drop_database, ensure_dumps, log, warm
+from opsverify.drills.restore import restore_archive, restore_plain
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 4 * 3600.0
+
+
+def fresh(run: Callable[[str], object]) -> float:
+    """Time `run(url)` against a new empty database, dropped afterwards."""
+    name = f"opsverify_bench_restore_{secrets.token_hex(3)}"
+    url = create_database(name)
+    try:
+        started = time.perf_counter()
+        run(url)
+        return time.perf_counter() - started
+    finally:
+        drop_database(name)
+
+
+def shell_pipeline(path: Path) -> Callable[[str], None]:
+    def run(url: str) -> None:
+        gunzip = subprocess.Popen(["gunzip", "-c", str(path)], stdout=subprocess.PIPE)
+        assert gunzip.stdout is not None
+        subprocess.run(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url],
+            stdin=gunzip.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        gunzip.stdout.close()
+        gunzip.wait()
+
+    return run
+
+
+def ours_plain(path: Path) -> Callable[[str], None]:
+    def run(url: str) -> None:
+        result = restore_plain(path, gzip=True, database_url=url, client_bin=None, timeout=TIMEOUT)
+        if not result.ok:
+            raise RuntimeError(result.error)
+
+    return run
+
+
+def pg_restore_serial(path: Path) -> Callable[[str], None]:
+    def run(url: str) -> None:
+        subprocess.run(["pg_restore", "--exit-on-error", "-j", "1", f"--dbname={url}", str(path)], check=True)
+
+    return run
+
+
+def ours_archive(path: Path, jobs: int) -> Callable[[str], None]:
+    def run(url: str) -> None:
+        result = restore_archive(
+            path, database_url=url, client_bin=None, jobs=jobs, no_owner=False, timeout=TIMEOUT
+        )
+        if not result.ok:
+            raise RuntimeError(result.error)
+
+    return run
+
+
+def drill_peak_rss(dump: Path, workdir: Path) -> tuple[float, float]:
+    """(peak RSS MB of the pytest process, drill seconds) for `pytest -m dr` on `dump`."""
+    folder = workdir / dump.stem.replace(".", "_")
+    folder.mkdir(exist_ok=True)
+    link = folder / "backup_1.sql.gz"
+    if not link.exists():
+        link.symlink_to(dump)
+    target = workdir / f"{folder.name}.yaml"
+    target.write_text(
+        f"""target: bench
+backups:
+  db:
+    path: {folder}
+    settle: 0s
+    checksum: off
+    restore:
+      sandbox: url
+      sandbox_url: {ADMIN_URL}
+      expect:
+        tables: [bookings, events, invoices]
+        min_rows: {{bookings: 1}}
+"""
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-c",
+        str(REPO / "pyproject.toml"),
+    ]
+    command += ["--rootdir", str(REPO), str(REPO / "checks"), "-m", "dr", f"--target={target}"]
+    env = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(workdir / "reports")}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    watched = psutil.Process(process.pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"drill failed:\n{output}")
+    return peak / 1e6, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench restore", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=2_900_000, help="rows per big table (2.9M: ~250 MB .sql.gz)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side (each restore takes minutes)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["plain", "custom", "memory"])
+    args = parser.parse_args(argv)
+    dumps = ensure_dumps(args.rows)
+    warm(dumps.big_gz)
+    print(
+        f"dump {dumps.big_gz.name}: {dumps.big_gz.stat().st_size / 1e6:.0f} MB; {dumps.big_custom.name}: "
+        f"{dumps.big_custom.stat().st_size / 1e6:.0f} MB; {os.cpu_count()} cores"
+    )
+    if "plain" not in args.skip:
+        compare(
+            "plain restore",
+            args.repeat,
+            ("gunzip -c | psql ON_ERROR_STOP (baseline)", shell_pipeline(dumps.big_gz)),
+            ("opsverify restore_plain", ours_plain(dumps.big_gz)),
+            target="<= 1.05x",
+        )
+    if "custom" not in args.skip:
+        warm(dumps.big_custom)
+        compare(
+            "custom restore",
+            args.repeat,
+            ("pg_restore -j 1 (baseline)", pg_restore_serial(dumps.big_custom)),
+            ("opsverify restore_archive jobs=2", ours_archive(dumps.big_custom, 2)),
+            target="< 1.00x",
+        )
+    if "memory" not in args.skip:
+        with tempfile.TemporaryDirectory(prefix="opsverify-bench-drill-") as tmp:
+            small_rss, small_s = drill_peak_rss(dumps.small_gz, Path(tmp))
+            big_rss, big_s = drill_peak_rss(dumps.big_gz, Path(tmp))
+        print("drill memory (peak RSS of the pytest process, `pytest -m dr`):")
+        print(
+            f"  {dumps.small_gz.name:<34} {dumps.small_gz.stat().st_size / 1e6:6.0f} MB  peak {small_rss:6.1f} MB  in {small_s:6.1f}s"
+        )
+        print(
+            f"  {dumps.big_gz.name:<34} {dumps.big_gz.stat().st_size / 1e6:6.0f} MB  peak {big_rss:6.1f} MB  in {big_s:6.1f}s"
+        )
+        print(
+            f"  growth {big_rss / small_rss:.2f}x for a {dumps.big_gz.stat().st_size / dumps.small_gz.stat().st_size:.1f}x dump "
+            f"(target: < 150 MB, flat) {'OK' if big_rss < 150 and big_rss / small_rss < 1.1 else 'ABOVE TARGET'}"
+        )
+    return 0
+
+
+def compare(
+    title: str,
+    repeat: int,
+    baseline: tuple[str, Callable[[str], None]],
+    ours: tuple[str, Callable[[str], None]],
+    target: str,
+) -> None:
+    runs: dict[str, list[float]] = {baseline[0]: [], ours[0]: []}
+    for _ in range(repeat):
+        for name, run in (baseline, ours):
+            log(f"{title}: {name}")
+            runs[name].append(fresh(run))
+    best = {name: min(values) for name, values in runs.items()}
+    print(f"{title} (best of {repeat}):")
+    for name, value in best.items():
+        print(f"  {name:<42} {value:7.1f}s")
+    print(f"  ratio opsverify / baseline: {best[ours[0]] / best[baseline[0]]:.2f}x (target {target})")

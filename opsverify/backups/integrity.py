@@ -1,0 +1,238 @@
+"""Integrity of one backup by format, in one read: hash, inflate and format check together."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsverify.backups.files import BackupFile
+from opsverify.backups.formats import Detected, FormatError, detect_format
+from opsverify.backups.json_document import read_json
+from opsverify.backups.pg_archive import read_archive
+from opsverify.backups.pgtools import ToolMissing
+from opsverify.backups.plain_sql import PlainSqlScanner
+from opsverify.backups.sqlite_backup import copy_and_check
+from opsverify.backups.stream import read_once
+from opsverify.backups.tar_archive import read_tar
+from opsverify.config.types import format_size
+
+SQL_FORMATS = ("pg-plain", "pg-custom", "pg-directory")
+
+
+@dataclass
+class Inspection:
+    """What one read of the backup found. `defects` are format problems that no setting excuses."""
+
+    format: str
+    detected: Detected | None = None
+    bytes_read: int = 0
+    inflated_bytes: int | None = None
+    sha256: str | None = None
+    seconds: float = 0.0
+    defects: list[str] = field(default_factory=list)
+    header: bool = False
+    trailer: bool = False
+    create_tables: int = 0
+    copies: int = 0
+    inserts: int = 0
+    dumped_from: str | None = None
+    members: int = 0
+    files: int = 0
+    items: int | None = None
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """The format without compression: pg-plain, pg-custom, pg-directory, sqlite, tar, json, gzip."""
+        return self.detected.format if self.detected is not None else "unknown"
+
+    @property
+    def is_sql(self) -> bool:
+        return self.detected is not None and self.detected.format in SQL_FORMATS
+
+    @property
+    def data_sections(self) -> int:
+        return self.copies + self.inserts
+
+    def summary(self) -> str:
+        """One line for evidence: format, sizes, what was found."""
+        parts = [self.format, f"{format_size(self.bytes_read)} read"]
+        if self.inflated_bytes is not None:
+            parts.append(f"{format_size(self.inflated_bytes)} inflated")
+        if self.is_sql:
+            parts.append(f"{self.create_tables} CREATE TABLE, {self.copies} COPY, {self.inserts} INSERT")
+            parts.append(f"trailer {'present' if self.trailer else 'MISSING'}")
+            if self.dumped_from:
+                parts.append(f"dumped from PostgreSQL {self.dumped_from}")
+        elif self.detected and self.detected.format == "tar":
+            parts.append(f"{self.files} files in {self.members} members")
+        elif self.detected and self.detected.format == "json":
+            parts.append(f"{self.items} items")
+        elif self.detected and self.detected.format == "sqlite":
+            parts.append(f"{len(self.tables)} tables")
+        if self.sha256:
+            parts.append(f"sha256 {self.sha256[:16]}…")
+        return ", ".join(parts) + f" in {self.seconds:.2f}s"
+
+
+def inspect_backup(
+    backup: BackupFile,
+    *,
+    declared: str = "auto",
+    items_path: str | None = None,
+    client_bin: str | None = None,
+    hash_file: bool = True,
+) -> Inspection:
+    """Read `backup` once and report its format, hash and defects. Never raises for a broken backup."""
+    started = time.monotonic()
+    inspection = _inspect(backup, declared, items_path, client_bin, hash_file)
+    inspection.seconds = time.monotonic() - started
+    return inspection
+
+
+def _inspect(
+    backup: BackupFile, declared: str, items_path: str | None, client_bin: str | None, hash_file: bool
+) -> Inspection:
+    if backup.size == 0:
+        return Inspection(
+            declared if declared != "auto" else "unknown",
+            defects=[
+                "is empty (0 bytes): the backup job wrote nothing; check its log (disk full? credentials?)"
+            ],
+        )
+    try:
+        detected = detect_format(backup, declared)
+    except FormatError as exc:
+        return Inspection(declared if declared != "auto" else "unknown", defects=[str(exc)])
+    except OSError as exc:
+        return Inspection("unknown", defects=[f"cannot read: {exc.strerror or exc}"])
+    inspection = Inspection(detected.label, detected)
+    try:
+        _READERS[detected.format](backup, detected, inspection, items_path, client_bin, hash_file)
+    except ToolMissing as exc:
+        inspection.defects.append(str(exc))
+    except OSError as exc:
+        inspection.defects.append(f"cannot read: {exc.strerror or exc}")
+    return inspection
+
+
+def _plain(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    scanner = PlainSqlScanner()
+    stream = read_once(backup.path, gzip=detected.gzip, sinks=[scanner], hash_file=hash_file)
+    out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
+    scan = scanner.finish()
+    _copy_scan(scan, out)
+    if stream.gzip_error:
+        out.defects.append(stream.gzip_error)
+        return
+    if detected.gzip and stream.inflated_bytes == 0:
+        out.defects.append(
+            "gzip stream inflates to 0 bytes (a gzip of an empty stream, ~20 bytes): pg_dump produced no "
+            "output; check the backup job's log"
+        )
+        return
+    out.defects += scan.defects(scanner.bytes_seen)
+
+
+def _archive(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    client_bin: str | None,
+    hash_file: bool,
+) -> None:
+    directory = detected.format == "pg-directory"
+    read = read_archive(backup.path, directory=directory, client_bin=client_bin, hash_file=hash_file)
+    out.bytes_read, out.sha256 = read.stream.bytes_read, read.stream.sha256
+    out.inflated_bytes = read.sql_bytes
+    _copy_scan(read.scan, out)
+    out.defects += read.defects()
+
+
+def _sqlite(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="opsverify-sqlite-") as workdir:
+        read = copy_and_check(backup.path, gzip=detected.gzip, workdir=Path(workdir), hash_file=hash_file)
+    out.bytes_read, out.sha256 = read.stream.bytes_read, read.stream.sha256
+    out.inflated_bytes = read.stream.inflated_bytes
+    out.tables = read.tables
+    out.defects += read.defects()
+
+
+def _tar(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    read = read_tar(backup.path, gzip=detected.gzip, hash_file=hash_file)
+    out.bytes_read, out.sha256, out.members, out.files = (
+        read.bytes_read,
+        read.sha256,
+        read.members,
+        read.files,
+    )
+    out.defects += read.defects()
+
+
+def _json(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    items_path: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    read = read_json(backup.path, gzip=detected.gzip, items_path=items_path, hash_file=hash_file)
+    out.bytes_read, out.sha256, out.items = read.bytes_read, read.sha256, read.items
+    out.defects += read.defects()
+
+
+def _gzip(
+    backup: BackupFile,
+    _detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    stream = read_once(backup.path, gzip=True, sinks=[], hash_file=hash_file)
+    out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
+    if stream.gzip_error:
+        out.defects.append(stream.gzip_error)
+    elif stream.inflated_bytes == 0:
+        out.defects.append("gzip stream inflates to 0 bytes (a gzip of an empty stream): not a backup")
+
+
+def _copy_scan(scan: object, out: Inspection) -> None:
+    for name in ("header", "trailer", "create_tables", "copies", "inserts", "dumped_from"):
+        setattr(out, name, getattr(scan, name))
+
+
+_READERS = {
+    "pg-plain": _plain,
+    "pg-custom": _archive,
+    "pg-directory": _archive,
+    "sqlite": _sqlite,
+    "tar": _tar,
+    "json": _json,
+    "gzip": _gzip,
+}

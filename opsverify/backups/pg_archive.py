@@ -1,0 +1,125 @@
+"""pg_dump custom (-Fc) and directory (-Fd) archives: a full read through `pg_restore -f -`.
+
+`pg_restore --list` only reads the table of contents and passes truncated and corrupted archives, so every
+data block is decompressed here; its SQL output goes through the plain-SQL scanner. A custom archive is
+streamed to pg_restore's stdin by the same read that hashes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from opsverify.backups.pgtools import ErrorLog, client_tool, collect_lines, tool_version
+from opsverify.backups.plain_sql import PlainSqlScan, PlainSqlScanner
+from opsverify.backups.stream import CHUNK_SIZE, StreamResult, read_once
+
+
+@dataclass
+class ArchiveRead:
+    """What reading an archive through pg_restore established."""
+
+    stream: StreamResult
+    scan: PlainSqlScan
+    sql_bytes: int
+    returncode: int
+    log: ErrorLog
+    pg_restore_version: str
+
+    def defects(self) -> list[str]:
+        if self.returncode != 0:
+            first = "; ".join(self.log.errors(2)) or f"exit status {self.returncode}"
+            return [f"pg_restore cannot read the archive: {first}{self._hint()}"]
+        return self.scan.defects(self.sql_bytes)
+
+    def _hint(self) -> str:
+        text = self.log.text()
+        if "unsupported version" in text:
+            return (
+                f" (this pg_restore {self.pg_restore_version} is older than the pg_dump that wrote the archive; "
+                "install a newer client or set client_bin)"
+            )
+        if "end of file" in text or "unexpected end" in text:
+            return (
+                " (the archive ends early: it is truncated (dump cut short, incomplete copy) or corrupt "
+                "(a damaged block length points past its end))"
+            )
+        if "uncompress" in text or "corrupt" in text or "invalid" in text:
+            return " (the archive is corrupt: damaged blocks; restore an older backup and check the storage)"
+        return ""
+
+
+class _PipeSink:
+    """Writes into pg_restore's stdin; once it has exited (broken pipe) the rest is dropped, still hashed."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self._stdin.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed = True
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._stdin.close()
+
+
+def read_archive(
+    path: Path, *, directory: bool, client_bin: str | None = None, hash_file: bool = True
+) -> ArchiveRead:
+    """Decompress every block of the archive once; a custom archive is also hashed by the same read."""
+    pg_restore = client_tool("pg_restore", client_bin)
+    command = [pg_restore, "--file=-", *([str(path)] if directory else [])]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL if directory else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    scanner, log = PlainSqlScanner(), ErrorLog()
+    readers = [_scan_output(process.stdout, scanner), collect_lines(process.stderr, log)]
+    stream = StreamResult()
+    try:
+        if not directory:
+            sink = _PipeSink(process)
+            try:
+                stream = read_once(path, gzip=False, sinks=[sink], hash_file=hash_file)
+            finally:
+                sink.close()
+        returncode = process.wait()
+        for reader in readers:
+            reader.join()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if directory:
+        stream.bytes_read = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return ArchiveRead(
+        stream, scanner.finish(), scanner.bytes_seen, returncode, log, tool_version(pg_restore)
+    )
+
+
+def _scan_output(stdout: IO[bytes], scanner: PlainSqlScanner) -> threading.Thread:
+    def run() -> None:
+        while chunk := stdout.read(CHUNK_SIZE):
+            scanner.write(chunk)
+        stdout.close()
+
+    thread = threading.Thread(target=run, name="opsverify-pg-restore-out", daemon=True)
+    thread.start()
+    return thread

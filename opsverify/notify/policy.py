@@ -1,0 +1,52 @@
+"""The alert policy: after how many consecutive failing runs a check alerts, when it repeats, when it resolves."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from opsverify.config.notify import Policy
+from opsverify.notify.state import NotifyState
+from opsverify.report.summary import CheckResult
+
+Decision = Literal["new", "reminder", "ongoing", "below_threshold", "resolved", "passing", "skipped"]
+ALERTING: frozenset[Decision] = frozenset({"new", "reminder"})
+FAILING_REACHED: frozenset[Decision] = frozenset({"new", "reminder", "ongoing"})
+
+
+def decide(results: list[CheckResult], state: NotifyState, policy: Policy, now: float) -> dict[str, Decision]:
+    """Update the failure counts in `state` and say, per check id, what this run means for alerting.
+
+    `new`: reached the threshold and not alerted yet; `reminder`: alerted at least `remind_every` ago;
+    `ongoing`: alerted and still failing (no duplicate); `resolved`: passes after having alerted.
+    `alerted_at` is not touched here: it is set only once a message was actually delivered.
+    """
+    decisions: dict[str, Decision] = {}
+    for result in results:
+        if result.status == "skipped":
+            decisions[result.id] = "skipped"
+            continue
+        check = state.check(result.id)
+        check.last_run = now
+        if result.failed:
+            check.failures += 1
+            check.status = "failed"
+            if check.failures < policy.failure_threshold:
+                decisions[result.id] = "below_threshold"
+            elif check.alerted_at is None:
+                decisions[result.id] = "new"
+            elif policy.remind_every is not None and now - check.alerted_at >= policy.remind_every:
+                decisions[result.id] = "reminder"
+            else:
+                decisions[result.id] = "ongoing"
+        else:
+            decisions[result.id] = "resolved" if check.alerted_at is not None else "passing"
+            check.status = "passed"
+            check.failures = 0
+            check.alerted_at = None
+    return decisions
+
+
+def mark_alerted(state: NotifyState, check_ids: set[str], now: float) -> None:
+    """Record that the failures of these checks reached a person (starts the reminder clock)."""
+    for check_id in check_ids:
+        state.check(check_id).alerted_at = now

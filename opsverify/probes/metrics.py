@@ -1,0 +1,217 @@
+"""Metrics probe: scrape a /metrics exposition, parse it with prometheus-client, evaluate every rule.
+
+Values are what the process exposes now: counters and histograms are totals since it started (a
+Prometheus server is what gives rates over a window; see the `prometheus` kind).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import requests
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
+from prometheus_client.parser import text_string_to_metric_families
+
+from opsverify.config.http import HttpCheck
+from opsverify.config.metrics import Selector
+from opsverify.config.prometheus import format_number
+from opsverify.probes.base import ProbeContext
+from opsverify.probes.http import describe_error
+from opsverify.probes.prometheus import ApiError, RuleResult, Series, capped_get, denied, session_for
+
+if TYPE_CHECKING:
+    from opsverify.config.metrics import MetricsCheck, MetricsRule
+
+ACCEPT = "text/plain;version=0.0.4;q=1.0, application/openmetrics-text;version=1.0.0;q=0.5, */*;q=0.1"
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass
+class MetricsFacts:
+    url: str
+    status: int | None = None
+    samples: list[Sample] = field(default_factory=list)
+    results: dict[str, RuleResult] = field(default_factory=dict)
+    error: str | None = None
+    body_bytes: int = 0
+    elapsed_ms: float = 0.0
+
+    def report(self) -> str:
+        """Every rule's value(s), for the test report."""
+        lines = [
+            f"GET {self.url} -> {self.status or 'no response'}, {len(self.samples)} samples, "
+            f"{self.body_bytes} bytes in {self.elapsed_ms:.0f} ms"
+        ]
+        for name, result in self.results.items():
+            lines += result.report_lines(name)
+        return "\n".join(lines)
+
+
+def probe(entry: MetricsCheck, ctx: ProbeContext) -> MetricsFacts:
+    """Scrape `entry.url` once and evaluate every rule against that one scrape."""
+    facts = MetricsFacts(url=entry.url)
+    verify: bool | str = entry.verify if isinstance(entry.verify, bool) else str(ctx.path(entry.verify))
+    started = time.perf_counter()
+    try:
+        with session_for(entry.auth, entry.headers) as session:
+            response, body = capped_get(
+                session,
+                entry.url,
+                headers={"Accept": ACCEPT},
+                timeout=entry.timeout,
+                verify=verify,
+                limit=entry.max_body_bytes,
+            )
+    except requests.exceptions.RequestException as exc:
+        facts.error = describe_error(exc, HttpCheck(url=entry.url, timeout=entry.timeout))
+        return facts
+    except ApiError as exc:
+        facts.error = str(exc)
+        return facts
+    facts.elapsed_ms = (time.perf_counter() - started) * 1000
+    facts.status, facts.body_bytes = response.status_code, len(body)
+    if reason := denied(response, entry.url):
+        facts.error = reason
+        return facts
+    if response.status_code != 200:
+        facts.error = (
+            f"GET {entry.url} -> HTTP {response.status_code}, expected 200 with a metrics exposition"
+        )
+        return facts
+    content_type = response.headers.get("content-type", "")
+    try:
+        facts.samples = parse_exposition(body.decode("utf-8", errors="replace"), content_type)
+    except ValueError as exc:
+        facts.error = (
+            f"{entry.url} did not return a Prometheus exposition ({content_type or 'no content type'}): "
+            f"{str(exc)[:200]}; is this the /metrics endpoint?"
+        )
+        return facts
+    for name, rule in entry.rules.items():
+        facts.results[name] = evaluate(rule, facts.samples)
+    return facts
+
+
+def parse_exposition(text: str, content_type: str = "") -> list[Sample]:
+    """Every sample of a text (0.0.4) or OpenMetrics exposition, parsed by prometheus-client."""
+    parse = openmetrics_families if "openmetrics" in content_type else text_string_to_metric_families
+    samples = []
+    for family in parse(text):
+        for sample in family.samples:
+            samples.append(Sample(sample.name, dict(sample.labels), float(sample.value)))
+    if not samples and text.lstrip().startswith("<"):
+        raise ValueError("the body is HTML, not metrics")
+    return samples
+
+
+def evaluate(rule: MetricsRule, samples: list[Sample]) -> RuleResult:
+    """The series a rule yields from one scrape (or why it yields none)."""
+    selectors = rule.selectors()
+    if rule.ratio is not None:
+        return _ratio(selectors[0], selectors[1], samples)
+    if rule.quantile is not None:
+        return _quantile(rule.quantile, selectors[0], samples)
+    selector = selectors[0]
+    matched = [s for s in samples if selector.matches(s.name, s.labels)]
+    result = RuleResult(expr=str(selector))
+    if not matched:
+        result.note = _not_found(selector, samples)
+    elif rule.sum:
+        result.expr = f"sum({selector})"
+        result.series = [Series({}, math.fsum(s.value for s in matched))]
+        result.note = f"{len(matched)} series added up"
+    else:
+        result.series = [Series({"__name__": s.name, **s.labels}, s.value) for s in matched]
+    return result
+
+
+def _ratio(numerator: Selector, denominator: Selector, samples: list[Sample]) -> RuleResult:
+    result = RuleResult(expr=f"sum({numerator}) / sum({denominator})")
+    parts = []
+    for selector in (numerator, denominator):
+        values = [s.value for s in samples if selector.matches(s.name, s.labels)]
+        if not values:
+            result.note = _not_found(selector, samples)
+            return result
+        parts.append(math.fsum(values))
+    top, bottom = parts
+    if bottom == 0:
+        value = 0.0 if top == 0 else math.inf
+        result.note = f"{format_number(top)} / 0: no {denominator.name} counted yet"
+    else:
+        value = top / bottom
+        result.note = f"{format_number(top)} / {format_number(bottom)}"
+    result.series = [Series({}, value)]
+    return result
+
+
+def _quantile(quantile: float, histogram: Selector, samples: list[Sample]) -> RuleResult:
+    """histogram_quantile(q, sum by (le) (<name>_bucket{...})) over the totals of one scrape."""
+    bucket_name = histogram.name if histogram.name.endswith("_bucket") else f"{histogram.name}_bucket"
+    selector = Selector(bucket_name, histogram.matchers)
+    result = RuleResult(expr=f"histogram_quantile({quantile:g}, {selector})")
+    counts: dict[float, float] = {}
+    for sample in samples:
+        if selector.matches(sample.name, sample.labels) and "le" in sample.labels:
+            upper = float(sample.labels["le"])
+            counts[upper] = counts.get(upper, 0.0) + sample.value
+    if not counts:
+        result.note = _not_found(selector, samples)
+        return result
+    buckets = sorted(counts.items())
+    if not math.isinf(buckets[-1][0]):
+        result.error = f'{selector} has no le="+Inf" bucket; it is not a valid histogram'
+        return result
+    total = buckets[-1][1]
+    if total == 0:
+        result.note = "no observations yet"
+        return result
+    result.series = [Series({}, bucket_quantile(quantile, buckets))]
+    result.note = f"{format_number(total)} observations in {len(buckets)} buckets, since the process started"
+    return result
+
+
+def bucket_quantile(quantile: float, buckets: list[tuple[float, float]]) -> float:
+    """Prometheus' histogram_quantile: linear interpolation inside the bucket holding the rank.
+
+    `buckets` are (upper bound, cumulative count), sorted, ending with +Inf. A rank in the +Inf bucket
+    returns the highest finite upper bound, as Prometheus does.
+    """
+    if len(buckets) < 2:
+        return math.nan
+    bounds = [upper for upper, _ in buckets]
+    counts = [count for _, count in buckets]
+    for index in range(1, len(counts)):  # counts must not decrease (scrape races)
+        counts[index] = max(counts[index], counts[index - 1])
+    rank = quantile * counts[-1]
+    index = next(i for i, count in enumerate(counts) if count >= rank)
+    if index == len(buckets) - 1:
+        return bounds[-2]
+    if index == 0 and bounds[0] <= 0:
+        return bounds[0]
+    start, end, count = 0.0, bounds[index], counts[index]
+    if index > 0:
+        start = bounds[index - 1]
+        count -= counts[index - 1]
+        rank -= counts[index - 1]
+    return start + (end - start) * (rank / count) if count else start
+
+
+def _not_found(selector: Selector, samples: list[Sample]) -> str:
+    names = sorted({s.name for s in samples})
+    if selector.name in names:
+        return f"{selector.name} has no series with these labels"
+    guess = difflib.get_close_matches(selector.name, names, n=1)
+    return f"{selector.name} not in the exposition" + (f"; did you mean {guess[0]}?" if guess else "")

@@ -1,0 +1,74 @@
+"""Who a test is: target, kind, entry, tiers, severity. Set at collection as Allure labels and as
+`user_properties` (which travel with every test report, also from pytest-xdist workers to the controller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pytest
+
+from opsverify.config.types import TIERS
+
+PROPERTY_PREFIX = "opsverify_"
+CUSTOM_KIND = "custom"  # a hand-written test in checks/ (not parametrized from the target)
+
+
+@dataclass(frozen=True)
+class CheckIdentity:
+    target: str
+    kind: str
+    name: str
+    tiers: tuple[str, ...]
+    severity: str
+
+    def properties(self) -> list[tuple[str, str]]:
+        return [
+            (f"{PROPERTY_PREFIX}target", self.target),
+            (f"{PROPERTY_PREFIX}kind", self.kind),
+            (f"{PROPERTY_PREFIX}check", self.name),
+            (f"{PROPERTY_PREFIX}tiers", ",".join(self.tiers)),
+            (f"{PROPERTY_PREFIX}severity", self.severity),
+        ]
+
+    @classmethod
+    def from_properties(cls, properties: Iterable[tuple[str, object]]) -> CheckIdentity | None:
+        values: Mapping[str, object] = {
+            key.removeprefix(PROPERTY_PREFIX): value
+            for key, value in properties
+            if isinstance(key, str) and key.startswith(PROPERTY_PREFIX)
+        }
+        if "kind" not in values or "check" not in values:
+            return None
+        tiers = str(values.get("tiers") or "")
+        return cls(
+            target=str(values.get("target") or ""),
+            kind=str(values["kind"]),
+            name=str(values["check"]),
+            tiers=tuple(t for t in tiers.split(",") if t),
+            severity=str(values.get("severity") or "normal"),
+        )
+
+
+def identity_of(item: pytest.Item, default_target: str) -> CheckIdentity:
+    """The identity of a collected test: from its target entry, or (hand-written tests) its markers."""
+    from opsverify.plugin import check_of
+
+    check = check_of(item)
+    if check is not None:
+        return CheckIdentity(check.target.name, check.kind.name, check.name, check.tiers, check.severity)
+    tiers = tuple(t for t in TIERS if item.get_closest_marker(t) is not None)
+    return CheckIdentity(default_target, CUSTOM_KIND, item.name, tiers, "normal")
+
+
+def allure_marks(identity: CheckIdentity) -> list[pytest.MarkDecorator]:
+    """epic = target, feature = kind, story = entry, severity (allure-pytest adds the tier marks as tags)."""
+    label = pytest.mark.allure_label
+    marks = [
+        label(identity.target, label_type="epic"),
+        label(identity.kind, label_type="feature"),
+        label(identity.name, label_type="story"),
+        label(identity.severity, label_type="severity"),
+    ]
+    return marks if identity.target else marks[1:]

@@ -1,0 +1,364 @@
+"""pytest hooks for reports and notifications (loaded by opsverify.plugin).
+
+On every process: Allure labels and `user_properties` at collection, Allure steps and a redacted facts
+attachment per check. On the controller only (never on a pytest-xdist worker): results are collected from
+`pytest_runtest_logreport`, and at the end summary.json, notifications (one message per route), heartbeat
+pings, notifications.jsonl, Allure environment/categories/executor files and a redaction pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opsverify.config.secrets import redact
+from opsverify.config.target import LoadedTarget
+from opsverify.config.types import TIERS
+from opsverify.notify.delivery import DeliveryRecord, append_journal
+from opsverify.notify.dispatch import NotifyOptions, notify_target
+from opsverify.notify.heartbeat import Event, ping
+from opsverify.notify.router import RunContext
+from opsverify.paths import reports_dir, state_dir
+from opsverify.plugin import check_of, loaded_targets, target_specs
+from opsverify.report.allure_files import (
+    ci_executor,
+    redact_junit,
+    redact_results_dir,
+    run_environment,
+    write_results_metadata,
+)
+from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
+from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
+from opsverify.report.terminal import summary_lines
+
+RECORDER = pytest.StashKey["RunRecorder"]()
+ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
+ATTACHMENT_LIMIT = 200_000
+OFF_VALUES = {"0", "false", "no", "off"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opsverify", "opsverify: operational checks against a target")
+    group.addoption(
+        "--no-notify",
+        action="store_true",
+        default=False,
+        dest="opsverify_no_notify",
+        help="send no notifications or heartbeat pings (also: OPSVERIFY_NOTIFY=0); state is still kept",
+    )
+    group.addoption(
+        "--notify-dry-run",
+        action="store_true",
+        default=False,
+        dest="opsverify_notify_dry_run",
+        help="print the notifications that would be sent instead of sending them (state untouched)",
+    )
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def allure_results_dir(config: pytest.Config) -> Path | None:
+    given = getattr(config.option, "allure_report_dir", None)
+    return Path(given) if given else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Default Allure results and JUnit paths under reports/, and the controller's recorder."""
+    if not target_specs(config):
+        return
+    reports = reports_dir(config.rootpath)
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        # xdist workers parse the command line themselves: they pick the same default folder here.
+        results = reports / "allure-results"
+        if not config.option.collectonly and not is_worker(config):
+            shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
+            results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
+        config.option.allure_report_dir = str(results)
+    if is_worker(config):
+        return
+    if hasattr(config.option, "xmlpath") and not config.option.xmlpath and not config.option.collectonly:
+        reports.mkdir(parents=True, exist_ok=True)
+        config.option.xmlpath = str(reports / "junit.xml")
+    recorder = RunRecorder(config, reports)
+    config.stash[RECORDER] = recorder
+    config.pluginmanager.register(recorder, "opsverify-run-recorder")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Label every test with its identity (Allure labels + user_properties for the controller)."""
+    if not target_specs(config):
+        return
+    targets = loaded_targets(config)
+    default_target = targets[0].name if targets else ""
+    with_allure = allure_results_dir(config) is not None
+    for item in items:
+        identity = identity_of(item, default_target)
+        item.user_properties.extend(identity.properties())
+        if with_allure:
+            for mark in allure_marks(identity):
+                item.add_marker(mark)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Allure: the check id as title, a `probe` step with the redacted facts, a `verify` step."""
+    check = check_of(item)
+    if check is None or allure_results_dir(item.config) is None:
+        return (yield)
+    import allure
+
+    several = len(loaded_targets(item.config)) > 1
+    # allure-pytest ships no type hints. The parameter shows the check id instead of the entry's repr.
+    allure.dynamic.title(check.key if several else check.id)  # type: ignore[no-untyped-call]
+    allure.dynamic.parameter("check", check.key)
+    funcargs = getattr(item, "funcargs", {})
+    if "facts" in funcargs:
+        with allure.step(f"probe {check.id}"):
+            allure.attach(
+                facts_text(funcargs["facts"]),
+                name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
+                attachment_type=allure.attachment_type.JSON,
+            )
+    with allure.step(f"verify {check.id} against the target file"):
+        return (yield)
+
+
+def facts_text(facts: object) -> str:
+    """A probe's facts as redacted JSON (dataclasses field by field, anything else as text)."""
+    if dataclasses.is_dataclass(facts) and not isinstance(facts, type):
+        data: object = dataclasses.asdict(facts)
+    else:
+        data = {"facts": repr(facts)}
+    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    if len(text) > ATTACHMENT_LIMIT:
+        text = text[:ATTACHMENT_LIMIT] + f"\n… ({len(text) - ATTACHMENT_LIMIT} more characters)"
+    return redact(text)
+
+
+def tiers_run(config: pytest.Config) -> tuple[str, ...]:
+    """The tiers the -m expression selects (every tier without -m)."""
+    markexpr = getattr(config.option, "markexpr", "")
+    if not markexpr:
+        return TIERS
+    from _pytest.mark.expression import Expression
+
+    try:
+        expression = Expression.compile(markexpr)
+    except SyntaxError:
+        return TIERS
+    return tuple(tier for tier in TIERS if expression.evaluate(lambda name, /, _t=tier, **kwargs: name == _t))
+
+
+def make_run_id() -> str:
+    given = os.environ.get("OPSVERIFY_RUN_ID")
+    if given:
+        return given
+    if os.environ.get("GITHUB_RUN_ID"):
+        return f"gh-{os.environ['GITHUB_RUN_ID']}-{os.environ.get('GITHUB_RUN_ATTEMPT', '1')}"
+    if os.environ.get("CI_JOB_ID"):
+        return f"gl-{os.environ['CI_JOB_ID']}"
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
+
+
+class RunRecorder:
+    """The controller's view of the run: results from every worker, and everything written at the end."""
+
+    def __init__(self, config: pytest.Config, reports: Path) -> None:
+        self.config = config
+        self.reports = reports
+        self.started = time.time()
+        self.run_id = make_run_id()
+        self.results: dict[str, CheckResult] = {}
+        self.records: list[DeliveryRecord] = []
+        self.previews: list[str] = []
+        self.problems: list[str] = []
+        self.written: list[Path] = []
+        self.summary: RunSummary | None = None
+
+    # --- options -----------------------------------------------------------------------------------------
+
+    @property
+    def options(self) -> NotifyOptions:
+        off = self.config.getoption("opsverify_no_notify") or (
+            os.environ.get("OPSVERIFY_NOTIFY", "1").strip().lower() in OFF_VALUES
+        )
+        return NotifyOptions(enabled=not off, dry_run=bool(self.config.getoption("opsverify_notify_dry_run")))
+
+    @property
+    def runs_checks(self) -> bool:
+        return not self.config.option.collectonly
+
+    def targets(self) -> list[LoadedTarget]:
+        return loaded_targets(self.config)
+
+    # --- hooks -------------------------------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = time.time()
+        if self.runs_checks:
+            for target in self.targets():
+                self._heartbeat(target, "start")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        identity = CheckIdentity.from_properties(report.user_properties)
+        if identity is None:
+            targets = self.targets()
+            name = report.nodeid.rsplit("::", 1)[-1]
+            tiers = tuple(t for t in TIERS if t in report.keywords)
+            identity = CheckIdentity(targets[0].name if targets else "", CUSTOM_KIND, name, tiers, "normal")
+        result = self.results.get(report.nodeid)
+        if result is None:
+            result = CheckResult(
+                identity.target,
+                identity.kind,
+                identity.name,
+                identity.tiers,
+                identity.severity,
+                status="skipped",
+                nodeid=report.nodeid,
+            )
+            self.results[report.nodeid] = result
+        result.duration += report.duration
+        if report.failed:
+            if not result.failed:
+                reason, details = split_failure_text(report.longreprtext)
+                if report.when != "call":
+                    reason = f"error in {report.when}: {reason}"
+                result.status, result.reason, result.details = "failed", reason, details
+        elif report.when == "call" and report.passed and result.status == "skipped":
+            result.status = "passed"
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int | pytest.ExitCode) -> None:
+        try:
+            self._finish(int(exitstatus))
+        except Exception as exc:  # noqa: BLE001 (reporting must never change the run's verdict)
+            self.problems.append(f"writing reports failed: {type(exc).__name__}: {redact(str(exc))}")
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if self.summary is None or not self.runs_checks:
+            return
+        terminalreporter.write_sep("=", "opsverify summary")
+        note = None
+        options = self.options
+        if options.dry_run:
+            note = "dry run (--notify-dry-run): nothing was sent"
+        elif not options.enabled:
+            note = "off (--no-notify or OPSVERIFY_NOTIFY=0): nothing was sent"
+        for line in summary_lines(self.summary, self.records, self.problems, self.written, note):
+            terminalreporter.write_line(line.text, **line.markup)
+        for preview in self.previews:
+            terminalreporter.write_line(redact(preview))
+
+    # --- the end of the run ------------------------------------------------------------------------------
+
+    def _finish(self, exitstatus: int) -> None:
+        targets = self.targets()
+        ran = tiers_run(self.config)
+        results = sorted(self.results.values(), key=lambda r: (r.target, r.kind, r.name, r.nodeid))
+        present = {t for r in results for t in r.tiers}
+        summary = RunSummary(
+            run_id=self.run_id,
+            started=self.started,
+            finished=time.time(),
+            targets=[t.name for t in targets],
+            tiers=[t for t in ran if t in present] if present else list(ran),
+            results=results,
+            exit_status=exitstatus,
+            report_url=os.environ.get("OPSVERIFY_REPORT_URL") or (ci_executor() or {}).get("buildUrl"),
+        )
+        self.summary = summary
+        write_json(self.reports / "summary.json", summary.as_json())
+        self.written.append(self.reports / "summary.json")
+        if self.runs_checks:
+            for target in targets:
+                self._notify(target, summary, ran)
+            for target in targets:
+                failed = any(r.failed for r in summary.of_target(target.name))
+                ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
+                self._heartbeat(target, "success" if ok else "fail", self._ping_body(summary, target.name))
+            journal = self.reports / "notifications.jsonl"
+            append_journal(journal, [r for r in self.records if r.status != "dry-run"])
+            if journal.exists():
+                self.written.append(journal)
+        xmlpath = getattr(self.config.option, "xmlpath", None)
+        if xmlpath and Path(xmlpath).is_file():
+            redact_junit(Path(xmlpath))
+            self.written.append(Path(xmlpath))
+        results_dir = allure_results_dir(self.config)
+        if results_dir is not None and self.runs_checks:
+            write_results_metadata(
+                results_dir,
+                run_environment(
+                    summary.targets, [str(t.path) for t in targets], summary.tiers, self.config.rootpath
+                ),
+            )
+            redact_results_dir(results_dir, since=self.started - 2)
+            self.written.append(results_dir)
+
+    def _notify(self, target: LoadedTarget, summary: RunSummary, ran: tuple[str, ...]) -> None:
+        notify = target.model.notify
+        if notify is None or not notify.routes:
+            return
+        configured = str(target.base_dir / notify.state) if notify.state else None
+        directory = state_dir(self.config.rootpath, configured)
+        from opsverify.notify.state import state_file
+
+        run = RunContext(
+            run_id=summary.run_id,
+            duration=summary.duration,
+            tiers_run=ran,
+            report_url=notify.report_url or summary.report_url,
+        )
+        try:
+            outcome = notify_target(
+                target.name,
+                notify,
+                summary.of_target(target.name),
+                run,
+                state_file(directory, target.name),
+                self.options,
+            )
+        except Exception as exc:  # noqa: BLE001 (a notifier bug must not change any verdict)
+            self.problems.append(
+                f"notifications for {target.name} failed: {type(exc).__name__}: {redact(str(exc))}"
+            )
+            return
+        self.records += outcome.records
+        self.previews += outcome.previews
+
+    def _heartbeat(self, target: LoadedTarget, event: Event, body: str = "") -> None:
+        notify = target.model.notify
+        if notify is None or notify.heartbeat is None:
+            return
+        options = self.options
+        if options.dry_run:
+            self.records.append(
+                DeliveryRecord("heartbeat", target.name, f"heartbeat/{event}", "heartbeat", "dry-run")
+            )
+            return
+        if not options.enabled:
+            return
+        self.records.append(ping(notify.heartbeat, event, target.name, redact(body)))
+
+    @staticmethod
+    def _ping_body(summary: RunSummary, target: str) -> str:
+        results = summary.of_target(target)
+        counts = summary.counts(results)
+        lines = [f"{target}: {counts['passed']} passed, {counts['failed']} failed, run {summary.run_id}"]
+        lines += [f"FAILED {r.id}: {r.reason}" for r in results if r.failed]
+        return "\n".join(lines)

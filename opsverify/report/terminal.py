@@ -1,0 +1,67 @@
+"""The terminal summary: per target the counts, every failure with its reason, notification outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsverify.config.secrets import redact
+from opsverify.config.types import format_duration
+from opsverify.notify.delivery import DeliveryRecord
+from opsverify.report.summary import RunSummary
+
+REASON_WIDTH = 300
+
+
+@dataclass
+class Line:
+    text: str
+    markup: dict[str, bool] = field(default_factory=dict)
+
+
+def summary_lines(
+    summary: RunSummary,
+    records: list[DeliveryRecord],
+    problems: list[str],
+    written: list[Path],
+    notify_note: str | None = None,
+) -> list[Line]:
+    lines: list[Line] = []
+    for target in summary.targets or [""]:
+        results = summary.of_target(target) if target else summary.results
+        counts = summary.counts(results)
+        tiers = ", ".join(summary.tiers) or "all tiers"
+        state = f"{counts['passed']} passed, {counts['failed']} failed"
+        if counts["skipped"]:
+            state += f", {counts['skipped']} skipped"
+        head = f"target {target} [{tiers}]: {counts['total']} checks: {state} in {format_duration(summary.duration)}"
+        lines.append(Line(head, {"bold": True, "red": bool(counts["failed"]), "green": not counts["failed"]}))
+        for result in results:
+            if result.failed:
+                reason = result.reason.replace("\n", " ")
+                if len(reason) > REASON_WIDTH:
+                    reason = reason[: REASON_WIDTH - 1] + "…"
+                lines.append(Line(f"  FAILED {result.id} ({result.severity}): {reason}", {"red": True}))
+    if notify_note:
+        lines.append(Line(f"notifications: {notify_note}", {"yellow": True}))
+    for record in records:
+        lines.append(_record_line(record))
+    for problem in problems:
+        lines.append(Line(f"opsverify: {problem}", {"red": True}))
+    if written:
+        lines.append(Line("written: " + ", ".join(str(p) for p in written)))
+    return [Line(redact(line.text), line.markup) for line in lines]
+
+
+def _record_line(record: DeliveryRecord) -> Line:
+    what = f"{record.channel} ({record.type})" if record.kind == "message" else record.channel
+    route = f" [{record.route}]" if record.route else ""
+    if record.status == "sent":
+        tries = f" after {record.attempts} attempts" if record.attempts > 1 else ""
+        return Line(f"  notified {what}{route}: sent{tries}", {"green": True})
+    if record.status == "failed":
+        return Line(
+            f"  NOTIFY FAILED {what}{route} after {record.attempts} attempt(s): {record.error}",
+            {"red": True, "bold": True},
+        )
+    return Line(f"  {record.status}: {what}{route}: {record.subject or ''}".rstrip(": "))

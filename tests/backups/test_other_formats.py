@@ -1,0 +1,126 @@
+"""SQLite, tar and JSON backups: good ones pass, thresholds (min_files, min_items) are enforced."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sqlite3
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from opsverify.backups.check import BackupFacts, probe
+from opsverify.config.backups import BackupCheck
+from opsverify.probes.base import ProbeContext
+from tests.backups.pgdumps import set_age
+
+
+def check(folder: Path, **keys: Any) -> tuple[BackupFacts, list[str]]:
+    for path in folder.iterdir():
+        set_age(path, 1)
+    entry = BackupCheck.model_validate({"path": str(folder), "settle": 0, **keys})
+    facts = probe(entry, ProbeContext("prod"))
+    return facts, entry.mismatches(facts)
+
+
+def make_sqlite(path: Path, rows: int = 50) -> Path:
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("create table messages (id integer primary key, subject text)")
+        connection.executemany("insert into messages (subject) values (?)", [(f"s{i}",) for i in range(rows)])
+    connection.close()
+    return path
+
+
+def make_tar(path: Path, names: list[str]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            archive.addfile(info, io.BytesIO(b"abc"))
+    return path
+
+
+def test_sqlite_backup_is_checked_on_a_copy(tmp_path: Path) -> None:
+    backup = make_sqlite(tmp_path / "emailops-backup.db")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    facts, problems = check(tmp_path)
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.tables == ["messages"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no -journal/-wal next to the live file
+    assert backup.exists()
+
+
+def test_gzipped_sqlite(tmp_path: Path) -> None:
+    raw = make_sqlite(tmp_path / "raw.db").read_bytes()
+    (tmp_path / "raw.db").unlink()
+    (tmp_path / "app.db.gz").write_bytes(gzip.compress(raw))
+    facts, problems = check(tmp_path)
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.format == "sqlite (gzip)"
+
+
+def test_tar_members_and_min_files(tmp_path: Path) -> None:
+    make_tar(tmp_path / "uploads_backup_20260101.tar.gz", [f"var/uploads/{i}.jpg" for i in range(5)])
+    facts, problems = check(tmp_path, min_files=5)
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.files == 5
+    _facts, problems = check(tmp_path, min_files=10)
+    assert problems == ["uploads_backup_20260101.tar.gz: archive holds 5 files; min_files is 10"]
+
+
+def test_tar_absolute_member_and_truncation(tmp_path: Path) -> None:
+    make_tar(tmp_path / "a.tar.gz", ["/etc/passwd"])
+    _facts, (problem,) = check(tmp_path)
+    assert "unsafe member paths (absolute or with ..): /etc/passwd" in problem
+    (tmp_path / "a.tar.gz").unlink()
+    data = make_tar(tmp_path / "b.tar", [f"f{i}" for i in range(50)]).read_bytes()
+    raw = gzip.decompress(data)
+    (tmp_path / "b.tar").write_bytes(raw[: len(raw) // 3])
+    _facts, (problem,) = check(tmp_path)
+    assert "archive is unreadable after" in problem
+
+
+def test_tar_symlink_escaping_is_unsafe(tmp_path: Path) -> None:
+    with tarfile.open(tmp_path / "links.tar", "w") as archive:
+        link = tarfile.TarInfo("uploads/link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "../../../etc/shadow"
+        archive.addfile(link)
+    _facts, (problem,) = check(tmp_path)
+    assert "uploads/link -> ../../../etc/shadow" in problem
+
+
+def test_json_vector_export_items(tmp_path: Path) -> None:
+    """The Codebook guide's Pinecone export: {"vectors": {id: {...}}, "namespace": ""}."""
+    document = {"vectors": {f"id{i}": {"values": [0.1, 0.2]} for i in range(20)}, "namespace": ""}
+    (tmp_path / "pinecone-backup-1700000000000.json").write_text(json.dumps(document))
+    facts, problems = check(tmp_path, min_items=20, items_path="vectors")
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.items == 20
+    _facts, problems = check(tmp_path, min_items=100, items_path="vectors")
+    assert problems == [
+        "pinecone-backup-1700000000000.json: JSON document holds 20 items at vectors; min_items is 100"
+    ]
+    _facts, problems = check(tmp_path, items_path="missing")
+    assert problems == ["pinecone-backup-1700000000000.json: items_path 'missing' is not in the document"]
+
+
+def test_json_cut_short(tmp_path: Path) -> None:
+    (tmp_path / "export.json.gz").write_bytes(gzip.compress(b'[{"id": 1}, {"id": 2'))
+    _facts, (problem,) = check(tmp_path)
+    assert problem.startswith("export.json.gz: not valid JSON: Expecting")
+    assert "cut short or corrupt" in problem
+
+
+def test_generic_gzip(tmp_path: Path) -> None:
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b"\x00\x01\x02" * 1000))
+    facts, problems = check(tmp_path, format="gzip")
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.inflated_bytes == 3000

@@ -1,0 +1,88 @@
+"""A canary secret in every secret-capable field of failing checks never reaches the terminal or a report."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import quote
+
+from tests.conftest import LocalHTTPServer, Response, RunResult, json_response, refused_port
+
+
+def echo_headers(request: BaseHTTPRequestHandler) -> Response:
+    """A misbehaving debug endpoint: fails, and echoes the request's headers (credentials included)."""
+    headers = dict(request.headers)
+    lines = "\n".join(f"{name}: {value}" for name, value in headers.items())
+    return 500, {"Content-Type": "text/plain"}, f"{json.dumps(headers)}\n{lines}\n".encode()
+
+
+def test_canary_never_appears_in_output_or_reports(
+    run_checks: Callable[..., RunResult],
+    http_server: LocalHTTPServer,
+    redis_url: str,
+    pg_url: str,
+    tmp_path: Path,
+) -> None:
+    canary = f"canary-{secrets.token_hex(8)}"
+    basic = base64.b64encode(f"ops:{canary}".encode()).decode()
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "password.txt").write_text(canary + "\n")
+    http_server.routes["/echo"] = echo_headers
+    http_server.routes["/health"] = json_response({"ok": False, "error": "bad token"}, 401)
+    down, pg_server = refused_port(), pg_url.split("@", 1)[1].rsplit("/", 1)[0]
+    target = f"""
+target: canary
+http:
+  bearer-env:
+    url: {http_server.url}/echo
+    auth: {{bearer: "${{CANARY}}"}}
+    expect: {{json: {{ok: true}}}}
+  basic-file:
+    url: {http_server.url}/echo
+    auth: {{basic: {{username: ops, password_file: secrets/password.txt}}}}
+    expect: {{body_not_regex: "Authorization"}}
+  bearer-literal:
+    url: {http_server.url}/health?token={canary}
+    auth: {{bearer: {canary}}}
+    expect: {{json: {{ok: true}}}}
+postgres:
+  env-url: {{url: "postgresql://postgres:${{CANARY}}@127.0.0.1:{down}/app", connect_timeout: 2}}
+  unknown-db: {{url: "postgresql://postgres:${{CANARY}}@{pg_server}/opsverify_canary_nodb"}}
+  password-file: {{url: "postgresql://postgres@127.0.0.1:{down}/app", password_file: secrets/password.txt}}
+  literal-url: {{url: "postgresql+psycopg://postgres:{canary}@127.0.0.1:{down}/app"}}
+  bad-url: {{url: "postgresql://postgres:{canary}%ZZ@127.0.0.1:{down}/app"}}
+redis:
+  wrong-password: {{url: "redis://opsverify:${{CANARY}}@{redis_url.split("://", 1)[1]}"}}
+  password-file: {{url: "redis://127.0.0.1:{down}/0", password_file: secrets/password.txt}}
+"""
+    reports = tmp_path / "reports"
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env={"CANARY": canary},
+    )
+    assert result.returncode == 1, result.output
+    # The canary was really used: the server saw it, and every check ran and failed.
+    sent = [r["headers"].get("Authorization", "") for r in http_server.requests]
+    assert f"Bearer {canary}" in sent
+    assert f"Basic {basic}" in sent
+    for name in ("bearer-env", "basic-file", "bearer-literal"):
+        assert f"http:{name}] FAILED" in result.output
+    for name in ("env-url", "unknown-db", "password-file", "literal-url", "bad-url"):
+        assert f"postgres:{name}] FAILED" in result.output
+    for name in ("wrong-password", "password-file"):
+        assert f"redis:{name}] FAILED" in result.output
+    assert (reports / "junit.xml").is_file()
+    assert any((reports / "allure-results").iterdir())
+    files = result.files_text()
+    for form in (canary, quote(canary), basic):
+        assert form not in result.output, f"{form} leaked to the terminal"
+        assert form not in files, f"{form} leaked to a file under reports/"

@@ -1,0 +1,67 @@
+"""The `docker` sandbox cannot run here (no Docker engine): its image choice and the `auto` fallback are tested.
+
+No container is faked: the testcontainers code path is exercised up to the engine check, which fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opsverify.drills.choose import make_sandboxes, start_sandbox
+from opsverify.drills.docker import DEFAULT_IMAGE, DockerSandbox, docker_unavailable_reason, image_for
+from opsverify.drills.sandbox import SandboxUnavailable
+
+
+@pytest.mark.parametrize(
+    ("dumped_from", "image"),
+    [
+        ("15.20 (Debian 15.20-0+deb12u1)", "postgres:15"),
+        ("16.4", "postgres:16"),
+        ("9.6.24", "postgres:9.6"),
+        ("10.23", "postgres:10"),
+        (None, DEFAULT_IMAGE),
+        ("", DEFAULT_IMAGE),
+    ],
+)
+def test_image_matches_the_dumps_major_version(dumped_from: str | None, image: str) -> None:
+    assert image_for(dumped_from) == image
+
+
+def test_explicit_image_wins() -> None:
+    assert image_for("15.2", "registry.local/postgres:15-alpine") == "registry.local/postgres:15-alpine"
+    assert DockerSandbox("14.1").image == "postgres:14"
+
+
+def test_no_engine_here_is_explained() -> None:
+    reason = docker_unavailable_reason()
+    assert reason is not None
+    assert "Docker" in reason
+    with pytest.raises(SandboxUnavailable, match="Docker"):
+        DockerSandbox("15.20").start()
+
+
+def test_auto_lists_all_three_when_none_works(tmp_path: Path) -> None:
+    candidates = make_sandboxes(
+        "auto", sandbox_url=None, image=None, server_bin=str(tmp_path), dumped_from="15.20"
+    )
+    assert [kind for kind, _ in candidates] == ["docker", "local"]
+    with pytest.raises(SandboxUnavailable) as unavailable:
+        start_sandbox(candidates, auto=True)
+    message = str(unavailable.value)
+    assert message.startswith("no sandbox available for the drill (sandbox: auto tries url, docker, local):")
+    assert "  - url: restore.sandbox_url is not set" in message
+    assert "  - docker: no Docker engine" in message
+    assert f"  - local: initdb/pg_ctl not found in server_bin {tmp_path}" in message
+    assert "set restore.sandbox_url to the admin URL of a scratch server, start Docker" in message
+
+
+def test_auto_falls_back_to_local() -> None:
+    candidates = make_sandboxes("auto", sandbox_url=None, image=None, server_bin=None, dumped_from="15.20")
+    sandbox, notes = start_sandbox(candidates, auto=True)
+    try:
+        assert sandbox.kind == "local"
+        assert notes[0].startswith("docker: ")
+    finally:
+        sandbox.stop()

@@ -1,0 +1,130 @@
+"""`pytest -m dr --target FILE`: the nightly drill as an operator runs it, and the fixtures for own drill checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.backups.pgdumps import Dumps, SourceDb, admin_url, drill_databases, place
+from tests.conftest import REPO, RunResult
+
+
+def target_text(folder: Path, source_db: SourceDb, min_bookings: int = 1000) -> str:
+    return f"""target: prod
+postgres:
+  main: {{url: "{source_db.url}"}}
+backups:
+  db-nightly:
+    path: {folder}
+    pattern: "backup_*.sql.gz"
+    max_age: 26h
+    settle: 0s
+    restore:
+      sandbox: auto
+      sandbox_url: {admin_url()}
+      rto: 4h
+      expect:
+        tables: [bookings, clients]
+        min_rows: {{bookings: {min_bookings}}}
+        queries: {{revision: {{sql: "select version_num from alembic_version", equals: "0086"}}}}
+        freshness: {{sql: "select max(created_at) from bookings", max_lag: 26h}}
+        compare_to: main
+"""
+
+
+def test_nightly_drill_passes_and_leaves_evidence(
+    run_checks: Callable[..., RunResult], dumps: Dumps, source_db: SourceDb, tmp_path: Path
+) -> None:
+    place(dumps.plain_gz, tmp_path / "backups", "backup_20260101_020000.sql.gz")
+    before = drill_databases()
+    result = run_checks(target_text(tmp_path / "backups", source_db), "-m", "dr")
+    assert result.returncode == 0, result.output
+    assert "1 passed" in result.output
+    (line,) = (result.reports / "drills.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["verdict"] == "passed"
+    assert record["entry"] == "db-nightly"
+    assert record["rows_checked"] == 3400
+    assert drill_databases() == before
+    results = [json.loads(p.read_text()) for p in (result.reports / "allure-results").glob("*-result.json")]
+    (drill,) = [
+        r
+        for r in results
+        if "restore:db-nightly"
+        in r.get("name", "") + r.get("fullName", "") + json.dumps(r.get("parameters", []))
+    ]
+    steps, attachments = collect(drill)
+    assert [s.split(":")[0] for s in steps if s.split(":")[0] in DRILL_STEPS] == DRILL_STEPS
+    assert "drill evidence" in attachments
+
+
+DRILL_STEPS = ["find", "integrity", "sandbox", "restore", "verify", "teardown"]
+
+
+def collect(node: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Step names and attachment names of an Allure result, nested steps included, in order."""
+    steps = []
+    attachments = [a["name"] for a in node.get("attachments", [])]
+    for step in node.get("steps", []):
+        steps.append(step["name"])
+        inner_steps, inner_attachments = collect(step)
+        steps += inner_steps
+        attachments += inner_attachments
+    return steps, attachments
+
+
+def test_failed_drill_message(
+    run_checks: Callable[..., RunResult], dumps: Dumps, source_db: SourceDb, tmp_path: Path
+) -> None:
+    place(dumps.plain_gz, tmp_path / "backups", "backup_20260101_020000.sql.gz")
+    result = run_checks(target_text(tmp_path / "backups", source_db, min_bookings=10_000), "-m", "dr")
+    assert result.returncode == 1, result.output
+    assert "restore:db-nightly failed on target prod:" in result.output
+    assert "  - table bookings has 3000 rows after the restore; min_rows is 10000" in result.output
+    assert "step restore: " in result.output
+
+
+USER_CHECKS = """
+import pytest
+
+
+@pytest.mark.dr
+def test_restored_bookings(sandbox_postgres):
+    db = sandbox_postgres("db-nightly")
+    assert db.execute("select count(*) from bookings").fetchone()[0] == 3000
+    db.execute("delete from invoices")  # a throwaway copy: writes are fine
+
+
+def test_latest(latest_backup):
+    backup = latest_backup("db-nightly")
+    assert backup.name == "backup_20260101_020000.sql.gz"
+    assert backup.format == "pg-plain-gz"
+    assert 3000 < backup.age_seconds < 4000
+
+
+def test_unknown_entry(latest_backup):
+    latest_backup("nope")
+"""
+
+
+def test_fixtures_for_own_drill_checks(dumps: Dumps, source_db: SourceDb, tmp_path: Path) -> None:
+    place(dumps.plain_gz, tmp_path / "backups", "backup_20260101_020000.sql.gz")
+    (tmp_path / "target.yaml").write_text(target_text(tmp_path / "backups", source_db))
+    (tmp_path / "test_mine.py").write_text(USER_CHECKS)
+    before = drill_databases()
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", str(REPO / "pyproject.toml")]
+    command += ["--rootdir", str(REPO), "-p", "fixtures.core", "-p", "fixtures.backups", "test_mine.py"]
+    command += ["--target", str(tmp_path / "target.yaml")]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPSVERIFY_REPORTS_DIR": str(tmp_path / "reports")}
+    completed = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    output = completed.stdout + completed.stderr
+    assert "2 passed, 1 failed" in output or "1 failed, 2 passed" in output, output
+    assert "target prod has no backups entry 'nope'; it has db-nightly" in output
+    assert drill_databases() == before

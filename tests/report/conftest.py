@@ -1,0 +1,56 @@
+"""A finished run's reports folder, shared by the report-building tests of a module (one run, not one per test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, LocalHTTPServer, json_response
+
+FAILED_CHECK = "http:checkout"
+FAILED_REASON = "status: expected 200, got 503"
+
+
+def run_suite(folder: Path, url: str) -> subprocess.CompletedProcess[str]:
+    target = folder / "target.yaml"
+    target.write_text(
+        f"target: shop-prod\nhttp:\n  checkout: {{url: '{url}/checkout', tiers: [smoke], severity: critical}}\n"
+        f"  home: {{url: '{url}/up', tiers: [smoke]}}\n"
+    )
+    environment = {
+        **os.environ,
+        "OPSVERIFY_REPORTS_DIR": str(folder / "reports"),
+        "OPSVERIFY_STATE_DIR": str(folder / "reports" / "state"),
+    }
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
+    command += [
+        "-c",
+        str(REPO / "pyproject.toml"),
+        str(REPO / "checks"),
+        "--target",
+        str(target),
+        "-m",
+        "smoke",
+    ]
+    return subprocess.run(
+        command, cwd=folder, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reports folder of a smoke run where http:checkout failed (503) and http:home passed."""
+    server = LocalHTTPServer().start()
+    server.routes["/up"] = json_response({"status": "ok"})
+    server.routes["/checkout"] = json_response({"status": "down"}, 503)
+    folder = tmp_path_factory.mktemp("run")
+    try:
+        completed = run_suite(folder, server.url)
+    finally:
+        server.stop()
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    return folder / "reports"

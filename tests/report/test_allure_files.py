@@ -1,0 +1,112 @@
+"""environment.properties, executor.json from CI variables, categories, and the redaction passes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from opsverify.config.secrets import SECRETS
+from opsverify.report.allure_files import (
+    CATEGORIES,
+    ci_executor,
+    environment_properties,
+    redact_junit,
+    redact_results_dir,
+)
+
+SECRET = 'pa"ss<&>word-42'  # JSON and XML escape some of its characters
+
+
+def test_github_and_gitlab_executors() -> None:
+    github = ci_executor(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "acme/ops",
+            "GITHUB_RUN_ID": "99",
+            "GITHUB_RUN_NUMBER": "12",
+            "GITHUB_WORKFLOW": "smoke gate",
+        }
+    )
+    assert github == {
+        "name": "GitHub Actions",
+        "type": "github",
+        "url": "https://github.com/acme/ops",
+        "buildOrder": 12,
+        "buildName": "smoke gate #12",
+        "buildUrl": "https://github.com/acme/ops/actions/runs/99",
+        "reportName": "opsverify",
+    }
+    gitlab = ci_executor(
+        {
+            "GITLAB_CI": "true",
+            "CI_PIPELINE_IID": "5",
+            "CI_JOB_NAME": "dr-drill",
+            "CI_JOB_URL": "https://gl/j/1",
+        }
+    )
+    assert gitlab is not None
+    assert (gitlab["type"], gitlab["buildName"], gitlab["buildUrl"]) == (
+        "gitlab",
+        "dr-drill #5",
+        "https://gl/j/1",
+    )
+    assert ci_executor({}) is None
+
+
+def test_environment_properties_escape_and_skip_empty() -> None:
+    text = environment_properties(
+        {"target": "prod", "tiers": "smoke, daily", "url": "a=b:c", "git.sha": None}
+    )
+    assert text == "target=prod\ntiers=smoke, daily\nurl=a\\=b\\:c\n"
+
+
+@pytest.mark.parametrize(
+    ("message", "category"),
+    [
+        (
+            "http:api failed on target p:\n  - connection refused by db:5432 (target unreachable",
+            "Target unreachable",
+        ),
+        ("http:api failed on target p:\n  - no response from api:443 within 10s (timeout)", "Timeout"),
+        ("backups:nightly failed on target p:\n  - newest backup is 30h old", "Backup integrity"),
+        ("restore:nightly failed on target p:\n  - table bookings missing", "Restore failed"),
+        ("http:api failed on target p:\n  - status: expected 200, got 503", "Assertion failed"),
+    ],
+)
+def test_categories_first_match(message: str, category: str) -> None:
+    for rule in CATEGORIES:
+        pattern = rule.get("messageRegex")
+        if pattern is None or re.fullmatch(pattern, message):
+            assert rule["name"] == category
+            return
+    pytest.fail("no category matched")
+
+
+def test_results_dir_redaction(tmp_path) -> None:
+    SECRETS.add(SECRET)
+    (tmp_path / "a-result.json").write_text(json.dumps({"statusDetails": {"message": f"token {SECRET}"}}))
+    (tmp_path / "b-attachment.txt").write_text(f"stdout: {SECRET}\n")
+    (tmp_path / "c-attachment.png").write_bytes(b"\x89PNG" + SECRET.encode())
+    (tmp_path / "d-result.json").write_text(json.dumps({"name": "clean"}))
+    assert redact_results_dir(tmp_path) == 2
+    assert json.loads((tmp_path / "a-result.json").read_text())["statusDetails"]["message"] == "token ***"
+    assert (tmp_path / "b-attachment.txt").read_text() == "stdout: ***\n"
+    assert SECRET.encode() in (tmp_path / "c-attachment.png").read_bytes()  # binary left alone
+
+
+def test_junit_redaction_handles_escaped_secrets(tmp_path) -> None:
+    SECRETS.add(SECRET)
+    escaped = SECRET.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        f'<testsuites><testsuite><testcase name="t"><failure message="x {escaped}">{escaped}</failure>'
+        f"<system-out>{escaped}</system-out></testcase></testsuite></testsuites>"
+    )
+    assert redact_junit(path) is True
+    text = path.read_text()
+    assert escaped not in text
+    assert SECRET not in text
+    assert text.count("***") == 3

@@ -1,0 +1,64 @@
+"""Run summary: failure reasons from explain() texts, xdist and tracebacks; summary.json's shape."""
+
+from __future__ import annotations
+
+import json
+
+from opsverify.config.secrets import SECRETS
+from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
+
+EXPLAINED = """\
+http:api failed on target prod:
+  - status: expected 200, got 503
+  - json status: expected "ready", got "down"
+  evidence:
+    GET https://api.example.com/healthz -> 503 in 12 ms"""
+
+
+def test_reason_is_the_problem_lines_of_explain() -> None:
+    reason, details = split_failure_text(EXPLAINED)
+    assert reason == 'status: expected 200, got 503; json status: expected "ready", got "down"'
+    assert details == EXPLAINED
+
+
+def test_xdist_worker_header_is_dropped() -> None:
+    reason, details = split_failure_text("[gw3] linux -- Python 3.11.7 /venv/bin/python\n" + EXPLAINED)
+    assert reason.startswith("status: expected 200")
+    assert details.startswith("http:api failed")
+
+
+def test_traceback_reason_is_the_error_line() -> None:
+    text = "def test_x():\n>       raise ValueError('boom')\nE       ValueError: boom\n\nchecks/test_x.py:3: ValueError"
+    assert split_failure_text(text)[0] == "ValueError: boom"
+
+
+def test_reasons_are_redacted() -> None:
+    SECRETS.add("summary-secret-123")
+    reason, details = split_failure_text("http:a failed on target p:\n  - token summary-secret-123 refused")
+    assert reason == "token *** refused"
+    assert "summary-secret-123" not in details
+
+
+def test_summary_json(tmp_path) -> None:
+    results = [
+        CheckResult("prod", "http", "api", ("smoke",), "critical", "failed", "status: expected 200, got 503"),
+        CheckResult("prod", "tls", "cert", ("daily",), status="passed", duration=0.25),
+        CheckResult("prod", "http", "old", ("smoke",), status="skipped"),
+    ]
+    summary = RunSummary(
+        "run-1", 1_700_000_000.0, 1_700_000_012.5, ["prod"], ["smoke"], results, exit_status=1
+    )
+    write_json(tmp_path / "summary.json", summary.as_json())
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["target"] == "prod"
+    assert data["tiers"] == ["smoke"]
+    assert data["status"] == "failed"
+    assert data["counts"] == {"total": 3, "passed": 1, "failed": 1, "skipped": 1}
+    assert data["duration"] == 12.5
+    assert data["started"] == "2023-11-14T22:13:20Z"
+    (failure,) = data["failures"]
+    assert (failure["id"], failure["reason"], failure["severity"]) == (
+        "http:api",
+        "status: expected 200, got 503",
+        "critical",
+    )

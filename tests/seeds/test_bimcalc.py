@@ -1,0 +1,101 @@
+"""BIMCalc (guide 000): database, logs, the 2 AM backup and its restore, and the guide's three alert
+triggers routed as it says: ingestion failure -> e-mail + Slack, high-risk item -> Slack, checklist
+complete -> e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.seeds.conftest import (
+    SeedRunner,
+    assert_all_pass,
+    assert_fails_exactly,
+    assert_no_secrets,
+    check_ids,
+    tiers_of,
+)
+from tests.seeds.replicas.bimcalc import BIMCalc
+
+CHECKLIST_MAIL = ("checklist-complete", "admin-mail")
+
+
+@pytest.fixture(scope="module")
+def replica(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[BIMCalc]:
+    system = BIMCalc(tmp_path_factory.mktemp("bimcalc"), pg_url)
+    yield system
+    system.stop()
+
+
+def test_every_tier_of_the_guide_has_checks(replica: BIMCalc) -> None:
+    assert tiers_of(replica) == {"smoke", "daily", "dr"}
+
+
+def test_healthy_replica_passes_every_tier_and_mails_the_completed_checklist(
+    replica: BIMCalc, run_seed: SeedRunner
+) -> None:
+    replica.enter("healthy")
+    replica.receivers.clear()
+    run = run_seed(replica)
+    assert_all_pass(run, check_ids(replica))
+    assert run.routed() == {CHECKLIST_MAIL}
+    assert replica.receivers.mail_to() == ["admin@bimcalc.test"]
+    assert replica.receivers.hooks_called() == []
+
+
+# state -> ({failed check: words in its message}, {(route, channel) notified})
+FAILURES = {
+    "database_down": (
+        {"postgres:db": ["refused"], "postgres:high-risk-items": ["refused"]},
+        {("high-risk-item", "ops-slack"), CHECKLIST_MAIL},
+    ),
+    "ingestion_failed": (
+        {
+            "logs:web-errors": ["1 lines of level ERROR", "schedule_rev7.csv"],
+            "logs:ingestion-failures": ["Permission denied: '/tmp/bimcalc-upload-7f3a.csv'"],
+        },
+        {("ingestion-failure", "admin-mail"), ("ingestion-failure", "ops-slack"), CHECKLIST_MAIL},
+    ),
+    "high_risk_item": (
+        {"postgres:high-risk-items": ["query high-risk: expected <= 0, got 1"]},
+        {("high-risk-item", "ops-slack"), CHECKLIST_MAIL},
+    ),
+    "alerts_not_sent": (
+        {
+            "logs:web-errors": ["2 lines of level ERROR"],
+            "logs:alert-delivery": ["Failed to send email", "Slack notification failed"],
+        },
+        {CHECKLIST_MAIL},
+    ),
+    "backup_failed": (
+        {
+            "backups:db": ["max_age is 26h"],
+            "logs:backup-log": ["pg_dump: error: connection to server failed"],
+        },
+        {CHECKLIST_MAIL},
+    ),
+    "broken_backup": ({"backups:db": ["bimcalc_backup_"]}, {CHECKLIST_MAIL}),
+}
+
+
+@pytest.mark.parametrize("state", list(FAILURES))
+def test_failure_state_fails_exactly_its_checks_and_alerts_as_the_guide_says(
+    replica: BIMCalc, run_seed: SeedRunner, state: str
+) -> None:
+    failed, routed = FAILURES[state]
+    replica.enter(state)
+    replica.receivers.clear()
+    run = run_seed(replica, "-m", "not dr")
+    assert_fails_exactly(run, failed)
+    assert run.routed() == routed, run.deliveries
+    assert_no_secrets(run, replica, "SMTP_PASSWORD", "SLACK_WEBHOOK_URL")
+    slack = [route for route, channel in routed if channel == "ops-slack"]
+    assert replica.receivers.hooks_called() == ["slack"] * len(slack)
+    assert sorted(replica.receivers.mail_to()) == ["admin@bimcalc.test"] * (len(routed) - len(slack))
+
+
+def test_broken_backup_fails_the_restore_drill(replica: BIMCalc, run_seed: SeedRunner) -> None:
+    replica.enter("broken_backup")
+    run = run_seed(replica, "-m", "dr")
+    assert_fails_exactly(run, {"restore:db": ["bimcalc_backup_"]})

@@ -1,0 +1,87 @@
+"""EmailOps (guide 002): the SQLite index, JSON logs with `ts`, the machine's memory and disk, monthly
+backups (tar + sqlite3 .backup), log rotation, the quarterly DR drill — failures mailed to support."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.seeds.conftest import SeedRunner, assert_all_pass, assert_fails_exactly, check_ids, tiers_of
+from tests.seeds.replicas.emailops import EmailOps
+
+SUPPORT = ("alerting-rules", "support-mail")
+
+
+@pytest.fixture(scope="module")
+def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmailOps]:
+    system = EmailOps(tmp_path_factory.mktemp("emailops"))
+    yield system
+    system.stop()
+
+
+def test_every_tier_of_the_guide_has_checks(replica: EmailOps) -> None:
+    assert tiers_of(replica) == {"smoke", "daily", "weekly", "monthly", "quarterly", "dr"}
+
+
+def test_healthy_replica_passes_every_tier_and_mails_nobody(replica: EmailOps, run_seed: SeedRunner) -> None:
+    replica.enter("healthy")
+    replica.receivers.clear()
+    run = run_seed(replica)
+    assert_all_pass(run, check_ids(replica))
+    assert run.routed() == set()
+    assert replica.receivers.mail_to() == []
+
+
+def test_quarterly_drill_restores_both_backups(replica: EmailOps, run_seed: SeedRunner) -> None:
+    replica.enter("healthy")
+    run = run_seed(replica, "-m", "quarterly")
+    assert_all_pass(run, {"restore:index-backup", "restore:data-archive"})
+
+
+FAILURES = {
+    "application_errors": {
+        "logs:app-errors": ["4 lines of level ERROR", "LLM request failed"],
+        "logs:startup-errors": ["4 lines of level ERROR"],
+    },
+    "corrupted_index": {"backups:index-integrity": ["emailops.db"]},
+    "stale_backup": {
+        "backups:index-backup": ["max_age is 32d"],
+        "backups:data-archive": ["max_age is 32d"],
+    },
+    "broken_backup": {"backups:index-backup": ["emailops-backup.db"]},
+    "old_logs_kept": {"backups:log-rotation": ["retention.max_age", "not being pruned"]},
+}
+
+
+@pytest.mark.parametrize("state", list(FAILURES))
+def test_failure_state_fails_exactly_its_checks_and_mails_support(
+    replica: EmailOps, run_seed: SeedRunner, state: str
+) -> None:
+    replica.enter(state)
+    replica.receivers.clear()
+    run = run_seed(replica, "-m", "not dr and not quarterly")
+    assert_fails_exactly(run, FAILURES[state])
+    assert run.routed() == {SUPPORT}
+    (mail,) = replica.receivers.mailbox.messages
+    assert mail["To"] == "support@emailops.test"
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    for check in FAILURES[state]:
+        assert check.split(":", 1)[1] in body.get_content()
+
+
+@pytest.mark.parametrize(
+    ("variable", "check"), [("DISK_MAX_USED_PCT", "host:disk:/"), ("MEMORY_MAX_USED_PCT", "host:memory")]
+)
+def test_resource_alert_rules(replica: EmailOps, run_seed: SeedRunner, variable: str, check: str) -> None:
+    """Disk > 85 % and memory > 90 % come from ${VAR:-default}: at 1 %, this machine is over them."""
+    replica.enter("healthy")
+    run = run_seed(replica, "-m", "daily", env={variable: "1"})
+    assert_fails_exactly(run, {check: ["expected at most 1%"]})
+
+
+def test_broken_backup_fails_the_dr_drill(replica: EmailOps, run_seed: SeedRunner) -> None:
+    replica.enter("broken_backup")
+    run = run_seed(replica, "-m", "dr")
+    assert_fails_exactly(run, {"restore:index-backup": ["emailops-backup.db"]})

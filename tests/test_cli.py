@@ -1,0 +1,99 @@
+"""`opsverify validate`: checks by kind and tier with secrets masked; exit 0 valid, 1 invalid, 2 usage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from opsverify.cli import main
+
+TARGET = """\
+target: shop
+public_env: [API_URL]  # shown, but the password in it is still masked
+http:
+  api-health:
+    url: ${API_URL}/healthz
+    severity: critical
+  admin:
+    url: https://admin.example.com/login
+    auth: {bearer: "${ADMIN_TOKEN}"}
+    tiers: [daily, weekly]
+  legacy: {url: "http://127.0.0.1:9/", enabled: false}
+"""
+
+
+@pytest.fixture
+def targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "targets"
+    folder.mkdir()
+    (folder / "shop.yaml").write_text(TARGET)
+    (folder / "broken.yaml").write_text("target: broken\nhttp:\n  api: {url: 'http://x', sampels: 3}\n")
+    monkeypatch.setenv("API_URL", "https://ops:hunter2-canary@api.example.com")
+    monkeypatch.setenv("ADMIN_TOKEN", "token-canary-31337")
+    monkeypatch.delenv("OPSVERIFY_TARGET", raising=False)
+    monkeypatch.delenv("OPSVERIFY_TARGETS_DIR", raising=False)
+    return folder
+
+
+def test_validate_lists_checks_by_kind_and_tier_with_secrets_masked(
+    targets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--targets-dir", str(targets), "shop"]) == 0
+    output = capsys.readouterr().out
+    assert f"target shop ({targets / 'shop.yaml'}): valid, 2 checks, 1 disabled" in output
+    assert "  http: HTTP endpoint" in output
+    lines = output.splitlines()
+    health = next(line for line in lines if "http:api-health" in line)
+    assert "[smoke, daily] critical" in health
+    assert "https://ops:***@api.example.com/healthz" in health
+    assert "[daily, weekly]" in next(line for line in lines if "http:admin" in line)
+    assert "    smoke        1   pytest -m smoke --target shop" in lines
+    assert "    daily        2   pytest -m daily --target shop" in lines
+    assert "    weekly       1   pytest -m weekly --target shop" in lines
+    assert "canary" not in output
+
+
+def test_validate_reports_an_invalid_target_and_fails(
+    targets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--targets-dir", str(targets), "shop", "broken"]) == 1
+    captured = capsys.readouterr()
+    assert "target shop" in captured.out
+    assert "broken.yaml:3: http.api.sampels: unknown key 'sampels'" in captured.err
+    assert "did you mean 'samples'?" in captured.err
+
+
+def test_validate_without_a_target_lists_the_targets(
+    targets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--targets-dir", str(targets)]) == 2
+    assert "broken, shop" in capsys.readouterr().err
+
+
+def test_validate_reads_opsverify_target(
+    targets: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSVERIFY_TARGET", "shop")
+    monkeypatch.setenv("OPSVERIFY_TARGETS_DIR", str(targets))
+    assert main(["validate"]) == 0
+    assert "target shop" in capsys.readouterr().out
+
+
+def test_the_console_script_runs_every_subcommand_help(targets: Path) -> None:
+    script = Path(sys.executable).with_name("opsverify")
+    completed = subprocess.run(
+        [str(script), "validate", "--targets-dir", str(targets), "broken"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "broken.yaml:3" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    listing = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
+    for command in ("validate", "demo", "report", "schedule"):
+        assert command in listing.stdout
