@@ -142,7 +142,9 @@ def _ratio(numerator: Selector, denominator: Selector, samples: list[Sample]) ->
     parts = []
     for selector in (numerator, denominator):
         values = [s.value for s in samples if selector.matches(s.name, s.labels)]
-        if not values:
+        # A labelled counter appears once first incremented: no 5xx series yet means no 5xx yet.
+        counted_zero = selector is numerator and any(s.name == selector.name for s in samples)
+        if not values and not counted_zero:
             result.note = _not_found(selector, samples)
             return result
         parts.append(math.fsum(values))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -31,11 +32,20 @@ def dump_with_a_pause(dumps: Dumps, folder: Path, seconds: int = 20) -> Path:
     return path
 
 
-def leftover_children() -> list[str]:
-    return [child.name() for child in psutil.Process().children(recursive=True) if child.is_running()]
+def children() -> set[int]:
+    return {child.pid for child in psutil.Process().children(recursive=True) if child.is_running()}
 
 
-def test_sandbox_server_killed_mid_restore(dumps: Dumps, tmp_path: Path, reports: Path) -> None:
+@pytest.fixture
+def leftover_children() -> Callable[[], list[int]]:
+    """Child processes started during the test and still running (session servers such as Prometheus excluded)."""
+    before = children()
+    return lambda: sorted(children() - before)
+
+
+def test_sandbox_server_killed_mid_restore(
+    dumps: Dumps, tmp_path: Path, reports: Path, leftover_children: Callable[[], list[int]]
+) -> None:
     dump_with_a_pause(dumps, tmp_path / "b")
     seen: dict[str, object] = {}
 
@@ -67,7 +77,9 @@ def test_sandbox_server_killed_mid_restore(dumps: Dumps, tmp_path: Path, reports
     assert evidence_lines(reports)[0]["verdict"] == "failed"
 
 
-def test_restore_connection_terminated_on_a_url_sandbox(dumps: Dumps, tmp_path: Path) -> None:
+def test_restore_connection_terminated_on_a_url_sandbox(
+    dumps: Dumps, tmp_path: Path, leftover_children: Callable[[], list[int]]
+) -> None:
     dump_with_a_pause(dumps, tmp_path / "b")
     before = drill_databases()
 

@@ -109,7 +109,11 @@ def test_an_empty_histogram_a_zero_denominator_and_unmatched_labels(app: LocalHT
     facts = probe(check(url, {"no-jobs": no_jobs}), CTX)
     assert facts.results["no-jobs"].series[0].value == 0.0
     assert facts.results["no-jobs"].note == "0 / 0: no jobs_processed_total counted yet"
-    missing = {"ratio": ['http_requests_total{status="404"}', "http_requests_total"], "max": 0.1}
+    # A labelled counter appears once first incremented: no 404 series yet means no 404 yet.
+    no_404 = {"ratio": ['http_requests_total{status="404"}', "http_requests_total"], "max": 0.1}
+    facts = probe(check(url, {"no-404": no_404}), CTX)
+    assert facts.results["no-404"].series[0].value == 0.0
+    missing = {"ratio": ["http_requests_total", 'http_requests_total{status="404"}'], "max": 0.1}
     (problem,) = run(check(url, {"missing": missing}))
     assert "http_requests_total has no series with these labels" in problem
 
