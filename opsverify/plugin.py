@@ -133,18 +133,39 @@ def check_rootdir(config: pytest.Config) -> None:
     """
     if config.option.rootdir or config.option.inifilename:
         return
-    root, invocation = config.rootpath, config.invocation_params.dir
-    if invocation == root or root in invocation.parents:
-        return
     args = [str(a) for a in config.invocation_params.args]
-    for option, value in itertools.pairwise(args):
-        path = Path(value)
-        if option in PATH_OPTIONS and path.exists() and root in (path.resolve(), *path.resolve().parents):
-            raise pytest.UsageError(
-                f"{option} {value}: pytest read this path as a test path while it looked for its "
-                f"configuration, and so picked rootdir {root} without the project's settings.\n"
-                f"  write {option}={value} (with '='), set {PATH_OPTIONS[option]}, or add --rootdir=."
-            )
+    spaced = [i for i, (option, value) in enumerate(itertools.pairwise(args)) if option in PATH_OPTIONS]
+    spaced = [i for i in spaced if Path(args[i + 1]).exists()]
+    if not spaced:
+        return
+    without = [a for i, a in enumerate(args) if i not in spaced and i - 1 not in spaced]
+    expected = setup_without_paths(config, without)
+    if expected is None or expected == (config.rootpath, config.inipath):
+        return
+    option, value = args[spaced[0]], args[spaced[0] + 1]
+    raise pytest.UsageError(
+        f"{option} {value}: pytest read this path as a test path while it looked for its "
+        f"configuration, and so picked rootdir {config.rootpath} instead of {expected[0]}.\n"
+        f"  write {option}={value} (with '='), set {PATH_OPTIONS[option]}, or add --rootdir=."
+    )
+
+
+def setup_without_paths(config: pytest.Config, args: list[str]) -> tuple[Path, Path | None] | None:
+    """(rootdir, config file) pytest would have chosen for `args`; None if pytest's internals differ."""
+    try:
+        from _pytest.config.findpaths import determine_setup
+
+        namespace = config._parser.parse_known_args(args)
+        rootpath, inipath, *_ = determine_setup(
+            inifile=None,
+            override_ini=namespace.override_ini,
+            args=namespace.file_or_dir,
+            rootdir_cmd_arg=None,
+            invocation_dir=config.invocation_params.dir,
+        )
+    except Exception:  # noqa: BLE001 - a private pytest API; without it the check is skipped, never fatal
+        return None
+    return rootpath, inipath
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
