@@ -38,6 +38,12 @@ def refused_port() -> int:
     return free_port()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins)."""
+    for item in items:
+        item.add_marker(pytest.mark.filterwarnings("error"), append=False)
+
+
 # --- real servers ----------------------------------------------------------------------------------------
 
 Response = tuple[int, dict[str, str], bytes]
