@@ -39,9 +39,18 @@ def refused_port() -> int:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins)."""
+    """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins).
+
+    Marks apply in order, the later winning: "error", then pyproject's ignores, then the test's own marks.
+    """
+    ignores = (
+        [line for line in items[0].config.getini("filterwarnings") if line.startswith("ignore")]
+        if items
+        else []
+    )
     for item in items:
-        item.add_marker(pytest.mark.filterwarnings("error"), append=False)
+        for line in reversed(["error", *ignores]):
+            item.add_marker(pytest.mark.filterwarnings(line), append=False)
 
 
 # --- real servers ----------------------------------------------------------------------------------------
