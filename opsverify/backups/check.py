@@ -11,7 +11,7 @@ from opsverify.backups.checksum import ChecksumResult, find_sidecar, hash_direct
 from opsverify.backups.files import BackupFile, Listing, Skipped, list_backups, settle_newest, stat_backup
 from opsverify.backups.integrity import Inspection, inspect_backup
 from opsverify.config.types import format_duration, format_size
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.backups import BackupCheck
@@ -59,6 +59,46 @@ class BackupFacts:
             f"no backup in {self.directory} matches {self.pattern}"
             f"{others if self.other_names else ' (the folder is empty)'}: is the backup job running, "
             "and are `path` and `pattern` right?"
+        )
+
+    def phases(self) -> list[Phase]:
+        """Find the newest backup, read it (and its checksum), check its format, see it did not change."""
+        find = f"find the newest backup in {self.directory} ({self.pattern})"
+        if self.error is not None:
+            return [Phase(find, False, self.error)]
+        newest = self.newest
+        if newest is None:
+            return [Phase(find, False, "no complete backup matches" + self.in_progress_note())]
+        found = f"{newest.name}, {format_size(newest.size)}, {format_duration(self.checked_at - newest.mtime)} old"
+        phases = [Phase(find, True, f"{found} ({len(self.files)} backups){self.in_progress_note()}")]
+        inspection = self.inspection
+        if inspection is None:
+            return phases
+        inflated = f", {format_size(inspection.inflated_bytes)} inflated" if inspection.inflated_bytes else ""
+        read = f"{format_size(inspection.bytes_read)} read{inflated}"
+        phases.append(Phase(f"read {newest.name}", True, read, inspection.seconds))
+        if self.checksum is not None:
+            phases.append(self._checksum_phase(self.checksum))
+        defects = "; ".join(inspection.defects)
+        phases.append(Phase("check the format", not defects, defects or inspection.summary()))
+        if self.changed_during_check is not None:
+            phases.append(Phase("unchanged while read", False, self.changed_during_check))
+        else:
+            phases.append(Phase("unchanged while read", True, "same size and modification time"))
+        return phases
+
+    @staticmethod
+    def _checksum_phase(checksum: ChecksumResult) -> Phase:
+        if checksum.sidecar is None:
+            return Phase("checksum", True, "no .sha256 sidecar")
+        name = f"checksum {checksum.sidecar.name}"
+        if checksum.error:
+            return Phase(name, False, checksum.error)
+        mismatched = checksum.mismatched()
+        if mismatched:
+            return Phase(name, False, f"does not match: {', '.join(mismatched[:5])}")
+        return Phase(
+            name, checksum.verified, "verified" if checksum.verified else "the sidecar lists no hash"
         )
 
     def evidence(self) -> str:

@@ -1,10 +1,10 @@
-"""What every probe receives besides its entry."""
+"""What every probe receives besides its entry, and the phases its facts report (nested report steps)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -22,3 +22,31 @@ class ProbeContext:
         """A path from the target file, relative to the target file's directory."""
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of what a probe did, derived after the fact from its facts (the report nests it as a step).
+
+    `ok` is false when the probe could not do the step, or the step's own check failed (a chain that does
+    not verify, a checksum that does not match); whether values meet the target file is the verify step's job.
+    """
+
+    name: str
+    ok: bool
+    detail: str = ""
+    seconds: float | None = None
+
+    def title(self) -> str:
+        """`name: detail (12 ms)`, the step's title in the report (the caller redacts)."""
+        text = f"{self.name}: {self.detail}" if self.detail else self.name
+        if self.seconds is not None:
+            text += f" ({self.seconds * 1000:.0f} ms)" if self.seconds < 10 else f" ({self.seconds:.1f} s)"
+        return text
+
+
+@runtime_checkable
+class HasPhases(Protocol):
+    """Facts that can list the phases of the probe that produced them."""
+
+    def phases(self) -> list[Phase]: ...

@@ -11,7 +11,7 @@ import psutil
 
 from opsverify.config.host import CpuCheck, DiskCheck, HostEntry, LoadCheck, MemoryCheck
 from opsverify.config.types import format_size
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 TOP_PROCESSES = 5
 CPU_SAMPLE_SECONDS = 0.3
@@ -32,6 +32,31 @@ class HostFacts:
     cores: int = 0
     top_processes: list[str] = field(default_factory=list)
     error: str | None = None
+
+    def phases(self) -> list[Phase]:
+        """Each measurement taken on this machine, and the top processes when they were listed."""
+        if self.error:
+            return [Phase(f"measure {self.check} {self.subject} on {self.hostname}", False, self.error)]
+        if self.check == "disk":
+            free = (
+                f"{self.used_pct:.1f}% used, {format_size(self.available)} free of {format_size(self.total)}"
+            )
+            phases = [Phase(f"disk usage of {self.subject} ({self.mountpoint})", True, free)]
+            if self.inodes_used_pct is not None:
+                phases.append(Phase(f"inodes of {self.subject}", True, f"{self.inodes_used_pct:.1f}% used"))
+        elif self.check == "memory":
+            available = f"{format_size(self.available)} available of {format_size(self.total)}"
+            phases = [Phase("memory", True, f"{self.used_pct:.1f}% used, {available}")]
+        elif self.check == "load":
+            phases = [
+                Phase("load", True, f"{self.load:.2f} on {self.cores} cores ({self.per_core:.2f} per core)")
+            ]
+        else:
+            phases = [Phase("cpu", True, f"{self.used_pct:.1f}% busy on {self.cores} cores")]
+        if self.top_processes:
+            listed = "; ".join(line.strip() for line in self.top_processes)
+            phases.append(Phase("top processes", True, listed))
+        return phases
 
     def evidence(self) -> str:
         """What was measured on which machine, and the top processes when they were looked at."""

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from opsverify.config.types import format_duration
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.http import HttpCheck
@@ -38,6 +38,7 @@ class HttpFacts:
     error: str | None = None
     attempts: int = 0
     waited_s: float = 0.0
+    ready: bool | None = None  # with wait_until_ready: whether the expectations held before the deadline
 
     @property
     def p95_ms(self) -> float:
@@ -46,6 +47,30 @@ class HttpFacts:
             return 0.0
         ordered = sorted(self.latencies_ms)
         return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+    def phases(self) -> list[Phase]:
+        """Waiting for readiness, each request of the last attempt (status, latency), the error if any."""
+        phases = []
+        if self.ready is not None:
+            state = "ready" if self.ready else "not ready by the deadline"
+            phases.append(Phase("wait until ready", self.ready, state, self.waited_s))
+        attempt = f" (attempt {self.attempts})" if self.attempts > 1 else ""
+        count = len(self.statuses) + (1 if self.error else 0)
+        for index, (status, latency) in enumerate(zip(self.statuses, self.latencies_ms, strict=False)):
+            sample = f" sample {index + 1}" if count > 1 else ""
+            phases.append(
+                Phase(f"{self.method} {self.url}{sample}{attempt}", True, f"HTTP {status}", latency / 1000)
+            )
+        if self.error:
+            sample = f" sample {count}" if count > 1 else ""
+            phases.append(Phase(f"{self.method} {self.url}{sample}{attempt}", False, self.error))
+        elif self.status is not None:
+            size = f"{self.body_bytes} bytes{' (truncated)' if self.truncated else ''}"
+            via = f", after {len(self.redirects)} redirect(s)" if self.redirects else ""
+            phases.append(
+                Phase("read the body", True, f"{size}, {self.content_type or 'no content type'}{via}")
+            )
+        return phases
 
     def json_document(self) -> tuple[bool, Any]:
         try:
@@ -74,10 +99,13 @@ def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
         while True:
             facts = _with_retries(session, entry, ctx)
             facts.waited_s = time.monotonic() - started
-            if deadline is None or not entry.mismatches(facts):
+            if deadline is None:
+                return facts
+            if not entry.mismatches(facts):
+                facts.ready = True
                 return facts
             if time.monotonic() + entry.poll_interval >= deadline:
-                facts.waited_s = time.monotonic() - started
+                facts.waited_s, facts.ready = time.monotonic() - started, False
                 if facts.error is None:
                     return facts
                 facts.error = f"{facts.error} (still failing after waiting {format_duration(facts.waited_s)} for readiness)"

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from opsverify.config.logs import DEFAULT_TIME_FIELDS, LEVEL_RANKS, NUMERIC_LEVEL_RANKS
 from opsverify.expressions import lookup_path
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.logs import LogsCheck
@@ -59,6 +59,30 @@ class LogsFacts:
     window_start: datetime | None = None
     error: str | None = None
     elapsed_ms: float = 0.0
+
+    def phases(self) -> list[Phase]:
+        """Find the files, each unreadable one, the scan, the matching lines."""
+        skipped = f", {len(self.skipped)} skipped (last written before the window)" if self.skipped else ""
+        phases = [
+            Phase(
+                f"find {', '.join(self.globs)}",
+                self.error is None,
+                self.error or f"{len(self.files)} file(s){skipped}",
+            )
+        ]
+        if self.error is not None:
+            return phases
+        phases += [Phase(f"read {name}", False, reason) for name, reason in self.unreadable.items()]
+        not_json = (
+            f"; {self.not_json} of {self.json_checked} lines checked are not JSON objects"
+            if self.not_json
+            else ""
+        )
+        scanned = f"{self.lines_read} lines in {len(self.files) - len(self.unreadable)} file(s){not_json}"
+        phases.append(Phase("scan", True, scanned, self.elapsed_ms / 1000))
+        untimed = f" ({self.untimed} without a readable timestamp, counted)" if self.untimed else ""
+        phases.append(Phase("matching lines", True, f"{self.count}{untimed}"))
+        return phases
 
     def evidence(self) -> str:
         """The matching lines (first ones) and what was scanned; the caller redacts."""

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from opsverify.config.http import HttpCheck
 from opsverify.config.metrics import Selector
 from opsverify.config.prometheus import format_number
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 from opsverify.probes.http import describe_error
 from opsverify.probes.prometheus import ApiError, RuleResult, Series, capped_get, denied, session_for
 
@@ -47,6 +47,22 @@ class MetricsFacts:
     error: str | None = None
     body_bytes: int = 0
     elapsed_ms: float = 0.0
+
+    def phases(self) -> list[Phase]:
+        """The scrape (status, samples, size), then each rule evaluated against it."""
+        scrape = f"scrape {self.url}"
+        got = f"HTTP {self.status}, " if self.status is not None else ""
+        if self.error:
+            return [Phase(scrape, False, f"{got}{self.error}", self.elapsed_ms / 1000 or None)]
+        phases = [
+            Phase(
+                scrape,
+                True,
+                f"{got}{len(self.samples)} samples, {self.body_bytes} bytes",
+                self.elapsed_ms / 1000,
+            )
+        ]
+        return phases + [result.phase(f"rule {name}") for name, result in self.results.items()]
 
     def report(self) -> str:
         """Every rule's value(s), for the test report."""

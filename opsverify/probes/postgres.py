@@ -19,7 +19,7 @@ from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 
 from opsverify.config.secrets import MASK, redact
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.postgres import PostgresCheck
@@ -52,6 +52,12 @@ class QueryResult:
     found: bool = False
     error: str | None = None
 
+    def phase(self, name: str) -> Phase:
+        """This query as a probe phase: its value, `(no rows)`, or its error."""
+        if self.error is not None:
+            return Phase(name, False, self.error)
+        return Phase(name, True, repr(self.value) if self.found else "(no rows)")
+
 
 @dataclass
 class ActiveQuery:
@@ -78,6 +84,30 @@ class PostgresFacts:
     activity_error: str | None = None
     queries: dict[str, QueryResult] = field(default_factory=dict)
     error: str | None = None
+
+    def phases(self) -> list[Phase]:
+        """Connect, select 1, the revision query, the activity queries, each named query, a lost session."""
+        if not self.connected:
+            return [Phase(f"connect to {self.where}", False, self.error or "not connected")]
+        session = f"PostgreSQL {self.server_version}" + (", read-only session" if self.read_only else "")
+        phases = [
+            Phase(f"connect to {self.where}", True, session),
+            Phase("select 1", True, "ok", self.latency_ms / 1000),
+        ]
+        if self.revision is not None:
+            phases.append(self.revision.phase("revision query"))
+        if self.activity_error is not None:
+            phases.append(Phase("connections (pg_stat_activity)", False, self.activity_error))
+        elif self.connections_pct is not None:
+            used = f"{self.connections}/{self.max_connections} ({self.connections_pct:.1f}%)"
+            phases.append(Phase("connections (pg_stat_activity)", True, used))
+            longest = self.longest_query
+            found = f"{longest.seconds:.1f}s (pid {longest.pid})" if longest is not None else "none active"
+            phases.append(Phase("longest active query", True, found))
+        phases += [result.phase(f"query {name}") for name, result in self.queries.items()]
+        if self.error is not None:
+            phases.append(Phase("session", False, self.error))
+        return phases
 
     def summary(self) -> str:
         """Evidence lines for a failure message."""

@@ -15,7 +15,7 @@ import requests
 
 from opsverify.config.http import HttpAuth, HttpCheck
 from opsverify.config.prometheus import format_number
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 from opsverify.probes.http import USER_AGENT, describe_error
 
 if TYPE_CHECKING:
@@ -48,6 +48,15 @@ class RuleResult:
     note: str = ""  # how the value was derived (ratio parts, observations), for the report
     warnings: list[str] = field(default_factory=list)
 
+    def phase(self, name: str) -> Phase:
+        """This rule as a probe phase: its expression and what it yielded (or why it yielded nothing)."""
+        if self.error:
+            return Phase(name, False, f"{self.expr}: {self.error}")
+        values = ", ".join(f"{s.label_text()} = {format_number(s.value)}" for s in self.series[:3])
+        more = f" … ({len(self.series)} series)" if len(self.series) > 3 else ""
+        note = f" [{self.note}]" if self.note else ""
+        return Phase(name, True, f"{self.expr} -> {values + more if self.series else '(no series)'}{note}")
+
     def report_lines(self, name: str) -> list[str]:
         head = f"{name}: {self.expr}" + (f"  [{self.note}]" if self.note else "")
         if self.error:
@@ -68,6 +77,13 @@ class PrometheusFacts:
     results: dict[str, RuleResult] = field(default_factory=dict)
     error: str | None = None  # the server could not be queried at all
     elapsed_ms: float = 0.0
+
+    def phases(self) -> list[Phase]:
+        """One instant query per rule; a server that could not be queried ends the list."""
+        phases = [result.phase(f"query {name}") for name, result in self.results.items()]
+        if self.error:
+            phases.append(Phase(f"query {self.url}", False, self.error, self.elapsed_ms / 1000))
+        return phases
 
     def report(self) -> str:
         """Every rule with every series it returned, for the test report."""

@@ -12,7 +12,7 @@ import redis
 
 from opsverify.config.secrets import MASK, redact
 from opsverify.config.types import format_size
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.redis import RedisCheck
@@ -35,6 +35,24 @@ class RedisFacts:
     memory_pct: float | None = None
     info_error: str | None = None
     error: str | None = None
+
+    def phases(self) -> list[Phase]:
+        """Connect and PING, INFO, memory use against its limit."""
+        ping = f"connect to {self.where} and PING"
+        if not self.pong:
+            return [Phase(ping, False, self.error or f"PING -> {self.reply or 'no reply'}")]
+        phases = [Phase(ping, True, self.reply, self.latency_ms / 1000)]
+        if not self.version:
+            if self.info_error:
+                phases.append(Phase("INFO", False, self.info_error))
+            return phases
+        phases.append(Phase("INFO", True, f"Redis {self.version} ({self.role})"))
+        if self.memory_pct is not None and self.used_memory is not None and self.memory_limit is not None:
+            used = f"{format_size(self.used_memory)} of {format_size(self.memory_limit)} = {self.memory_pct:.1f}%"
+            phases.append(Phase("memory", True, f"{used} ({self.memory_limit_source})"))
+        elif self.info_error:
+            phases.append(Phase("memory", False, self.info_error))
+        return phases
 
     def summary(self) -> str:
         """Evidence lines for a failure message."""

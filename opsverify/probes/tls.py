@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from opsverify.probes.base import ProbeContext
+from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
     from opsverify.config.tls import TlsCheck
@@ -38,9 +38,35 @@ class TlsFacts:
     verified: bool | None = None
     verify_error: str | None = None
     hostname_matches: bool | None = None
+    hostname_checked: bool = True  # the entry's check_hostname: a mismatch is a failed phase only then
     protocol: str = ""
     latency_ms: float = 0.0
     error: str | None = None
+
+    def phases(self) -> list[Phase]:
+        """Connect and handshake, the certificate read, the chain verified, the hostname matched."""
+        where = f"connect and handshake with {self.host}:{self.port}"
+        if self.error:
+            return [Phase(where, False, self.error)]
+        days = f" ({self.days_left:.0f} days left)" if self.days_left is not None else ""
+        chain = {
+            True: "verified",
+            False: f"NOT verified: {self.verify_error}",
+            None: "not checked (verify: false)",
+        }
+        matches = (
+            "matches" if self.hostname_matches else f"does not match {', '.join(self.sans) or 'any name'}"
+        )
+        return [
+            Phase(where, True, self.protocol, self.latency_ms / 1000),
+            Phase("read the certificate", True, f"{self.subject}, valid until {self.not_after}{days}"),
+            Phase("verify the chain", self.verified is not False, chain[self.verified]),
+            Phase(
+                f"match the hostname {self.server_name}",
+                bool(self.hostname_matches) or not self.hostname_checked,
+                matches + ("" if self.hostname_checked else " (check_hostname: false)"),
+            ),
+        ]
 
     def summary(self) -> str:
         """Evidence lines for a failure message."""
@@ -65,6 +91,7 @@ class TlsFacts:
 def probe(entry: TlsCheck, ctx: ProbeContext) -> TlsFacts:
     """Handshake (verifying unless `verify: false`), then read the certificate; errors become facts.error."""
     facts = TlsFacts(entry.host, entry.port, entry.server_name or entry.host)
+    facts.hostname_checked = entry.check_hostname
     started = time.perf_counter()
     try:
         certificate = _fetch(entry, ctx, facts)

@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -28,6 +29,7 @@ from opsverify.notify.heartbeat import Event, ping
 from opsverify.notify.router import RunContext
 from opsverify.paths import reports_dir, state_dir
 from opsverify.plugin import check_of, loaded_targets, target_specs
+from opsverify.probes.base import HasPhases, Phase
 from opsverify.report.allure_files import (
     ci_executor,
     redact_junit,
@@ -115,7 +117,7 @@ def pytest_collection_modifyitems(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
-    """Allure: the check id as title, a `probe` step with the redacted facts, a `verify` step."""
+    """Allure: the check id as title, a `probe` step (redacted facts, one sub-step per phase), a `verify` step."""
     check = check_of(item)
     if check is None or allure_results_dir(item.config) is None:
         return (yield)
@@ -133,8 +135,33 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
                 name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
                 attachment_type=allure.attachment_type.JSON,
             )
+            phase_steps(funcargs["facts"])
     with allure.step(f"verify {check.id} against the target file"):
         return (yield)
+
+
+def phase_steps(facts: object) -> None:
+    """One Allure step per phase of the probe (inside the `probe` step), failed where the phase failed.
+
+    Probes run in threads ahead of the tests and never touch Allure; the phases are read from their facts
+    here. The lifecycle hooks `allure.step` uses are called directly so that a failed phase carries its
+    detail as the message, without a made-up traceback.
+    """
+    if not isinstance(facts, HasPhases):
+        return
+    from allure_commons import plugin_manager
+
+    try:
+        phases = facts.phases()
+    except Exception as exc:  # noqa: BLE001 (a report detail must never change the check's verdict)
+        phases = [Phase("list the probe's phases", False, f"{type(exc).__name__}: {exc}")]
+    for phase in phases:
+        title, uuid = redact(phase.title()), str(uuid4())
+        plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
+        failure = None if phase.ok else AssertionError(redact(phase.detail or f"{phase.name} failed"))
+        plugin_manager.hook.stop_step(
+            uuid=uuid, title=title, exc_type=type(failure) if failure else None, exc_val=failure, exc_tb=None
+        )
 
 
 def facts_text(facts: object) -> str:

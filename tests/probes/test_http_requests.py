@@ -102,6 +102,15 @@ def test_wait_until_ready_passes_once_the_service_is_up(http_server: LocalHTTPSe
     assert 1.4 < facts.waited_s < 3
     assert time.monotonic() - started < 3
     assert len(http_server.requests) >= 5
+    wait, sample, body = facts.phases()
+    assert (wait.name, wait.ok, wait.detail, wait.seconds) == (
+        "wait until ready",
+        True,
+        "ready",
+        facts.waited_s,
+    )
+    assert (sample.name, sample.ok, sample.detail) == (f"GET {http_server.url}/health", True, "HTTP 200")
+    assert body.name == "read the body"
 
 
 def test_wait_until_ready_gives_up_at_the_deadline(http_server: LocalHTTPServer) -> None:
@@ -112,6 +121,9 @@ def test_wait_until_ready_gives_up_at_the_deadline(http_server: LocalHTTPServer)
     assert entry.mismatches(facts) == ["status: expected 200, got 503"]
     assert facts.waited_s >= 0.8
     assert "smtp unreachable" in facts.excerpt()
+    wait, sample, _ = facts.phases()
+    assert (wait.ok, wait.detail) == (False, "not ready by the deadline")
+    assert (sample.ok, sample.detail) == (True, "HTTP 503")  # the probe got an answer; verify judges it
 
 
 def test_wait_until_ready_reports_an_unreachable_service() -> None:
@@ -121,6 +133,9 @@ def test_wait_until_ready_reports_an_unreachable_service() -> None:
     (problem,) = entry.mismatches(facts)
     assert problem.startswith("connection refused by 127.0.0.1:")
     assert re.search(r"\(still failing after waiting [34]\d\dms for readiness\)$", problem)
+    wait, request = facts.phases()
+    assert (wait.name, wait.ok) == ("wait until ready", False)
+    assert (request.ok, request.detail) == (False, problem)
 
 
 def test_tls_verification_is_on_by_default(

@@ -143,3 +143,28 @@ def test_plain_text_port_and_silent_server(tmp_path: Path) -> None:
 )
 def test_hostname_matching(name: str, dns: list[str], ips: list[str], matches: bool) -> None:
     assert hostname_matches(name, dns, ips) is matches
+
+
+def test_phases_fail_where_the_chain_or_a_checked_hostname_fails() -> None:
+    facts = TlsFacts("127.0.0.1", 443, "api.example.com", subject="CN=other", sans=["DNS:other.example.com"])
+    facts.protocol, facts.latency_ms, facts.not_after, facts.days_left = "TLSv1.3", 12.0, "2030-01-01", 30.0
+    facts.verified, facts.verify_error, facts.hostname_matches = False, "self-signed certificate", False
+    connect, certificate, chain, hostname = facts.phases()
+    assert (connect.title(), connect.ok) == (
+        "connect and handshake with 127.0.0.1:443: TLSv1.3 (12 ms)",
+        True,
+    )
+    assert certificate.detail == "CN=other, valid until 2030-01-01 (30 days left)"
+    assert (chain.ok, chain.detail) == (False, "NOT verified: self-signed certificate")
+    assert (hostname.name, hostname.ok) == ("match the hostname api.example.com", False)
+    facts.hostname_checked = False
+    assert facts.phases()[-1].ok
+    assert facts.phases()[-1].detail.endswith("(check_hostname: false)")
+
+
+def test_phases_of_a_refused_connection() -> None:
+    entry = TlsCheck(host="127.0.0.1", port=refused_port(), timeout=2)
+    facts = probe(entry, ProbeContext("test"))
+    (phase,) = facts.phases()
+    assert (phase.name, phase.ok) == (f"connect and handshake with 127.0.0.1:{entry.port}", False)
+    assert phase.detail == facts.error
