@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.http import HttpAuth
-from opsverify.config.prometheus import Bounds
+from opsverify.config.prometheus import Bounds, rule_mismatches
 from opsverify.config.types import CheckEntry, Duration, TlsVerify
 
 if TYPE_CHECKING:
@@ -173,11 +173,4 @@ class MetricsCheck(CheckEntry):
 
     def mismatches(self, facts: MetricsFacts) -> list[str]:
         """Every rule whose value is missing or out of bounds (empty when the check passes)."""
-        if facts.error:
-            return [facts.error]
-        problems: list[str] = []
-        for name, rule in self.rules.items():
-            result = facts.results.get(name)
-            if result is not None:
-                problems.extend(rule.mismatches(name, result))
-        return problems
+        return rule_mismatches(self.rules, facts.error, facts.results)

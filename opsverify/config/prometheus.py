@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +16,7 @@ from opsverify.config.http import HttpAuth
 from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
 
 if TYPE_CHECKING:
+    from opsverify.config.metrics import MetricsRule
     from opsverify.probes.prometheus import PrometheusFacts, RuleResult, Series
 
 MAX_LISTED_SERIES = 10  # offending series named in one message; the rest are counted
@@ -104,6 +106,22 @@ def list_series(series: list[Series]) -> str:
     return shown + (f" … and {more} more" if more > 0 else "")
 
 
+def rule_mismatches(
+    rules: Mapping[str, PrometheusRule | MetricsRule],
+    error: str | None,
+    results: Mapping[str, RuleResult],
+) -> list[str]:
+    """The problems of every rule that produced a result, or the probe's error (prometheus and metrics)."""
+    if error:
+        return [error]
+    problems: list[str] = []
+    for name, rule in rules.items():
+        result = results.get(name)
+        if result is not None:
+            problems.extend(rule.mismatches(name, result))
+    return problems
+
+
 class PrometheusRule(Bounds):
     """One PromQL instant query and what its result must be.
 
@@ -164,11 +182,4 @@ class PrometheusCheck(CheckEntry):
 
     def mismatches(self, facts: PrometheusFacts) -> list[str]:
         """Every rule whose result is missing, rejected or out of bounds (empty when the check passes)."""
-        if facts.error:
-            return [facts.error]
-        problems: list[str] = []
-        for name, rule in self.rules.items():
-            result = facts.results.get(name)
-            if result is not None:
-                problems.extend(rule.mismatches(name, result))
-        return problems
+        return rule_mismatches(self.rules, facts.error, facts.results)

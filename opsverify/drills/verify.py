@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -63,18 +64,7 @@ def verify_postgres(url: str, expect: RestoreExpect, statement_timeout: float) -
         return result
     with connection:
         _postgres_tables(connection, expect, result)
-        for name, query in expect.queries.items():
-            try:
-                row = connection.execute(query.sql).fetchone()
-                result.queries[name] = row[0] if row else None
-            except psycopg.Error as exc:
-                result.query_errors[name] = first_line(exc)
-        if expect.freshness is not None:
-            try:
-                row = connection.execute(expect.freshness.sql).fetchone()
-                _freshness(row[0] if row else None, result)
-            except psycopg.Error as exc:
-                result.freshness_error = f"query failed: {first_line(exc)}"
+        _run_queries(connection.execute, expect, result, psycopg.Error, first_line)
     return result
 
 
@@ -135,21 +125,32 @@ def verify_sqlite(path: Path, expect: RestoreExpect) -> Verification:
                 result.row_counts[table] = int(
                     connection.execute(f"select count(*) from {quoted}").fetchone()[0]
                 )
-        for name, query in expect.queries.items():
-            try:
-                row = connection.execute(query.sql).fetchone()
-                result.queries[name] = row[0] if row else None
-            except sqlite3.Error as exc:
-                result.query_errors[name] = str(exc)
-        if expect.freshness is not None:
-            try:
-                row = connection.execute(expect.freshness.sql).fetchone()
-                _freshness(row[0] if row else None, result)
-            except sqlite3.Error as exc:
-                result.freshness_error = f"query failed: {exc}"
+        _run_queries(connection.execute, expect, result, sqlite3.Error, str)
     finally:
         connection.close()
     return result
+
+
+def _run_queries(
+    execute: Callable[[str], Any],
+    expect: RestoreExpect,
+    result: Verification,
+    error_type: type[Exception],
+    describe: Callable[[Exception], str],
+) -> None:
+    """`expect.queries` and `expect.freshness` on a DB-API connection (PostgreSQL or SQLite alike)."""
+    for name, query in expect.queries.items():
+        try:
+            row = execute(query.sql).fetchone()
+            result.queries[name] = row[0] if row else None
+        except error_type as exc:
+            result.query_errors[name] = describe(exc)
+    if expect.freshness is not None:
+        try:
+            row = execute(expect.freshness.sql).fetchone()
+            _freshness(row[0] if row else None, result)
+        except error_type as exc:
+            result.freshness_error = f"query failed: {describe(exc)}"
 
 
 def _freshness(value: Any, result: Verification) -> None:
