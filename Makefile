@@ -57,4 +57,4 @@ bench: venv
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) reports/allure-results reports/allure-report reports/junit.xml reports/summary.json
+	rm -rf $(VENV) reports/allure-results reports/allure-report reports/allure-report-single reports/junit.xml reports/summary.json

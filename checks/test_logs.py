@@ -1,5 +1,6 @@
 """Log checks: one test per `logs:` entry; a failure quotes the first matching lines (redacted)."""
 
+import allure
 import pytest
 
 from opsverify.config.secrets import redact
@@ -9,7 +10,12 @@ pytestmark = pytest.mark.opsverify_kind("logs")
 
 
 def test_logs(check, facts):
-    print(redact(f"{facts.count} {check.entry.what()} {check.entry.window(facts)}\n{facts.evidence()}"))
+    evidence = None if facts.error else facts.evidence()  # no file found: the problem says so, once
+    if evidence:
+        counted = f"{check.entry.what(facts.count)} {check.entry.window(facts)}"
+        allure.attach(
+            redact(f"{counted}\n{evidence}"), name="log lines", attachment_type=allure.attachment_type.TEXT
+        )
     problems = check.entry.mismatches(facts)
     if problems:
-        pytest.fail(explain(check, problems, facts.evidence()), pytrace=False)
+        pytest.fail(explain(check, problems, evidence), pytrace=False)

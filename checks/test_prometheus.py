@@ -1,5 +1,6 @@
-"""Prometheus checks: one test per `prometheus:` entry; every rule's series is printed for the report."""
+"""Prometheus checks: one test per `prometheus:` entry; every rule's series is attached to the report."""
 
+import allure
 import pytest
 
 from opsverify.config.secrets import redact
@@ -9,7 +10,8 @@ pytestmark = pytest.mark.opsverify_kind("prometheus")
 
 
 def test_prometheus(check, facts):
-    print(redact(facts.report()))
+    report = facts.report()
+    allure.attach(redact(report), name="rule results", attachment_type=allure.attachment_type.TEXT)
     problems = check.entry.mismatches(facts)
     if problems:
-        pytest.fail(explain(check, problems, facts.report()), pytrace=False)
+        pytest.fail(explain(check, problems, report), pytrace=False)

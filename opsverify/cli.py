@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from opsverify import __version__
 from opsverify.config.secrets import redact
 from opsverify.config.target import DEFAULT_TARGETS_DIR, LoadedTarget, list_targets, load_target
-from opsverify.config.types import TIERS
+from opsverify.config.types import TIERS, plural
 from opsverify.config.yamlsource import TargetError
 from opsverify.kinds import KINDS, Kind
 
@@ -39,15 +40,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"error: {redact(str(exc))}", file=sys.stderr)
             status = 1
             continue
-        print_target(target, spec)
+        print_target(target, spec, args.targets_dir)
     return status
 
 
-def print_target(target: LoadedTarget, spec: str) -> None:
+def print_target(target: LoadedTarget, spec: str, targets_dir: str | None = None) -> None:
+    """The checks by kind (tiers, severity, where, thresholds), then the pytest command of each tier."""
     checks = target.all_checks()
     disabled = sum(1 for kind in KINDS.values() for _ in disabled_entries(target, kind))
     note = f", {disabled} disabled" if disabled else ""
-    print(f"target {target.name} ({target.path}): valid, {len(checks)} checks{note}")
+    print(f"target {target.name} ({target.path}): valid, {plural(len(checks), 'check')}{note}")
     for kind in KINDS.values():
         items = [c for c in checks if c.kind is kind]
         if not items:
@@ -55,17 +57,32 @@ def print_target(target: LoadedTarget, spec: str) -> None:
         print(f"\n  {kind.name}: {kind.summary}")
         for check in items:
             tiers = ", ".join(check.tiers)
-            print(
-                redact(
-                    f"    {check.id:<36} [{tiers}] {check.severity:<8} {describe_entry(check.entry)}".rstrip()
-                )
-            )
+            where = describe_entry(check.entry)
+            enforced = ", ".join(check.kind.entry_thresholds(check.entry))
+            line = f"    {check.id:<36} [{tiers}] {check.severity:<8} {where}".rstrip()
+            print(redact(f"{line}  {enforced}" if enforced else line))
     print("\n  by tier:")
     for tier in TIERS:
         count = sum(1 for c in checks if tier in c.tiers)
         if count:
-            print(f"    {tier:<10} {count:>3}   pytest -m {tier} --target {spec}")
+            print(f"    {tier:<10} {count:>3}   {pytest_command(tier, spec, targets_dir)}")
     print()
+
+
+def pytest_command(tier: str, spec: str, targets_dir: str | None = None) -> str:
+    """`pytest -m daily --target=SPEC`: with `=`, since pytest reads `--target PATH` as a test path.
+
+    A target name looked up in a folder given with --targets-dir gets that folder too.
+    """
+    words = ["pytest", "-m", tier, f"--target={spec}"]
+    if targets_dir and not is_target_path(spec):
+        words.append(f"--targets-dir={targets_dir}")
+    return shlex.join(words)
+
+
+def is_target_path(spec: str) -> bool:
+    """`prod` is a name in the targets folder; `ops/prod.yaml` or `prod.yml` is a path (as load_target reads it)."""
+    return "/" in spec or os.sep in spec or Path(spec).suffix in (".yaml", ".yml")
 
 
 def describe_entry(entry: object) -> str:

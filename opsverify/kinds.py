@@ -28,6 +28,7 @@ class Kind:
     section_model: str | None = None  # a model with .entries() when the section is not {name: entry}
     applies: Callable[[Any], bool] | None = None  # entry filter for kinds derived from another's section
     tiers_of: Callable[[Any], list[Tier] | None] | None = None
+    thresholds_of: Callable[[Any], list[str]] | None = None  # default: entry.thresholds()
 
     def load_entry_model(self) -> type[CheckEntry]:
         return _load(self.entry_model)  # type: ignore[no-any-return]
@@ -38,6 +39,11 @@ class Kind:
     def entry_tiers(self, entry: Any) -> tuple[Tier, ...]:
         tiers = self.tiers_of(entry) if self.tiers_of else entry.tiers
         return tuple(tiers) if tiers else self.default_tiers
+
+    def entry_thresholds(self, entry: Any) -> list[str]:
+        """What a check of this kind enforces, one short phrase each (`opsverify validate` shows them)."""
+        thresholds = self.thresholds_of(entry) if self.thresholds_of else entry.thresholds()
+        return list(thresholds)
 
 
 def _load(reference: str) -> Any:
@@ -99,6 +105,7 @@ KINDS: dict[str, Kind] = {
             live=False,
             applies=lambda entry: entry.restore is not None,
             tiers_of=lambda entry: entry.restore.tiers,
+            thresholds_of=lambda entry: entry.restore.thresholds(),
         ),
         Kind(
             "prometheus",

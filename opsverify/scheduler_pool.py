@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from opsverify.config.target import CheckItem
@@ -18,6 +20,23 @@ def run_probe(check: CheckItem) -> Any:
         check.target.name, check.target.base_dir, target=check.target, entry_name=check.name
     )
     return probe(check.entry, context)
+
+
+@dataclass(frozen=True)
+class ProbeTiming:
+    """When a check's probe ran (wall clock, seconds since the epoch) and how long its test waited for it.
+
+    Probes of live kinds run in the pool ahead of their tests, so a test's own phases see only the wait
+    (often none); the reports add the probe's duration to the check's (opsverify.report.session).
+    """
+
+    started: float
+    stopped: float
+    waited: float = 0.0  # seconds the test blocked in `ProbePool.result` (its setup phase)
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.stopped - self.started)
 
 
 class _SnapshotLoggerDict(dict[str, Any]):
@@ -49,13 +68,25 @@ class ProbePool:
         self.workers = workers
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsverify-probe")
         self._futures: dict[str, Future[Any]] = {}
+        self._ran: dict[str, ProbeTiming] = {}  # by check key: when its probe last ran
+        self._taken: dict[str, ProbeTiming] = {}  # by check key: the probe whose facts a test took
         self._lock = threading.Lock()
+
+    def _run(self, check: CheckItem) -> Any:
+        """Run the probe and record when (wall-clock start, stop measured with a monotonic clock)."""
+        started, clock = time.time(), time.perf_counter()
+        try:
+            return run_probe(check)
+        finally:
+            stopped = started + (time.perf_counter() - clock)
+            with self._lock:
+                self._ran[check.key] = ProbeTiming(started, stopped)
 
     def submit(self, check: CheckItem) -> Future[Any]:
         with self._lock:
             future = self._futures.get(check.key)
             if future is None:
-                future = self._executor.submit(run_probe, check)
+                future = self._executor.submit(self._run, check)
                 self._futures[check.key] = future
             return future
 
@@ -70,9 +101,22 @@ class ProbePool:
 
     def result(self, check: CheckItem) -> Any:
         """Facts of `check`: from the pool for live kinds, run here and now for the others."""
-        if not check.kind.live:
-            return run_probe(check)
-        return self.submit(check).result()
+        clock = time.perf_counter()
+        try:
+            if not check.kind.live:
+                return self._run(check)
+            return self.submit(check).result()
+        finally:
+            waited = time.perf_counter() - clock
+            with self._lock:
+                ran = self._ran.get(check.key)
+                if ran is not None:
+                    self._taken[check.key] = ProbeTiming(ran.started, ran.stopped, waited)
+
+    def take_timing(self, check: CheckItem) -> ProbeTiming | None:
+        """When the probe ran whose facts a test of `check` took since the last call; None if none did."""
+        with self._lock:
+            return self._taken.pop(check.key, None)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

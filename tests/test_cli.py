@@ -50,9 +50,10 @@ def test_validate_lists_checks_by_kind_and_tier_with_secrets_masked(
     assert "[smoke, daily] critical" in health
     assert "https://ops:***@api.example.com/healthz" in health
     assert "[daily, weekly]" in next(line for line in lines if "http:admin" in line)
-    assert "    smoke        1   pytest -m smoke --target shop" in lines
-    assert "    daily        2   pytest -m daily --target shop" in lines
-    assert "    weekly       1   pytest -m weekly --target shop" in lines
+    dir_option = f"--targets-dir={targets}"
+    assert f"    smoke        1   pytest -m smoke --target=shop {dir_option}" in lines
+    assert f"    daily        2   pytest -m daily --target=shop {dir_option}" in lines
+    assert f"    weekly       1   pytest -m weekly --target=shop {dir_option}" in lines
     assert "canary" not in output
 
 
@@ -97,3 +98,58 @@ def test_the_console_script_runs_every_subcommand_help(targets: Path) -> None:
     listing = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
     for command in ("validate", "demo", "report", "schedule"):
         assert command in listing.stdout
+
+
+THRESHOLDS = """\
+target: billing
+http:
+  api:
+    url: https://billing.example.com/healthz
+    expect: {status: [200, 204], json: {status: ok, db: true}, max_latency_ms: 500}
+    samples: 5
+    severity: critical
+tls:
+  cert: {host: billing.example.com, min_days_left: 1}
+postgres:
+  main:
+    url: postgresql://ops@db.example.com/billing
+    max_connections_pct: 80
+    queries: {pending-jobs: {sql: "select count(*) from jobs", max: 100}}
+backups:
+  db:
+    path: /var/backups/billing
+    max_age: 26h
+    min_size: 1MB
+    restore:
+      rto: 4h
+      expect: {min_rows: {invoices: 1000}, freshness: {sql: "select max(created) from invoices", max_lag: 24h}}
+logs:
+  errors: {path: /var/log/billing/app.log*, level: ERROR, since: 24h, max: 3}
+host:
+  disk: [{path: /, max_used_pct: 85}]
+"""
+
+
+def test_validate_prints_thresholds_and_the_pytest_command_with_equals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "billing.yaml"
+    path.write_text(THRESHOLDS)
+    assert main(["validate", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+
+    def line(check_id: str) -> str:
+        return next(text for text in lines if text.strip().startswith(check_id + " "))
+
+    assert line("http:api").endswith(
+        "critical https://billing.example.com/healthz  status 200/204, p95 ≤ 500 ms, json status=ok, json db=true"
+    )
+    assert line("tls:cert").endswith("billing.example.com:443  ≥ 1 day left")
+    assert line("postgres:main").endswith("connections ≤ 80%, query pending-jobs ≤ 100")
+    assert line("backups:db").endswith("/var/backups/billing  newest ≤ 26h old, size ≥ 1.0MB, shrink ≤ 50%")
+    assert line("restore:db").endswith("RTO ≤ 4h, RPO ≤ 24h, ≥ 1000 rows in invoices")
+    assert line("logs:errors").endswith("≤ 3 lines of level ≥ ERROR in 24h")
+    assert line("host:disk:/").endswith("/  used ≤ 85%")
+    assert f"    daily        6   pytest -m daily --target={path}" in lines
+    assert f"    dr           1   pytest -m dr --target={path}" in lines
+    assert not any(f"--target {path}" in text for text in lines)

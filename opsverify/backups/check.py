@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from opsverify.backups.checksum import ChecksumResult, find_sidecar, hash_directory_files, read_sidecar
 from opsverify.backups.files import BackupFile, Listing, Skipped, list_backups, settle_newest, stat_backup
 from opsverify.backups.integrity import Inspection, inspect_backup
-from opsverify.config.types import format_duration, format_size
+from opsverify.config.types import format_duration, format_size, plural
 from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class BackupFacts:
                 f"({', '.join(f'{s.name}: {s.reason}' for s in self.in_progress[:3])}); if the job finished, "
                 "it did not rename its output"
             )
-        others = f" (it holds {len(self.other_names)} other entries, e.g. {', '.join(self.other_names[:3])})"
+        others = f" (it holds {plural(len(self.other_names), 'other entry')}, e.g. {', '.join(self.other_names[:3])})"
         return (
             f"no backup in {self.directory} matches {self.pattern}"
             f"{others if self.other_names else ' (the folder is empty)'}: is the backup job running, "
@@ -70,7 +70,8 @@ class BackupFacts:
         if newest is None:
             return [Phase(find, False, "no complete backup matches" + self.in_progress_note())]
         found = f"{newest.name}, {format_size(newest.size)}, {format_duration(self.checked_at - newest.mtime)} old"
-        phases = [Phase(find, True, f"{found} ({len(self.files)} backups){self.in_progress_note()}")]
+        counted = plural(len(self.files), "backup")
+        phases = [Phase(find, True, f"{found} ({counted}){self.in_progress_note()}")]
         inspection = self.inspection
         if inspection is None:
             return phases
@@ -103,7 +104,7 @@ class BackupFacts:
 
     def evidence(self) -> str:
         """Lines shown under a failed check and attached to the report."""
-        lines = [f"folder {self.directory}, pattern {self.pattern}: {len(self.files)} backups"]
+        lines = [f"folder {self.directory}, pattern {self.pattern}: {plural(len(self.files), 'backup')}"]
         for backup in self.files[:5]:
             lines.append(
                 f"  {backup.name}  {format_size(backup.size)}  {format_duration(self.checked_at - backup.mtime)} old"

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsverify.config.types import plural
+
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 
 
@@ -115,5 +117,8 @@ def settle_newest(listing: Listing, settle: float, sleep: float | None = None) -
             return
         listing.complete.pop(0)
         listing.in_progress.append(
-            Skipped(newest.name, f"still being written (size changed {newest.size} -> {again.size} bytes)")
+            Skipped(
+                newest.name,
+                f"still being written (size changed {newest.size} -> {plural(again.size, 'byte')})",
+            )
         )

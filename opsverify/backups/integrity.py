@@ -16,7 +16,7 @@ from opsverify.backups.plain_sql import PlainSqlScanner
 from opsverify.backups.sqlite_backup import copy_and_check
 from opsverify.backups.stream import read_once
 from opsverify.backups.tar_archive import read_tar
-from opsverify.config.types import format_size
+from opsverify.config.types import format_size, plural
 
 SQL_FORMATS = ("pg-plain", "pg-custom", "pg-directory")
 
@@ -67,11 +67,11 @@ class Inspection:
             if self.dumped_from:
                 parts.append(f"dumped from PostgreSQL {self.dumped_from}")
         elif self.detected and self.detected.format == "tar":
-            parts.append(f"{self.files} files in {self.members} members")
+            parts.append(f"{plural(self.files, 'file')} in {plural(self.members, 'member')}")
         elif self.detected and self.detected.format == "json":
-            parts.append(f"{self.items} items")
+            parts.append(plural(self.items or 0, "item"))
         elif self.detected and self.detected.format == "sqlite":
-            parts.append(f"{len(self.tables)} tables")
+            parts.append(plural(len(self.tables), "table"))
         if self.sha256:
             parts.append(f"sha256 {self.sha256[:16]}…")
         return ", ".join(parts) + f" in {self.seconds:.2f}s"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from opsverify.config.types import format_size
+from opsverify.config.types import format_size, plural
 
 CHUNK_SIZE = 1 << 20
 MAX_INFLATE_CALL = 4 << 20  # inflate output per call: bounds memory on highly compressible (or hostile) data
@@ -86,7 +86,7 @@ class Inflater:
                 if not rest.startswith(b"\x1f\x8b"):
                     if rest.strip(b"\x00"):
                         raise GzipError(
-                            f"{len(rest)} bytes of trailing garbage after the gzip stream at offset "
+                            f"{plural(len(rest), 'byte')} of trailing garbage after the gzip stream at offset "
                             f"{self.consumed}: something was appended to the file"
                         )
                     return

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, cast
 
 from opsverify.backups.stream import CHUNK_SIZE, GzipError, HashingReader, InflatingReader
+from opsverify.config.types import plural
 
 MAX_LISTED = 5
 BLOCK = 512
@@ -33,7 +34,7 @@ class TarRead:
                 "the target folder: rebuild the archive with relative paths (tar -C DIR -czf ...)"
             )
         if self.error:
-            problems.append(f"archive is unreadable after {self.members} members: {self.error}")
+            problems.append(f"archive is unreadable after {plural(self.members, 'member')}: {self.error}")
         elif self.members == 0:
             problems.append("archive has no members: the backup job archived an empty or missing folder")
         return problems

@@ -14,8 +14,9 @@ from opsverify.config.types import (
     Duration,
     StrictModel,
     Tier,
-    format_duration,
     format_size,
+    human_duration,
+    plural,
 )
 
 if TYPE_CHECKING:
@@ -30,11 +31,6 @@ SandboxKind = Literal["auto", "url", "docker", "local"]
 # A table name as written in SQL: `bookings`, `public.bookings`, `"Mixed Case"` quoted parts allowed.
 _TABLE = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$')
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
-
-
-def human_duration(seconds: float) -> str:
-    """`26h` rather than `26.0h` for round values in messages."""
-    return re.sub(r"\.0(?=[a-z])", "", format_duration(seconds))
 
 
 def _table_names(names: list[str]) -> list[str]:
@@ -123,6 +119,25 @@ class RestoreSpec(StrictModel):
     def restore_timeout(self) -> float:
         return self.timeout or (2 * self.rto if self.rto else 12 * 3600.0)
 
+    def thresholds(self) -> list[str]:
+        """What the drill enforces (RTO, RPO, what the restored data must hold), for `validate`."""
+        expect, parts = self.expect, []
+        if self.rto is not None:
+            parts.append(f"RTO ≤ {human_duration(self.rto)}")
+        if expect.freshness is not None:
+            parts.append(f"RPO ≤ {human_duration(expect.freshness.max_lag)}")
+        present = [t for t in expect.tables if t not in expect.min_rows]
+        if present:
+            parts.append(f"tables [{', '.join(present)}]")
+        parts += [f"≥ {plural(count, 'row')} in {table}" for table, count in expect.min_rows.items()]
+        parts += [f"query {name} {query.describe()}" for name, query in expect.queries.items()]
+        tolerance = f"within {expect.count_tolerance_pct:g}%"
+        if expect.compare_to:
+            parts.append(f"row counts {tolerance} of postgres:{expect.compare_to}")
+        if expect.compare_dir:
+            parts.append(f"file count {tolerance} of {expect.compare_dir}")
+        return parts
+
 
 class BackupCheck(CheckEntry):
     path: str = Field(description="directory holding the backups")
@@ -158,6 +173,29 @@ class BackupCheck(CheckEntry):
                 f"expected a file-name glob like backup_*.sql.gz (put the folder in `path`), got {value!r}"
             )
         return value
+
+    def thresholds(self) -> list[str]:
+        """What the daily backup check enforces (freshness, size, retention, contents), for `validate`."""
+        parts = [] if self.format == "auto" else [f"format {self.format}"]
+        if self.max_age is not None:
+            parts.append(f"newest ≤ {human_duration(self.max_age)} old")
+        if self.min_size is not None:
+            parts.append(f"size ≥ {format_size(self.min_size)}")
+        if self.max_shrink_pct < 100:
+            parts.append(f"shrink ≤ {self.max_shrink_pct:g}%")
+        retention = self.retention
+        if retention is not None and retention.min_count is not None:
+            parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
+        if retention is not None and retention.max_age is not None:
+            parts.append(f"oldest ≤ {human_duration(retention.max_age)} old")
+        if self.min_files is not None:
+            parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
+        if self.min_items is not None:
+            where = f" at {self.items_path}" if self.items_path else ""
+            parts.append(f"≥ {plural(self.min_items, 'item')}{where}")
+        if self.checksum != "auto":
+            parts.append(f"checksum {self.checksum}")
+        return parts
 
     def mismatches(self, facts: BackupFacts | DrillFacts) -> list[str]:
         """What is wrong with the backups (daily check) or with the drill, given what was observed."""
@@ -209,7 +247,7 @@ class BackupCheck(CheckEntry):
         count = len(facts.files)
         if self.retention.min_count is not None and count < self.retention.min_count:
             problems.append(
-                f"{count} backup{'s' if count != 1 else ''} match {self.pattern} in {self.path}; "
+                f"{plural(count, 'backup')} match{'es' if count == 1 else ''} {self.pattern} in {self.path}; "
                 f"retention.min_count is {self.retention.min_count}: older backups were deleted too early"
             )
         oldest = facts.files[-1] if facts.files else None
@@ -247,7 +285,9 @@ class BackupCheck(CheckEntry):
                 "(made with pg_dump --schema-only?); dump the data too, or set allow_schema_only: true"
             )
         if inspection.kind == "tar" and self.min_files is not None and inspection.files < self.min_files:
-            problems.append(f"archive holds {inspection.files} files; min_files is {self.min_files}")
+            problems.append(
+                f"archive holds {plural(inspection.files, 'file')}; min_files is {self.min_files}"
+            )
         if (
             inspection.format == "json"
             and self.min_items is not None
@@ -255,7 +295,8 @@ class BackupCheck(CheckEntry):
         ):
             where = f" at {self.items_path}" if self.items_path else ""
             problems.append(
-                f"JSON document holds {inspection.items or 0} items{where}; min_items is {self.min_items}"
+                f"JSON document holds {plural(inspection.items or 0, 'item')}{where}; "
+                f"min_items is {self.min_items}"
             )
         return problems
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel, format_size
+from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel, format_size, plural
 
 if TYPE_CHECKING:
     from opsverify.probes.host import HostFacts
@@ -44,6 +44,14 @@ class DiskCheck(HostEntry):
             )
         return self
 
+    def thresholds(self) -> list[str]:
+        parts = [] if self.max_used_pct is None else [f"used ≤ {self.max_used_pct:g}%"]
+        if self.min_free is not None:
+            parts.append(f"free ≥ {format_size(self.min_free)}")
+        if self.max_inodes_used_pct is not None:
+            parts.append(f"inodes ≤ {self.max_inodes_used_pct:g}%")
+        return parts
+
     def mismatches(self, facts: HostFacts) -> list[str]:
         if facts.error:
             return [facts.error]
@@ -73,6 +81,9 @@ class DiskCheck(HostEntry):
 class MemoryCheck(HostEntry):
     max_used_pct: float = Field(gt=0, le=100, description="(total - available) / total")
 
+    def thresholds(self) -> list[str]:
+        return [f"used ≤ {self.max_used_pct:g}%"]
+
     def mismatches(self, facts: HostFacts) -> list[str]:
         if facts.error:
             return [facts.error]
@@ -89,6 +100,9 @@ class LoadCheck(HostEntry):
     max_per_core: float = Field(gt=0, description="load average divided by the number of CPUs")
     window: Literal["1m", "5m", "15m"] = "5m"
 
+    def thresholds(self) -> list[str]:
+        return [f"{self.window} load ≤ {self.max_per_core:g} per core"]
+
     def mismatches(self, facts: HostFacts) -> list[str]:
         if facts.error:
             return [facts.error]
@@ -96,7 +110,7 @@ class LoadCheck(HostEntry):
             return []
         return [
             f"load: {self.window} load average {facts.load:.2f} = {facts.per_core:.2f} per core on "
-            f"{facts.cores} cores, expected at most {self.max_per_core:g} per core; see the busiest "
+            f"{plural(facts.cores, 'core')}, expected at most {self.max_per_core:g} per core; see the busiest "
             "processes below"
         ]
 
@@ -105,13 +119,16 @@ class CpuCheck(HostEntry):
     max_used_pct: float = Field(gt=0, le=100)
     interval: Duration = Field(default=1.0, gt=0, le=60, description="how long CPU use is measured")
 
+    def thresholds(self) -> list[str]:
+        return [f"busy ≤ {self.max_used_pct:g}% over {self.interval:g}s"]
+
     def mismatches(self, facts: HostFacts) -> list[str]:
         if facts.error:
             return [facts.error]
         if facts.used_pct <= self.max_used_pct:
             return []
         return [
-            f"cpu: {facts.used_pct:.1f}% busy over {self.interval:g}s on {facts.cores} cores, expected at "
+            f"cpu: {facts.used_pct:.1f}% busy over {self.interval:g}s on {plural(facts.cores, 'core')}, expected at "
             f"most {self.max_used_pct:g}%; see the busiest processes below"
         ]
 

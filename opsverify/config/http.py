@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from opsverify.config.secrets import SECRETS
-from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
+from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify, human_duration
 from opsverify.expressions import Condition, compile_condition, lookup_path
 
 if TYPE_CHECKING:
@@ -117,6 +117,25 @@ class HttpCheck(CheckEntry):
         if self.body is not None and self.json_body is not None:
             raise ValueError("give `body` or `json_body`, not both")
         return self
+
+    def thresholds(self) -> list[str]:
+        """`status 200`, `json status=ok`, `p95 ≤ 500 ms` …: what a response must show, for `validate`."""
+        expect = self.expect
+        parts = [f"status {'/'.join(str(code) for code in expect.status)}"]
+        if expect.max_latency_ms is not None:
+            label = "p95" if self.samples > 1 else "latency"
+            parts.append(f"{label} ≤ {expect.max_latency_ms:g} ms")
+        for path, wanted in (expect.json_ or {}).items():
+            parts.append(f"json {path}={wanted if isinstance(wanted, str) else json.dumps(wanted)}")
+        parts += [f"json {text}" for text in expect.conditions]
+        if expect.body_regex:
+            parts.append(f"body ~ /{expect.body_regex}/")
+        if expect.body_not_regex:
+            parts.append(f"body !~ /{expect.body_not_regex}/")
+        parts += [f"header {name} ~ /{pattern}/" for name, pattern in expect.headers.items()]
+        if self.wait_until_ready is not None:
+            parts.append(f"ready within {human_duration(self.wait_until_ready)}")
+        return parts
 
     def mismatches(self, facts: HttpFacts) -> list[str]:
         """What about `facts` contradicts this entry's expectations (empty when the check passes)."""

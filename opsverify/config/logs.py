@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from opsverify.config.types import CheckEntry, Duration, format_duration
+from opsverify.config.types import CheckEntry, Duration, format_duration, limits, plural
 
 if TYPE_CHECKING:
     from opsverify.probes.logs import LogsFacts
@@ -139,9 +139,9 @@ class LogsCheck(CheckEntry):
     def globs(self) -> list[str]:
         return [self.path] if isinstance(self.path, str) else list(self.path)
 
-    def what(self) -> str:
-        """What is counted, as a phrase: `lines of level ERROR or above matching /timeout/`."""
-        parts = ["lines"]
+    def what(self, count: int) -> str:
+        """What is counted, with the count: `3 lines of level ERROR or above matching /timeout/`."""
+        parts = [plural(count, "line")]
         if self.level:
             parts.append(f"of level {self.level} or above")
         if self.patterns:
@@ -153,19 +153,33 @@ class LogsCheck(CheckEntry):
             return "in the whole files"
         return f"in the last {_span(self.since)} (since {facts.window_start:%Y-%m-%d %H:%M:%S}Z)"
 
+    def thresholds(self) -> list[str]:
+        """`≤ 0 lines of level ≥ ERROR matching /timeout/ in 24h`, for `validate`."""
+        counted = ["lines"]
+        if self.level:
+            counted.append(f"of level ≥ {self.level}")
+        if self.patterns:
+            counted.append("matching " + " or ".join(f"/{p}/" for p in self.patterns))
+        window = f"in {_span(self.since)}" if self.since is not None else "in the whole files"
+        bounds = "no" if self.max == 0 and self.min is None else limits(at_most=self.max, at_least=self.min)
+        parts = [f"{bounds} {' '.join(counted)} {window}"]
+        return parts + (["no file is ok"] if self.missing_ok else [])
+
     def mismatches(self, facts: LogsFacts) -> list[str]:
         """Unreadable files, and a count of matching lines above `max` or below `min`."""
         if facts.error:
             return [facts.error]
         problems = [f"could not read {name}: {reason}" for name, reason in facts.unreadable.items()]
-        counted = f"{facts.count} {self.what()} {self.window(facts)} in {len(facts.files)} file(s)"
+        counted = f"{self.what(facts.count)} {self.window(facts)} in {plural(len(facts.files), 'file')}"
         if self.max is not None and facts.count > self.max:
             problems.append(f"{counted}, expected at most {self.max}")
         if self.min is not None and facts.count < self.min:
             problems.append(f"{counted}, expected at least {self.min}")
         if self.format == "json" and facts.json_checked and facts.not_json == facts.json_checked:
-            problems.append(
-                f"none of the {facts.json_checked} lines parsed is a JSON object; are these logs "
-                "`format: text`?"
+            parsed = (
+                "the 1 line parsed is not"
+                if facts.json_checked == 1
+                else f"none of the {facts.json_checked} lines parsed is"
             )
+            problems.append(f"{parsed} a JSON object; are these logs `format: text`?")
         return problems

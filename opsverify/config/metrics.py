@@ -171,6 +171,9 @@ class MetricsCheck(CheckEntry):
             raise ValueError(f"expected an http:// or https:// URL of a /metrics endpoint, got {value!r}")
         return value
 
+    def thresholds(self) -> list[str]:
+        return [rule.threshold(name) for name, rule in self.rules.items()]
+
     def mismatches(self, facts: MetricsFacts) -> list[str]:
         """Every rule whose value is missing or out of bounds (empty when the check passes)."""
         return rule_mismatches(self.rules, facts.error, facts.results)

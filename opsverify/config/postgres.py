@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.secrets import SECRETS
-from opsverify.config.types import CheckEntry, Duration, StrictModel, format_duration
+from opsverify.config.types import CheckEntry, Duration, StrictModel, format_duration, limits
 
 if TYPE_CHECKING:
     from opsverify.probes.postgres import PostgresFacts, QueryResult
@@ -48,6 +48,12 @@ class QueryExpectation(StrictModel):
             elif self.max is not None and number > self.max:
                 problems.append(f"{label}: expected <= {self.max:g}, got {number:g} ({self.sql})")
         return problems
+
+    def describe(self) -> str:
+        """The expectation as `validate` shows it: `= "0086"`, `≤ 100`, `between 1 and 5`."""
+        parts = [f"= {_show(self.equals)}"] if self.equals is not None else []
+        bounds = limits(at_most=self.max, at_least=self.min)
+        return " and ".join([*parts, bounds] if bounds else parts)
 
     def _wanted(self) -> str:
         parts = [f"= {_show(self.equals)}"] if self.equals is not None else []
@@ -113,6 +119,15 @@ class PostgresCheck(CheckEntry):
         if self.password is not None and "://" in self.url and urlsplit(self.url).password:
             raise ValueError("the URL has a password and `password` is set too; keep one of them")
         return self
+
+    def thresholds(self) -> list[str]:
+        parts = [] if self.expect_revision is None else [f"revision {self.expect_revision.describe()}"]
+        if self.max_connections_pct is not None:
+            parts.append(f"connections ≤ {self.max_connections_pct:g}%")
+        if self.max_query_seconds is not None:
+            parts.append(f"longest query ≤ {self.max_query_seconds:g}s")
+        parts += [f"query {name} {query.describe()}" for name, query in self.queries.items()]
+        return parts
 
     def mismatches(self, facts: PostgresFacts) -> list[str]:
         """What about the database contradicts this entry (empty when the check passes)."""

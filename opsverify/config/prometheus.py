@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.http import HttpAuth
-from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
+from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify, limits
 
 if TYPE_CHECKING:
     from opsverify.config.metrics import MetricsRule
@@ -59,6 +59,11 @@ class Bounds(StrictModel):
         if self.max is not None:
             return f"<= {self.max:g}"
         return f">= {self.min:g}" if self.min is not None else "any value"
+
+    def threshold(self, rule: str) -> str:
+        """`error-rate ≤ 0.01` (`, absent ok` when an empty result passes), for `validate`."""
+        bounds = limits(at_most=self.max, at_least=self.min, equals=self.equals)
+        return f"{rule} {bounds}" + (" (absent ok)" if self.absent_ok else "")
 
     def holds(self, value: float) -> bool:
         if math.isnan(value):
@@ -144,6 +149,9 @@ class PrometheusRule(Bounds):
             )
         return self
 
+    def threshold(self, rule: str) -> str:
+        return f"{rule}: no series" if self.alert else super().threshold(rule)
+
     def mismatches(self, rule: str, result: RuleResult) -> list[str]:
         if not self.alert:
             return self.series_mismatches(
@@ -179,6 +187,9 @@ class PrometheusCheck(CheckEntry):
                 f"give the Prometheus base URL (like http://prometheus:9090), not an API path: {value!r}"
             )
         return value.rstrip("/")
+
+    def thresholds(self) -> list[str]:
+        return [rule.threshold(name) for name, rule in self.rules.items()]
 
     def mismatches(self, facts: PrometheusFacts) -> list[str]:
         """Every rule whose result is missing, rejected or out of bounds (empty when the check passes)."""

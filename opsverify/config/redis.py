@@ -37,6 +37,9 @@ class RedisCheck(CheckEntry):
             raise ValueError("the URL has a password and `password` is set too; keep one of them")
         return self
 
+    def thresholds(self) -> list[str]:
+        return ["PONG"] + ([] if self.max_memory_pct is None else [f"memory ≤ {self.max_memory_pct:g}%"])
+
     def mismatches(self, facts: RedisFacts) -> list[str]:
         """What about the Redis server contradicts this entry (empty when the check passes)."""
         if facts.error:

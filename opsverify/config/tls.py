@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from opsverify.config.types import CheckEntry, Duration, TlsVerify
+from opsverify.config.types import CheckEntry, Duration, TlsVerify, plural
 
 if TYPE_CHECKING:
     from opsverify.probes.tls import TlsFacts
@@ -21,6 +21,16 @@ class TlsCheck(CheckEntry):
     check_hostname: bool = Field(default=True, description="the certificate must name server_name")
     timeout: Duration = 10.0
 
+    def thresholds(self) -> list[str]:
+        parts = [f"≥ {plural(self.min_days_left, 'day')} left"]
+        if not self.check_hostname:
+            parts.append("hostname not checked")
+        if self.verify is False:
+            parts.append("chain not verified")
+        elif isinstance(self.verify, str):
+            parts.append(f"chain verified against {self.verify}")
+        return parts
+
     def mismatches(self, facts: TlsFacts) -> list[str]:
         """What about the certificate contradicts this entry (empty when the check passes)."""
         if facts.error:
@@ -32,8 +42,8 @@ class TlsCheck(CheckEntry):
             else:
                 when = f"expires in {facts.days_left:.1f} days"
             problems.append(
-                f"certificate {when} (not after {facts.not_after}), expected at least {self.min_days_left} "
-                "days left; renew it (e.g. `certbot renew`) and reload the server"
+                f"certificate {when} (not after {facts.not_after}), expected at least "
+                f"{plural(self.min_days_left, 'day')} left; renew it (e.g. `certbot renew`) and reload the server"
             )
         if self.check_hostname and facts.hostname_matches is False:
             covers = ", ".join(facts.sans) if facts.sans else f"no subjectAltName (subject {facts.subject})"

@@ -7,17 +7,42 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from opsverify.config.yamlsource import Sexagesimal
+
 Tier = Literal["smoke", "daily", "weekly", "monthly", "quarterly", "dr"]
 TIERS: tuple[Tier, ...] = ("smoke", "daily", "weekly", "monthly", "quarterly", "dr")
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_CLOCK = re.compile(r"[-+]?\d[\d_]*(?::\d[\d_]*)+(?:\.\d*)?")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$", re.IGNORECASE)
 
 
+def clock_fix(text: str) -> str:
+    """The fix for a clock-style duration: `26:00` -> write 26h (hours:minutes) or 26m (minutes:seconds)."""
+    parts = text.strip().lstrip("+-").replace("_", "").split(":")
+
+    def spell(*pairs: tuple[str, str]) -> str:
+        numbers = [(f"{float(n):g}" if "." in n else str(int(n)), unit) for n, unit in pairs]
+        return "".join(n + unit for n, unit in numbers if float(n) != 0) or f"0{pairs[-1][1]}"
+
+    if len(parts) == 2:
+        hours, minutes = spell((parts[0], "h"), (parts[1], "m")), spell((parts[0], "m"), (parts[1], "s"))
+        return f"write {hours} if you mean hours:minutes, or {minutes} if you mean minutes:seconds"
+    if len(parts) == 3:
+        return f"write {spell((parts[0], 'h'), (parts[1], 'm'), (parts[2], 's'))} (hours:minutes:seconds)"
+    return "write it with a unit, like 30s, 5m, 26h or 1h30m"
+
+
 def parse_duration(value: Any) -> float:
-    """'500ms', '30s', '5m', '26h', '7d', '1h30m' or a number of seconds -> seconds."""
+    """'500ms', '30s', '5m', '26h', '7d', '1h30m' or a number of seconds -> seconds.
+
+    An unquoted `26:00` (YAML 1.1's base-60 number 1560, see Sexagesimal) and a quoted "26:00" are refused
+    with the spellings that mean hours or minutes: which one the writer meant cannot be known.
+    """
+    if isinstance(value, Sexagesimal):
+        raise ValueError(f"{value} was read by YAML as the base-60 number {value.number}; {clock_fix(value)}")
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 30s, 5m, 26h or 7d, got {value!r}")
     if isinstance(value, int | float):
@@ -28,6 +53,8 @@ def parse_duration(value: Any) -> float:
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(\.\d+)?", text):
             return float(text)
+        if _CLOCK.fullmatch(text):
+            raise ValueError(f"expected a duration like 30s, 5m, 26h or 7d, got {value!r}; {clock_fix(text)}")
         parts = _DURATION_PART.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
             return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
@@ -60,12 +87,57 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f}d"
 
 
+def human_duration(seconds: float) -> str:
+    """`26h` rather than `26.0h` for round values in messages."""
+    return re.sub(r"\.0(?=[a-z])", "", format_duration(seconds))
+
+
 def format_size(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if abs(size) < 1000:
             return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
         size /= 1000
     return f"{size:.1f}TB"
+
+
+def plural(count: float, word: str, many: str | None = None) -> str:
+    """A count with its noun: `1 check`, `2 checks`, `0 files`, `1 entry`, `3 entries`, `2 series`.
+
+    `many` is the plural when the rules below do not give it; a float count shows as 0.5 or 1e+06.
+    """
+    shown = str(count) if isinstance(count, int) else f"{count:.6g}"
+    return f"{shown} {word if count == 1 else (many or plural_of(word))}"
+
+
+_INVARIANT_NOUNS = frozenset({"series", "species", "data"})
+
+
+def plural_of(word: str) -> str:
+    """The plural of an English noun (the last word of a phrase): check -> checks, match -> matches."""
+    head, _, last = word.rpartition(" ")
+    lower = last.lower()
+    if lower in _INVARIANT_NOUNS:
+        many = last
+    elif lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
+        many = last[:-1] + "ies"
+    elif lower.endswith(("s", "x", "z", "ch", "sh")):
+        many = last + "es"
+    else:
+        many = last + "s"
+    return f"{head} {many}" if head else many
+
+
+def limits(
+    *, at_most: float | None = None, at_least: float | None = None, equals: float | None = None
+) -> str:
+    """Bounds as a reviewer reads them: `≤ 500`, `≥ 30`, `between 1 and 5`, `= 0` (empty when none)."""
+    if equals is not None:
+        return f"= {equals:g}"
+    if at_most is not None and at_least is not None:
+        return f"between {at_least:g} and {at_most:g}"
+    if at_most is not None:
+        return f"≤ {at_most:g}"
+    return f"≥ {at_least:g}" if at_least is not None else ""
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -85,6 +157,10 @@ class CheckEntry(StrictModel):
     severity: Severity = "normal"
     description: str | None = None
     enabled: bool = True
+
+    def thresholds(self) -> list[str]:
+        """What this entry enforces, one short phrase each (`status 200`, `p95 ≤ 500 ms`) for `validate`."""
+        return []
 
 
 def _verify_flag(value: Any) -> Any:

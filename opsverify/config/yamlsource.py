@@ -15,6 +15,28 @@ class TargetError(Exception):
     """A target file (or something it refers to) is unusable. The message is complete and user-facing."""
 
 
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+class Sexagesimal(str):
+    """An unquoted `26:00`, kept as the text written. YAML 1.1 reads it as the base-60 number 1560 (`number`).
+
+    A duration or time field refuses it and says what YAML made of it; a string field gets the text the user
+    wrote; a number field refuses it as not a number. Nothing takes the base-60 value silently.
+    """
+
+    number: int | float
+
+    def __new__(cls, text: str, number: int | float) -> Sexagesimal:
+        value = super().__new__(cls, text)
+        value.number = number
+        return value
+
+    def __getnewargs__(self) -> tuple[str, int | float]:  # type: ignore[override]
+        return str(self), self.number
+
+
 @dataclass
 class SourceMap:
     """Line numbers (1-based) for key paths of one YAML document."""
@@ -64,6 +86,9 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
+        tab = _tab_problem(text, exc)
+        if tab:
+            raise TargetError(f"{file}{line}: invalid YAML: {tab}") from None
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
         raise TargetError(
             f"{file}{line}: invalid YAML: {problem}; fix the syntax on that line or the one before it "
@@ -75,13 +100,44 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         loader.dispose()
 
 
+def _tab_problem(text: str, exc: yaml.MarkedYAMLError) -> str | None:
+    """The message for a tab where YAML wants spaces (PyYAML: "found character '\\t' that cannot start any token")."""
+    mark = exc.problem_mark
+    if mark is None or "'\\t'" not in (exc.problem or ""):
+        return None
+    start = max(text.rfind("\n", 0, mark.index), text.rfind("\r", 0, mark.index)) + 1
+    if text[start : mark.index].strip(" \t") == "":
+        return (
+            f"line {mark.line + 1} is indented with a tab; YAML indentation must be spaces: "
+            "replace the tab with spaces"
+        )
+    return (
+        f"a tab at column {mark.column + 1} of line {mark.line + 1} where YAML needs a space (after `key:` "
+        "or `-`, and in indentation); replace the tab with a space"
+    )
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """A scalar's value, except that an unquoted base-60 number (`26:00`, `1:30.5`) stays Sexagesimal text."""
+    value = loader.construct_object(node, deep=True)
+    if (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.tag in (_INT_TAG, _FLOAT_TAG)
+        and ":" in node.value
+        and isinstance(value, int | float)
+    ):
+        return Sexagesimal(node.value, value)
+    return value
+
+
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, source: SourceMap) -> Any:
     source.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *anchor)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node)
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise TargetError(
                     f"{source.file}:{key_node.start_mark.line + 1}: {format_path(path)}: "
@@ -99,4 +155,4 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, source: So
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(loader, item, (*path, i), source) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node)

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from opsverify.config.types import TIERS
-from opsverify.demo.data import DemoLayout, build
+from opsverify.demo.data import FAILURES, DemoLayout, build
 from opsverify.demo.server import DemoServer
 from opsverify.paths import reports_dir
 
@@ -42,8 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--unhealthy",
-        action="store_true",
-        help="make the healthcheck fail, to see what a failing check looks like",
+        nargs="?",
+        const="healthcheck",
+        default=None,
+        choices=tuple(FAILURES),
+        help="start the deployment in a failure state (default: healthcheck), to see a failing check: "
+        + ", ".join(f"{f.name} fails {f.check}" for f in FAILURES.values()),
     )
     parser.add_argument(
         "--serve",
@@ -101,14 +105,21 @@ def run(args: argparse.Namespace) -> int:
     reports = reports_dir(root)
     home = (args.home or reports / "demo").resolve()
     prepare_home(home)
-    layout = build(home)
-    server = DemoServer(layout, healthy=not args.unhealthy).start()
+    layout = build(home, failure=args.unhealthy)
+    try:
+        server = DemoServer(layout, healthy=args.unhealthy != "healthcheck").start()
+    except RuntimeError as exc:  # the service did not answer its first request
+        print(f"opsverify demo: {exc}", file=sys.stderr)
+        return 1
     try:
         environment = demo_environment(layout, server.url)
         write_env_file(layout.env_file, environment)
         print(f"opsverify demo: an EmailOps-like deployment is up at {server.url} (/healthz, /metrics)")
         print(f"  files:   {home} (data/emailops.db, data/logs/app.log, backups/backup-*.tar.gz)")
         print(f"  env:     {layout.env_file} (DEMO_URL, DEMO_DATA, ...; targets/demo.yaml reads them)")
+        if args.unhealthy is not None:
+            failure = FAILURES[args.unhealthy]
+            print(f"  unhealthy ({failure.name}): {failure.what}; expect {failure.check} to fail")
         if args.serve:
             return serve(layout)
         return run_checks(root, reports, args.tier, environment, strip_separator(args.pytest_args))

@@ -9,6 +9,7 @@
 
 Timestamps are relative to `now`, so freshness checks (newest backup younger than 26 h, no ERROR in the
 last 24 h) pass on every run; one ERROR line sits in an older rotated log to show time windows at work.
+`build(..., failure=...)` lays out one of the failure states of `opsverify demo --unhealthy` instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,39 @@ BACKUP_DAYS = 3  # backups kept in the demo's backups folder (newest first: toda
 LOG_DAYS = 3  # app.log plus two rotated days
 MESSAGES = 240  # rows of the `messages` table
 SCHEMA_VERSION = "0007"
+STALE_BACKUP_DAYS = 2  # --unhealthy stale-backup: the index backup job stopped this many days ago
+ERROR_BURST = 12  # --unhealthy error-burst: ERROR lines the mail sender logged in the last hour
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure state of the demo deployment (`opsverify demo --unhealthy NAME`) and the check it fails."""
+
+    name: str
+    what: str
+    check: str  # the one check of targets/demo.yaml this state fails
+
+
+FAILURES = {
+    failure.name: failure
+    for failure in (
+        Failure(
+            "healthcheck",
+            "the healthcheck answers 503 (IMAP login failed: authentication rejected)",
+            "http:healthcheck",
+        ),
+        Failure(
+            "stale-backup",
+            f"the nightly .backup of the index stopped {STALE_BACKUP_DAYS} days ago",
+            "backups:index-backup",
+        ),
+        Failure(
+            "error-burst",
+            f"the mail sender logged {ERROR_BURST} ERROR lines (SMTP connection refused) in the last hour",
+            "logs:app-errors",
+        ),
+    )
+}
 
 SCHEMA = """
 create table schema_version (version text not null, applied_at text not null);
@@ -91,16 +125,22 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build(home: Path, now: datetime | None = None) -> DemoLayout:
-    """Create the demo's data directory, logs and backups below `home` (which must not exist yet)."""
+def build(home: Path, now: datetime | None = None, failure: str | None = None) -> DemoLayout:
+    """Create the demo's data directory, logs and backups below `home` (which must not exist yet).
+
+    `failure` names a state of FAILURES: `stale-backup` and `error-burst` are in the files laid out here
+    (`healthcheck` is the service's: see DemoServer).
+    """
+    if failure is not None and failure not in FAILURES:
+        raise ValueError(f"unknown demo failure {failure!r}; choose one of {', '.join(FAILURES)}")
     now = now or datetime.now(UTC)
     layout = DemoLayout(home)
     for folder in (layout.logs, layout.data / "state", layout.data / "cache", layout.backups):
         folder.mkdir(parents=True, exist_ok=True)
     write_database(layout.database, now)
-    write_logs(layout, now)
+    write_logs(layout, now, error_burst=failure == "error-burst")
     backup_database(layout.database, layout.data / "emailops-backup.db")
-    write_backups(layout, now)
+    write_backups(layout, now, index_stopped_days=STALE_BACKUP_DAYS if failure == "stale-backup" else 0)
     return layout
 
 
@@ -175,8 +215,12 @@ def log_line(moment: datetime, level: str, logger: str, message: str, **extra: o
     return json.dumps(record)
 
 
-def write_logs(layout: DemoLayout, now: datetime) -> None:
-    """app.log for today plus rotated files (TimedRotatingFileHandler names) with their mtimes."""
+def write_logs(layout: DemoLayout, now: datetime, error_burst: bool = False) -> None:
+    """app.log for today plus rotated files (TimedRotatingFileHandler names) with their mtimes.
+
+    `error_burst`: app.log also holds ERROR_BURST failed SMTP sends from the last hour (a background job,
+    so the HTTP request metrics do not see them).
+    """
     for day in range(LOG_DAYS):
         end = now - timedelta(days=day)
         lines = []
@@ -210,6 +254,19 @@ def write_logs(layout: DemoLayout, now: datetime) -> None:
                     error_type="TimeoutError",
                 )
             )
+        if day == 0 and error_burst:
+            lines += [
+                log_line(
+                    now - timedelta(minutes=20, seconds=30 * (ERROR_BURST - number)),
+                    "ERROR",
+                    "emailops.smtp",
+                    "smtp send failed: connection refused by smtp.example.com:587",
+                    component="smtp",
+                    error_type="ConnectionRefusedError",
+                    request_id=f"job-{number:04d}",
+                )
+                for number in range(ERROR_BURST)
+            ]
         name = "app.log" if day == 0 else f"app.log.{(now - timedelta(days=day)).strftime('%Y-%m-%d')}"
         path = layout.logs / name
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -217,21 +274,30 @@ def write_logs(layout: DemoLayout, now: datetime) -> None:
         os.utime(path, (stamp, stamp))
 
 
-def write_backups(layout: DemoLayout, now: datetime) -> None:
-    """One `backup-YYYYMMDD.tar.gz` of data/ and one SQLite copy a day, each with a .sha256 file."""
+def write_backups(layout: DemoLayout, now: datetime, index_stopped_days: int = 0) -> None:
+    """One `backup-YYYYMMDD.tar.gz` of data/ and one SQLite copy a day, each with a .sha256 file.
+
+    `index_stopped_days`: the SQLite copies stopped that many days ago (the newest is that old); the
+    tar archives go on.
+    """
     for day in range(BACKUP_DAYS):
         moment = now - timedelta(days=day, minutes=10)
-        stamp = moment.strftime("%Y%m%d")
-        archive = layout.backups / f"backup-{stamp}.tar.gz"
+        archive = layout.backups / f"backup-{moment.strftime('%Y%m%d')}.tar.gz"
         archive.write_bytes(tar_of(layout.data, layout.home))
-        copy = layout.backups / f"emailops-{stamp}.db"
+        stamp_files(archive, moment)
+        copied = moment - timedelta(days=index_stopped_days)
+        copy = layout.backups / f"emailops-{copied.strftime('%Y%m%d')}.db"
         backup_database(layout.database, copy)
-        for path in (archive, copy):
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            checksum = path.with_name(path.name + ".sha256")
-            checksum.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
-            for file in (path, checksum):
-                os.utime(file, (moment.timestamp(), moment.timestamp()))
+        stamp_files(copy, copied)
+
+
+def stamp_files(path: Path, moment: datetime) -> None:
+    """Write `path`'s .sha256 file and date both to `moment`."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    checksum = path.with_name(path.name + ".sha256")
+    checksum.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    for file in (path, checksum):
+        os.utime(file, (moment.timestamp(), moment.timestamp()))
 
 
 def tar_of(folder: Path, root: Path) -> bytes:

@@ -1,11 +1,14 @@
 """The demo's EmailOps HTTP service: `/healthz` (the runbook's healthcheck JSON), `/metrics`, `/version`.
 
 Runs in a background thread on 127.0.0.1 and a free port, and appends one JSON log line per request to
-the deployment's app.log, as the real service would.
+the deployment's app.log, as the real service would. Its request metrics count the service's traffic:
+the health probe and the metrics scrape (`/healthz`, `/metrics`) are left out of them, as instrumentation
+libraries are usually told to, so that an unhealthy healthcheck is one failing check, not three.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sqlite3
@@ -20,6 +23,10 @@ from opsverify.demo.data import SCHEMA_VERSION, DemoLayout, log_line
 
 HEALTHY = {"ok": True, "env": "production", "log_level": "INFO", "workers": 1}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Probes of the service, not its traffic: not in http_requests_total or the latency histogram, and an
+# answer other than 2xx is logged as a WARNING (the healthcheck reports a problem; it did not fail).
+PROBE_PATHS = frozenset({"/healthz", "/metrics"})
+FIRST_REQUEST = "/"  # served by start() before the service counts as up
 
 
 class DemoServer(ThreadingHTTPServer):
@@ -35,6 +42,7 @@ class DemoServer(ThreadingHTTPServer):
         self.started = time.time()
         self.requests: Counter[tuple[str, int]] = Counter()
         self.durations: list[float] = []
+        self.served = 0  # every request, probes included (for request ids)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
@@ -43,8 +51,32 @@ class DemoServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> DemoServer:
+        """Serve in a background thread; return once the service has answered its first request.
+
+        That request (GET /, over the socket, as a deploy's smoke request would) is counted like any
+        other, so /metrics has a request and a latency observation to report from the first scrape on,
+        whichever check scrapes it first.
+        """
         self.thread = threading.Thread(target=self.serve_forever, args=(0.1,), daemon=True)
         self.thread.start()
+        host, port = self.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=10)
+        try:
+            connection.request("GET", FIRST_REQUEST)
+            response = connection.getresponse()
+            response.read()
+        except OSError as exc:
+            self.stop()
+            raise RuntimeError(
+                f"the demo service did not answer GET {self.url}{FIRST_REQUEST}: {exc}"
+            ) from exc
+        finally:
+            connection.close()
+        if response.status != 200:
+            self.stop()
+            raise RuntimeError(
+                f"the demo service answered GET {self.url}{FIRST_REQUEST} with {response.status}, expected 200"
+            )
         return self
 
     def stop(self) -> None:
@@ -72,16 +104,23 @@ class DemoServer(ThreadingHTTPServer):
         return 200, dict(HEALTHY)
 
     def record(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Count the request (unless it is a probe) and append its JSON log line."""
+        if path in PROBE_PATHS:
+            level = "INFO" if status < 300 else "WARNING"
+        else:
+            level = "INFO" if status < 500 else "ERROR"
         with self.lock:
-            self.requests[(path, status)] += 1
-            self.durations.append(seconds)
+            self.served += 1
+            if path not in PROBE_PATHS:
+                self.requests[(path, status)] += 1
+                self.durations.append(seconds)
             line = log_line(
                 datetime.now(UTC),
-                "INFO" if status < 500 else "ERROR",
+                level,
                 "emailops.http",
                 f"{method} {path} {status}",
                 component="http",
-                request_id=f"req-{sum(self.requests.values()):06d}",
+                request_id=f"req-{self.served:06d}",
                 duration_ms=round(seconds * 1000, 1),
                 pid=os.getpid(),
             )
@@ -93,7 +132,7 @@ class DemoServer(ThreadingHTTPServer):
         with self.lock:
             requests, durations = dict(self.requests), list(self.durations)
         lines = [
-            "# HELP http_requests_total HTTP requests served.",
+            "# HELP http_requests_total HTTP requests served (not counting /healthz and /metrics).",
             "# TYPE http_requests_total counter",
         ]
         lines += [
@@ -105,7 +144,7 @@ class DemoServer(ThreadingHTTPServer):
             "# HELP http_5xx_errors_total HTTP requests answered with a 5xx status.",
             "# TYPE http_5xx_errors_total counter",
             f"http_5xx_errors_total {errors}",
-            "# HELP http_request_duration_seconds Time to answer a request.",
+            "# HELP http_request_duration_seconds Time to answer a request (not /healthz, /metrics).",
             "# TYPE http_request_duration_seconds histogram",
         ]
         for bound in LATENCY_BUCKETS:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
-from opsverify.config.backups import human_duration
+from opsverify.config.types import human_duration, plural
 from opsverify.drills.sandbox import CONNECT_TIMEOUT, first_line
 
 if TYPE_CHECKING:
@@ -199,7 +199,9 @@ def verification_mismatches(
     for table, minimum in expect.min_rows.items():
         count = found.row_counts.get(table)
         if count is not None and count < minimum:
-            problems.append(f"table {table} has {count} rows after the restore; min_rows is {minimum}")
+            problems.append(
+                f"table {table} has {plural(count, 'row')} after the restore; min_rows is {minimum}"
+            )
     for name, query in expect.queries.items():
         if name in found.query_errors:
             problems.append(f"query {name}: {found.query_errors[name]}")
@@ -231,7 +233,7 @@ def _comparison_mismatches(expect: RestoreExpect, found: Verification, label: st
             diff = 100.0 * abs(live - restored) / max(live, 1)
             if diff > tolerance:
                 problems.append(
-                    f"table {table}: {restored} rows restored vs {live} in {label} ({expect.compare_to}), "
+                    f"table {table}: {plural(restored, 'row')} restored vs {live} in {label} ({expect.compare_to}), "
                     f"{diff:.1f}% apart; count_tolerance_pct is {tolerance:g}"
                 )
     if expect.compare_dir is not None and found.files is not None:
@@ -241,7 +243,7 @@ def _comparison_mismatches(expect: RestoreExpect, found: Verification, label: st
             diff = 100.0 * abs(found.compare_files - found.files) / max(found.compare_files, 1)
             if diff > tolerance:
                 problems.append(
-                    f"archive restored {found.files} files vs {found.compare_files} in {expect.compare_dir}, "
+                    f"archive restored {plural(found.files, 'file')} vs {found.compare_files} in {expect.compare_dir}, "
                     f"{diff:.1f}% apart; count_tolerance_pct is {tolerance:g}"
                 )
     return problems

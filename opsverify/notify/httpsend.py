@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import email.utils
 import time
-from urllib.parse import urlsplit
 
 import requests
 
 from opsverify.config.secrets import redact
+from opsverify.netmessages import Endpoint, describe
 from opsverify.notify.base import DeliveryError, RetryableError
 
 USER_AGENT = "opsverify-notify"
 
 
-def where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+def _endpoint(url: str, timeout: float) -> Endpoint:
+    """Host and port of the URL (its path or query may be a secret), and the fixes a channel's user has."""
+    return Endpoint.from_url(
+        url,
+        timeout,
+        verify_fix="this machine's CA store does not trust the receiver's certificate; fix its chain, or point "
+        "REQUESTS_CA_BUNDLE at its CA",
+        not_tls_fix="use http:// in the channel's URL, or the receiver's TLS port",
+        service="the receiver",
+        secret_url=True,
+    )
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -40,7 +48,8 @@ def http_send(
     url: str, body: bytes, headers: dict[str, str], timeout: float, method: str = "POST"
 ) -> requests.Response:
     """Send once; 2xx returns the response, 429/5xx/network errors raise RetryableError, others DeliveryError."""
-    target = where(url)
+    endpoint = _endpoint(url, timeout)
+    target = endpoint.where
     try:
         response = requests.request(
             method,
@@ -50,21 +59,15 @@ def http_send(
             timeout=timeout,
             allow_redirects=False,
         )
-    except requests.exceptions.Timeout:
-        raise RetryableError(f"no response from {target} within {timeout:g}s (timeout)") from None
-    except requests.exceptions.SSLError:
-        raise DeliveryError(f"TLS error talking to {target} (certificate not trusted?)") from None
-    except requests.exceptions.ConnectionError as exc:
-        text = str(exc)
-        if "Connection refused" in text:
-            reason = "connection refused (is the receiver running?)"
-        elif "Name or service not known" in text or "resolve" in text:
-            reason = "host name not resolved"
-        else:
-            reason = "connection failed"
-        raise RetryableError(f"cannot connect to {target}: {reason}") from None
     except requests.exceptions.RequestException as exc:
-        raise DeliveryError(f"request to {target} failed: {type(exc).__name__}") from None
+        error = describe(exc, endpoint)
+        if isinstance(
+            exc, requests.exceptions.SSLError
+        ):  # a certificate, or not a TLS port: retrying won't help
+            raise DeliveryError(error) from None
+        if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError):
+            raise RetryableError(error) from None
+        raise DeliveryError(error) from None
     status = response.status_code
     if status == 429 or status >= 500:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -7,14 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from opsverify.config.secrets import redact, redact_data
-from opsverify.config.types import format_duration
+from opsverify.config.types import format_duration, plural
 from opsverify.report.summary import CheckResult
 
 MessageStatus = Literal["failed", "resolved", "passed", "completed"]
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @dataclass
@@ -42,18 +38,18 @@ class Message:
         """`[FAILED] cleaning-prod smoke: 2 of 14 checks failed` (the e-mail subject, Slack fallback text)."""
         total, failed, passed = self.counts.get("total", 0), self.counts.get("failed", 0), 0
         passed = self.counts.get("passed", 0)
-        checks = "check" if total == 1 else "checks"
+        checks = plural(total, "check")
         if self.status == "failed":
-            text = f"{len(self.failures)} of {total} {checks} failed"
+            text = f"{len(self.failures)} of {checks} failed"
             if self.resolved:
                 text += f", {len(self.resolved)} resolved"
         elif self.status == "resolved":
             text = f"{plural(len(self.resolved), 'check')} recovered"
-            text += f", {failed} still failing" if failed else f", all {total} {checks} pass"
+            text += f", {failed} still failing" if failed else f", all {checks} pass"
         elif self.status == "passed":
-            text = f"all {total} {checks} passed"
+            text = f"all {checks} passed"
         else:
-            text = f"{passed} of {total} {checks} passed" + (f", {failed} failed" if failed else "")
+            text = f"{passed} of {checks} passed" + (f", {failed} failed" if failed else "")
         return redact(f"[{self.status.upper()}] {self.target} {self.tier_label}: {text}")
 
     def footer(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from opsverify.config.notify import SlackSettings
 from opsverify.config.secrets import redact
+from opsverify.config.types import plural
 from opsverify.notify.base import Channel, DeliveryError
 from opsverify.notify.httpsend import http_send
 from opsverify.notify.message import Message
@@ -67,7 +68,7 @@ def build_payload(message: Message, mention: str | None = None) -> dict[str, Any
     hidden = message.failures[len(shown) :]
     if hidden:
         names = ", ".join(escape(r.id) for r in hidden)
-        blocks.append(_section(fit(f"…and {len(hidden)} more failed checks: {names}")))
+        blocks.append(_section(fit(f"…and {plural(len(hidden), 'more failed check')}: {names}")))
     if resolved_block:
         blocks.append(resolved_block)
     blocks.append(context)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from opsverify.config.host import CpuCheck, DiskCheck, HostEntry, LoadCheck, MemoryCheck
-from opsverify.config.types import format_size
+from opsverify.config.types import format_size, plural
 from opsverify.probes.base import Phase, ProbeContext
 
 TOP_PROCESSES = 5
@@ -49,10 +49,14 @@ class HostFacts:
             phases = [Phase("memory", True, f"{self.used_pct:.1f}% used, {available}")]
         elif self.check == "load":
             phases = [
-                Phase("load", True, f"{self.load:.2f} on {self.cores} cores ({self.per_core:.2f} per core)")
+                Phase(
+                    "load",
+                    True,
+                    f"{self.load:.2f} on {plural(self.cores, 'core')} ({self.per_core:.2f} per core)",
+                )
             ]
         else:
-            phases = [Phase("cpu", True, f"{self.used_pct:.1f}% busy on {self.cores} cores")]
+            phases = [Phase("cpu", True, f"{self.used_pct:.1f}% busy on {plural(self.cores, 'core')}")]
         if self.top_processes:
             listed = "; ".join(line.strip() for line in self.top_processes)
             phases.append(Phase("top processes", True, listed))
@@ -73,10 +77,11 @@ class HostFacts:
             )
         elif self.check == "load":
             head = (
-                f"{self.hostname}: load {self.load:.2f} on {self.cores} cores ({self.per_core:.2f} per core)"
+                f"{self.hostname}: load {self.load:.2f} on {plural(self.cores, 'core')} "
+                f"({self.per_core:.2f} per core)"
             )
         else:
-            head = f"{self.hostname}: cpu {self.used_pct:.1f}% busy on {self.cores} cores"
+            head = f"{self.hostname}: cpu {self.used_pct:.1f}% busy on {plural(self.cores, 'core')}"
         return "\n".join([head, *self.top_processes])
 
 

@@ -7,11 +7,11 @@ import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import requests
 
-from opsverify.config.types import format_duration
+from opsverify.config.types import format_duration, plural
+from opsverify.netmessages import Endpoint, describe
 from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
@@ -65,8 +65,8 @@ class HttpFacts:
             sample = f" sample {count}" if count > 1 else ""
             phases.append(Phase(f"{self.method} {self.url}{sample}{attempt}", False, self.error))
         elif self.status is not None:
-            size = f"{self.body_bytes} bytes{' (truncated)' if self.truncated else ''}"
-            via = f", after {len(self.redirects)} redirect(s)" if self.redirects else ""
+            size = f"{plural(self.body_bytes, 'byte')}{' (truncated)' if self.truncated else ''}"
+            via = f", after {plural(len(self.redirects), 'redirect')}" if self.redirects else ""
             phases.append(
                 Phase("read the body", True, f"{size}, {self.content_type or 'no content type'}{via}")
             )
@@ -86,7 +86,9 @@ class HttpFacts:
         printable = "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text[:limit])
         more = len(text) > limit or self.truncated
         return printable + (
-            f" … ({self.body_bytes} bytes{' read, truncated' if self.truncated else ''})" if more else ""
+            f" … ({plural(self.body_bytes, 'byte')}{' read, truncated' if self.truncated else ''})"
+            if more
+            else ""
         )
 
 
@@ -130,7 +132,7 @@ def _sample(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> H
         try:
             response_facts = _request(session, entry, ctx)
         except requests.exceptions.RequestException as exc:
-            facts.error = describe_error(exc, entry)
+            facts.error = describe(exc, Endpoint.from_url(entry.url, entry.timeout))
             return facts
         facts.latencies_ms.append(response_facts.latencies_ms[0])
         facts.statuses.append(response_facts.status or 0)
@@ -196,34 +198,3 @@ def _read_capped(response: requests.Response, limit: int, deadline: float) -> tu
         if time.perf_counter() > deadline:
             raise requests.exceptions.ReadTimeout("body not received within the timeout")
     return b"".join(chunks), False
-
-
-def describe_error(exc: requests.exceptions.RequestException, entry: HttpCheck) -> str:
-    """One line an operator understands, with the fix where there is one."""
-    parts = urlsplit(entry.url)
-    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        reason = "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else _last_reason(text)
-        return (
-            f"TLS error talking to {where}: {reason} (set `verify:` to a CA bundle path, or `verify: false` "
-            "to skip verification)"
-        )
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"connect to {where} timed out after {entry.timeout:g}s"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"no response from {where} within {entry.timeout:g}s (timeout)"
-    if isinstance(exc, requests.exceptions.TooManyRedirects):
-        return f"too many redirects from {entry.url}"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        if "Connection refused" in text:
-            return f"connection refused by {where} (target unreachable: is the service running?)"
-        if "Name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
-            return f"cannot resolve host {parts.hostname!r} (target unreachable: check the URL)"
-        return f"connection to {where} failed: {_last_reason(text)}"
-    return f"request to {entry.url} failed: {_last_reason(text)}"
-
-
-def _last_reason(text: str) -> str:
-    reason = text.rsplit(":", 1)[-1].strip(" ')\"") if ":" in text else text
-    return reason[:200] or text[:200]

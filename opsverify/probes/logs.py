@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from opsverify.config.logs import DEFAULT_TIME_FIELDS, LEVEL_RANKS, NUMERIC_LEVEL_RANKS
+from opsverify.config.types import plural
 from opsverify.expressions import lookup_path
 from opsverify.probes.base import Phase, ProbeContext
 
@@ -67,18 +68,20 @@ class LogsFacts:
             Phase(
                 f"find {', '.join(self.globs)}",
                 self.error is None,
-                self.error or f"{len(self.files)} file(s){skipped}",
+                self.error or f"{plural(len(self.files), 'file')}{skipped}",
             )
         ]
         if self.error is not None:
             return phases
         phases += [Phase(f"read {name}", False, reason) for name, reason in self.unreadable.items()]
         not_json = (
-            f"; {self.not_json} of {self.json_checked} lines checked are not JSON objects"
+            f"; {self.not_json} of {plural(self.json_checked, 'line')} checked "
+            f"{'is not a JSON object' if self.not_json == 1 else 'are not JSON objects'}"
             if self.not_json
             else ""
         )
-        scanned = f"{self.lines_read} lines in {len(self.files) - len(self.unreadable)} file(s){not_json}"
+        read = len(self.files) - len(self.unreadable)
+        scanned = f"{plural(self.lines_read, 'line')} in {plural(read, 'file')}{not_json}"
         phases.append(Phase("scan", True, scanned, self.elapsed_ms / 1000))
         untimed = f" ({self.untimed} without a readable timestamp, counted)" if self.untimed else ""
         phases.append(Phase("matching lines", True, f"{self.count}{untimed}"))
@@ -89,11 +92,15 @@ class LogsFacts:
         lines = [f"{line.file}:{line.number}: {line.text}" for line in self.matches]
         if self.count > len(self.matches):
             lines.append(f"… and {self.count - len(self.matches)} more matching lines")
-        scanned = f"scanned {len(self.files)} file(s), {self.lines_read} lines in {self.elapsed_ms:.0f} ms"
+        scanned = (
+            f"scanned {plural(len(self.files), 'file')}, {plural(self.lines_read, 'line')} "
+            f"in {self.elapsed_ms:.0f} ms"
+        )
         if self.skipped:
             scanned += f"; skipped {len(self.skipped)} older than the window"
         if self.untimed:
-            scanned += f"; {self.untimed} matching lines had no readable timestamp (counted)"
+            untimed = "line had" if self.untimed == 1 else "lines had"
+            scanned += f"; {self.untimed} matching {untimed} no readable timestamp (counted)"
         return "\n".join([*lines, scanned, *(f"  {name}" for name in self.files[:10])])
 
 

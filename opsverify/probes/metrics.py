@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,17 +19,28 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from opsverify.config.http import HttpCheck
 from opsverify.config.metrics import Selector
 from opsverify.config.prometheus import format_number
+from opsverify.config.types import plural
+from opsverify.netmessages import Endpoint, describe
 from opsverify.probes.base import Phase, ProbeContext
-from opsverify.probes.http import describe_error
 from opsverify.probes.prometheus import ApiError, RuleResult, Series, capped_get, denied, session_for
 
 if TYPE_CHECKING:
     from opsverify.config.metrics import MetricsCheck, MetricsRule
 
+MAX_LABEL_VALUES = 10  # label values listed when a selector's labels match no series
 ACCEPT = "text/plain;version=0.0.4;q=1.0, application/openmetrics-text;version=1.0.0;q=0.5, */*;q=0.1"
+
+# The sample names a declared family (`# TYPE name type` / `# HELP`) can have, by type. prometheus-client
+# names a counter family without its `_total`.
+FAMILY_SUFFIXES = {
+    "counter": ("", "_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_gbucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "info": ("", "_info"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class MetricsFacts:
     url: str
     status: int | None = None
     samples: list[Sample] = field(default_factory=list)
+    declared: dict[str, str] = field(default_factory=dict)  # sample name -> type of its declared family
     results: dict[str, RuleResult] = field(default_factory=dict)
     error: str | None = None
     body_bytes: int = 0
@@ -58,7 +71,7 @@ class MetricsFacts:
             Phase(
                 scrape,
                 True,
-                f"{got}{len(self.samples)} samples, {self.body_bytes} bytes",
+                f"{got}{plural(len(self.samples), 'sample')}, {plural(self.body_bytes, 'byte')}",
                 self.elapsed_ms / 1000,
             )
         ]
@@ -67,8 +80,8 @@ class MetricsFacts:
     def report(self) -> str:
         """Every rule's value(s), for the test report."""
         lines = [
-            f"GET {self.url} -> {self.status or 'no response'}, {len(self.samples)} samples, "
-            f"{self.body_bytes} bytes in {self.elapsed_ms:.0f} ms"
+            f"GET {self.url} -> {self.status or 'no response'}, {plural(len(self.samples), 'sample')}, "
+            f"{plural(self.body_bytes, 'byte')} in {self.elapsed_ms:.0f} ms"
         ]
         for name, result in self.results.items():
             lines += result.report_lines(name)
@@ -91,7 +104,7 @@ def probe(entry: MetricsCheck, ctx: ProbeContext) -> MetricsFacts:
                 limit=entry.max_body_bytes,
             )
     except requests.exceptions.RequestException as exc:
-        facts.error = describe_error(exc, HttpCheck(url=entry.url, timeout=entry.timeout))
+        facts.error = describe(exc, Endpoint.from_url(entry.url, entry.timeout))
         return facts
     except ApiError as exc:
         facts.error = str(exc)
@@ -108,7 +121,7 @@ def probe(entry: MetricsCheck, ctx: ProbeContext) -> MetricsFacts:
         return facts
     content_type = response.headers.get("content-type", "")
     try:
-        facts.samples = parse_exposition(body.decode("utf-8", errors="replace"), content_type)
+        facts.samples, facts.declared = read_exposition(body.decode("utf-8", errors="replace"), content_type)
     except ValueError as exc:
         facts.error = (
             f"{entry.url} did not return a Prometheus exposition ({content_type or 'no content type'}): "
@@ -116,52 +129,73 @@ def probe(entry: MetricsCheck, ctx: ProbeContext) -> MetricsFacts:
         )
         return facts
     for name, rule in entry.rules.items():
-        facts.results[name] = evaluate(rule, facts.samples)
+        facts.results[name] = evaluate(rule, facts.samples, facts.declared)
     return facts
 
 
 def parse_exposition(text: str, content_type: str = "") -> list[Sample]:
     """Every sample of a text (0.0.4) or OpenMetrics exposition, parsed by prometheus-client."""
+    return read_exposition(text, content_type)[0]
+
+
+def read_exposition(text: str, content_type: str = "") -> tuple[list[Sample], dict[str, str]]:
+    """The samples of an exposition, and the sample names its declared families (TYPE/HELP) allow.
+
+    A family can be declared without samples: a labelled counter before its first increment, or one
+    whose process has counted nothing yet. The second value tells that apart from a misspelt name.
+    """
     parse = openmetrics_families if "openmetrics" in content_type else text_string_to_metric_families
-    samples = []
+    samples: list[Sample] = []
+    declared: dict[str, str] = {}
     for family in parse(text):
+        for suffix in FAMILY_SUFFIXES.get(family.type, ("",)):
+            declared.setdefault(family.name + suffix, family.type)
         for sample in family.samples:
             samples.append(Sample(sample.name, dict(sample.labels), float(sample.value)))
     if not samples and text.lstrip().startswith("<"):
         raise ValueError("the body is HTML, not metrics")
-    return samples
+    return samples, declared
 
 
-def evaluate(rule: MetricsRule, samples: list[Sample]) -> RuleResult:
-    """The series a rule yields from one scrape (or why it yields none)."""
+def evaluate(
+    rule: MetricsRule, samples: list[Sample], declared: Mapping[str, str] | None = None
+) -> RuleResult:
+    """The series a rule yields from one scrape (or why it yields none).
+
+    `declared` (sample name -> family type, from `read_exposition`) lets a missing series of a declared
+    family be reported as "no samples yet" rather than as an unknown name.
+    """
+    declared = declared or {}
     selectors = rule.selectors()
     if rule.ratio is not None:
-        return _ratio(selectors[0], selectors[1], samples)
+        return _ratio(selectors[0], selectors[1], samples, declared)
     if rule.quantile is not None:
-        return _quantile(rule.quantile, selectors[0], samples)
+        return _quantile(rule.quantile, selectors[0], samples, declared)
     selector = selectors[0]
     matched = [s for s in samples if selector.matches(s.name, s.labels)]
     result = RuleResult(expr=str(selector))
     if not matched:
-        result.note = _not_found(selector, samples)
+        result.note = _not_found(selector, samples, declared)
     elif rule.sum:
         result.expr = f"sum({selector})"
         result.series = [Series({}, math.fsum(s.value for s in matched))]
-        result.note = f"{len(matched)} series added up"
+        result.note = f"{plural(len(matched), 'series')} added up"
     else:
         result.series = [Series({"__name__": s.name, **s.labels}, s.value) for s in matched]
     return result
 
 
-def _ratio(numerator: Selector, denominator: Selector, samples: list[Sample]) -> RuleResult:
+def _ratio(
+    numerator: Selector, denominator: Selector, samples: list[Sample], declared: Mapping[str, str]
+) -> RuleResult:
     result = RuleResult(expr=f"sum({numerator}) / sum({denominator})")
     parts = []
     for selector in (numerator, denominator):
         values = [s.value for s in samples if selector.matches(s.name, s.labels)]
         # A labelled counter appears once first incremented: no 5xx series yet means no 5xx yet.
-        counted_zero = selector is numerator and any(s.name == selector.name for s in samples)
-        if not values and not counted_zero:
-            result.note = _not_found(selector, samples)
+        exposed = selector.name in declared or any(s.name == selector.name for s in samples)
+        if not values and not (selector is numerator and exposed):
+            result.note = _not_found(selector, samples, declared)
             return result
         parts.append(math.fsum(values))
     top, bottom = parts
@@ -175,7 +209,9 @@ def _ratio(numerator: Selector, denominator: Selector, samples: list[Sample]) ->
     return result
 
 
-def _quantile(quantile: float, histogram: Selector, samples: list[Sample]) -> RuleResult:
+def _quantile(
+    quantile: float, histogram: Selector, samples: list[Sample], declared: Mapping[str, str]
+) -> RuleResult:
     """histogram_quantile(q, sum by (le) (<name>_bucket{...})) over the totals of one scrape."""
     bucket_name = histogram.name if histogram.name.endswith("_bucket") else f"{histogram.name}_bucket"
     selector = Selector(bucket_name, histogram.matchers)
@@ -186,7 +222,7 @@ def _quantile(quantile: float, histogram: Selector, samples: list[Sample]) -> Ru
             upper = float(sample.labels["le"])
             counts[upper] = counts.get(upper, 0.0) + sample.value
     if not counts:
-        result.note = _not_found(selector, samples)
+        result.note = _not_found(selector, samples, declared)
         return result
     buckets = sorted(counts.items())
     if not math.isinf(buckets[-1][0]):
@@ -197,7 +233,8 @@ def _quantile(quantile: float, histogram: Selector, samples: list[Sample]) -> Ru
         result.note = "no observations yet"
         return result
     result.series = [Series({}, bucket_quantile(quantile, buckets))]
-    result.note = f"{format_number(total)} observations in {len(buckets)} buckets, since the process started"
+    observed = f"{plural(total, 'observation')} in {plural(len(buckets), 'bucket')}"
+    result.note = f"{observed}, since the process started"
     return result
 
 
@@ -227,9 +264,39 @@ def bucket_quantile(quantile: float, buckets: list[tuple[float, float]]) -> floa
     return start + (end - start) * (rank / count) if count else start
 
 
-def _not_found(selector: Selector, samples: list[Sample]) -> str:
+def _not_found(selector: Selector, samples: list[Sample], declared: Mapping[str, str]) -> str:
+    """Why `selector` matched nothing: labels that fit no series, a declared family with no samples
+    yet, or a name the exposition does not have (with the closest name it does have)."""
+    present = [s for s in samples if s.name == selector.name]
+    if present:
+        return (
+            f"{selector.name} has no series matching {_matchers(selector)}{_label_values(selector, present)}"
+        )
+    if selector.name in declared:
+        family = "untyped" if declared[selector.name] == "unknown" else declared[selector.name]
+        return (
+            f"{selector.name} has no samples yet: the exposition declares it ({family} family) "
+            "but the process has recorded nothing into it since it started"
+        )
     names = sorted({s.name for s in samples})
-    if selector.name in names:
-        return f"{selector.name} has no series with these labels"
     guess = difflib.get_close_matches(selector.name, names, n=1)
     return f"{selector.name} not in the exposition" + (f"; did you mean {guess[0]}?" if guess else "")
+
+
+def _matchers(selector: Selector) -> str:
+    return str(selector)[len(selector.name) :] or "{}"
+
+
+def _label_values(selector: Selector, present: list[Sample]) -> str:
+    """The values the labels of the selector's matchers take in the exposition, e.g. `status: "200", "404"`."""
+    parts = []
+    for label in dict.fromkeys(m.label for m in selector.matchers):
+        values = sorted({s.labels[label] for s in present if label in s.labels})
+        if values:
+            shown = ", ".join(f'"{v}"' for v in values[:MAX_LABEL_VALUES])
+            more = f" … and {len(values) - MAX_LABEL_VALUES} more" if len(values) > MAX_LABEL_VALUES else ""
+            parts.append(f"{label}: {shown}{more}")
+        else:
+            labels = sorted({name for s in present for name in s.labels})
+            parts.append(f"no series has a label {label} (labels: {', '.join(labels) or 'none'})")
+    return "; label values present: " + "; ".join(parts) if parts else ""

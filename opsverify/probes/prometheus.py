@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from opsverify.config.http import HttpAuth, HttpCheck
+from opsverify.config.http import HttpAuth
 from opsverify.config.prometheus import format_number
+from opsverify.netmessages import Endpoint, describe
 from opsverify.probes.base import Phase, ProbeContext
-from opsverify.probes.http import USER_AGENT, describe_error
+from opsverify.probes.http import USER_AGENT
 
 if TYPE_CHECKING:
     from opsverify.config.prometheus import PrometheusCheck
@@ -155,7 +156,7 @@ def probe(entry: PrometheusCheck, ctx: ProbeContext) -> PrometheusFacts:
             try:
                 facts.results[name] = _instant_query(session, endpoint, rule.expr, entry.timeout, verify)
             except requests.exceptions.RequestException as exc:
-                facts.error = describe_error(exc, HttpCheck(url=endpoint, timeout=entry.timeout))
+                facts.error = describe(exc, Endpoint.from_url(endpoint, entry.timeout))
                 break
             except ApiError as exc:
                 facts.error = str(exc)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
+from opsverify.config.types import plural
+from opsverify.netmessages import Endpoint, connect, describe
 from opsverify.probes.base import Phase, ProbeContext
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class TlsFacts:
         where = f"connect and handshake with {self.host}:{self.port}"
         if self.error:
             return [Phase(where, False, self.error)]
-        days = f" ({self.days_left:.0f} days left)" if self.days_left is not None else ""
+        days = f" ({plural(round(self.days_left), 'day')} left)" if self.days_left is not None else ""
         chain = {
             True: "verified",
             False: f"NOT verified: {self.verify_error}",
@@ -80,7 +81,7 @@ class TlsFacts:
                 f"subject: {self.subject}",
                 f"issuer: {self.issuer}{' (self-signed)' if self.self_signed else ''}",
                 f"names: {', '.join(self.sans) or '(no subjectAltName)'}",
-                f"valid: {self.not_before} .. {self.not_after} ({self.days_left:.1f} days left)"
+                f"valid: {self.not_before} .. {self.not_after} ({plural(round(self.days_left, 1), 'day')} left)"
                 if self.days_left is not None
                 else f"valid until {self.not_after}",
                 f"chain: {chain[self.verified]}",
@@ -101,14 +102,10 @@ def probe(entry: TlsCheck, ctx: ProbeContext) -> TlsFacts:
             "target file) or use `verify: true` for the system CA store"
         )
         return facts
-    except ssl.SSLError as exc:
-        facts.error = (
-            f"TLS handshake with {entry.host}:{entry.port} failed: {exc.reason or exc} (does this port "
-            "speak TLS? is it a plain-text port?)"
+    except OSError as exc:  # ssl.SSLError included
+        facts.error = describe(
+            exc, Endpoint(entry.host, entry.port, "tls", entry.timeout, host_fix="check `host:`")
         )
-        return facts
-    except OSError as exc:
-        facts.error = describe_socket_error(exc, entry)
         return facts
     except ValueError as exc:
         facts.error = f"cannot parse the certificate {entry.host}:{entry.port} sent: {exc}"
@@ -157,7 +154,7 @@ def _unverified_context() -> ssl.SSLContext:
 
 def _handshake(entry: TlsCheck, server_name: str, context: ssl.SSLContext) -> tuple[bytes, str]:
     with (
-        socket.create_connection((entry.host, entry.port), timeout=entry.timeout) as raw,
+        connect(entry.host, entry.port, entry.timeout) as raw,
         context.wrap_socket(raw, server_hostname=server_name) as tls,
     ):
         der = tls.getpeercert(binary_form=True)
@@ -204,17 +201,3 @@ def hostname_matches(server_name: str, dns_names: list[str], addresses: list[str
             if label and rest == pattern[2:]:
                 return True
     return False
-
-
-def describe_socket_error(exc: OSError, entry: TlsCheck) -> str:
-    """One line an operator understands, with the fix."""
-    where = f"{entry.host}:{entry.port}"
-    if isinstance(exc, ConnectionRefusedError):
-        return f"connection refused by {where} (target unreachable: is the service listening on this port?)"
-    if isinstance(exc, TimeoutError):
-        return f"no TLS handshake with {where} within {entry.timeout:g}s (timeout)"
-    if isinstance(exc, socket.gaierror):
-        return f"cannot resolve host {entry.host!r} (target unreachable: check `host:`)"
-    if isinstance(exc, ConnectionResetError):
-        return f"{where} reset the connection during the TLS handshake (is this a TLS port?)"
-    return f"connection to {where} failed: {exc.strerror or exc}"

@@ -77,18 +77,46 @@ def _escape_property(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")
 
 
+def _split_property(line: str) -> tuple[str, str] | None:
+    """(key, value) of one line written by environment_properties: escapes undone; None without a `=`."""
+    parts: list[list[str]] = [[]]
+    chars = iter(line)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            parts[-1].append("\n" if following == "n" else following)
+        elif char == "=" and len(parts) == 1:
+            parts.append([])
+        else:
+            parts[-1].append(char)
+    return ("".join(parts[0]), "".join(parts[1])) if len(parts) == 2 else None
+
+
+def read_environment_properties(results_dir: Path) -> dict[str, str]:
+    """The key=value pairs of results_dir/environment.properties ({} if there is none)."""
+    try:
+        text = (results_dir / "environment.properties").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return dict(pair for pair in map(_split_property, text.splitlines()) if pair is not None)
+
+
 def environment_properties(values: Mapping[str, str | None]) -> str:
     """Java .properties text (what Allure shows as the Environment widget)."""
     lines = [f"{_escape_property(k)}={_escape_property(v)}" for k, v in values.items() if v]
     return redact("\n".join(lines) + "\n")
 
 
+RUN_ID_PROPERTY = "run.id"  # the run's id (summary.json's run_id): `opsverify report` keys history by it
+
+
 def run_environment(
-    targets: list[str], target_files: list[str], tiers: list[str], root: Path
+    targets: list[str], target_files: list[str], tiers: list[str], root: Path, run_id: str | None = None
 ) -> dict[str, str | None]:
     import pytest
 
     return {
+        RUN_ID_PROPERTY: run_id,
         "target": ", ".join(targets),
         "target.file": ", ".join(target_files),
         "tiers": ", ".join(tiers) or "all",

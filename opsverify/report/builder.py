@@ -1,7 +1,8 @@
 """Build the HTML report with the Allure 3 CLI from npm (no Java), installed on first use.
 
 The CLI version is pinned in reports/package.json (+ package-lock.json); reports/allurerc.mjs is its
-configuration. History is one JSONL file kept across runs, so trends (pass rate, durations) show.
+configuration. History is one JSONL file kept across runs, so trends (pass rate, durations) show: one
+entry per run, however often its report is built (each entry is tagged with the run's id).
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from opsverify.report.allure_files import RUN_ID_PROPERTY, read_environment_properties
 
 ALLURE_PACKAGE = "allure"
 ALLURE_VERSION = "3.18.0"  # equal to reports/package.json (tests/report/test_builder.py checks)
 INSTALL_TIMEOUT = 900.0
 GENERATE_TIMEOUT = 900.0
 PROJECT_HOME = Path(__file__).resolve().parent.parent.parent / "reports"
+HISTORY_RUN_FIELD = "opsverifyRunId"  # added to each history entry (Allure keeps unknown fields)
 
 
 class ReportError(Exception):
@@ -110,13 +115,71 @@ def ensure_allure(home: AllureHome, log: Callable[[str], None] = print) -> Path:
 
 def report_name(results: Path) -> str:
     """ "opsverify · <target>" from the results' environment.properties."""
+    target = read_environment_properties(results).get("target", "").strip()
+    return f"opsverify · {target}" if target else "opsverify"
+
+
+def run_key(results: Path) -> str:
+    """The run the results come from: its run id (environment.properties `run.id`, as in summary.json).
+
+    Results written before opsverify recorded it are named by their result files (new ones every run).
+    """
+    run_id = read_environment_properties(results).get(RUN_ID_PROPERTY, "").strip()
+    if run_id:
+        return run_id
+    names = "\n".join(sorted(path.name for path in results.glob("*-result.json")))
+    return "results-" + hashlib.sha256(names.encode()).hexdigest()[:16]
+
+
+def _entry_run(line: str) -> str | None:
     try:
-        for line in (results / "environment.properties").read_text(encoding="utf-8").splitlines():
-            if line.startswith("target="):
-                return f"opsverify · {line.partition('=')[2].strip()}"
-    except OSError:
-        pass
-    return "opsverify"
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    run = entry.get(HISTORY_RUN_FIELD) if isinstance(entry, dict) else None
+    return run if isinstance(run, str) else None
+
+
+def read_history(history: Path) -> list[str]:
+    """The history's entries (JSON lines, empty lines left out); [] while there is no history yet."""
+    try:
+        text = history.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ReportError(f"cannot read the report history {history}: {exc.strerror}") from None
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def history_runs(history: Path) -> list[str | None]:
+    """The run id of every history entry, oldest first (None for entries without one)."""
+    return [_entry_run(line) for line in read_history(history)]
+
+
+@contextmanager
+def _history_lock(history: Path) -> Iterator[None]:
+    """One report build at a time per history file (the lock lives outside reports/, like the install's)."""
+    digest = hashlib.sha256(str(history.resolve()).encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"opsverify-allure-history-{digest}.lock"
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _record_run(history: Path, entries: list[str], working: Path, run: str) -> None:
+    """Append the entry Allure added to `working` to `history`, tagged with the run's id."""
+    added = read_history(working)
+    if not added:
+        return  # Allure wrote no entry (history off in the configuration): nothing to record
+    try:
+        entry = json.loads(added[-1])
+    except ValueError:
+        raise ReportError(f"the Allure CLI wrote an unreadable history entry to {working}") from None
+    entry[HISTORY_RUN_FIELD] = run
+    text = "".join(f"{line}\n" for line in [*entries, json.dumps(entry, ensure_ascii=False)])
+    partial = history.with_name(f".{history.stem}.partial{history.suffix}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, history)
 
 
 def prepare_output(output: Path) -> None:
@@ -137,7 +200,7 @@ def build_report(
     single_file: bool = False,
     log: Callable[[str], None] = print,
 ) -> Path:
-    """Generate the report; returns its index.html."""
+    """Generate the report; returns its index.html. The run joins `history` once, however often it is built."""
     if not results.is_dir() or not any(results.glob("*-result.json")):
         raise ReportError(
             f"no test results in {results}: run the checks first (`pytest -m smoke --target NAME` writes "
@@ -148,6 +211,24 @@ def build_report(
     cli = ensure_allure(home, log)
     prepare_output(output)
     history.parent.mkdir(parents=True, exist_ok=True)
+    run = run_key(results)
+    with _history_lock(history), tempfile.TemporaryDirectory(prefix="opsverify-history-") as scratch:
+        entries = read_history(history)
+        # Allure reads the earlier runs from this copy and appends the one it builds; this run's own
+        # entry (from an earlier build) stays out, so the trends never show the run twice.
+        working = Path(scratch) / "allure-history.jsonl"
+        working.write_text(
+            "".join(f"{line}\n" for line in entries if _entry_run(line) != run), encoding="utf-8"
+        )
+        index = _generate(node, cli, home, results, output, working, single_file)
+        if run not in map(_entry_run, entries):
+            _record_run(history, entries, working, run)
+    return index
+
+
+def _generate(
+    node: str, cli: Path, home: AllureHome, results: Path, output: Path, history: Path, single_file: bool
+) -> Path:
     environment = {
         **os.environ,
         "OPSVERIFY_ALLURE_RESULTS": str(results.resolve()),

@@ -1,7 +1,8 @@
 """Build the HTML report from the Allure results of the last run(s): `opsverify report [--single-file]`.
 
 Uses the Allure 3 CLI from npm (pinned in reports/package.json, installed on first use; no Java) and
-keeps the history across runs so trends show.
+keeps the history across runs so trends show (one entry per run, however often it is built). The
+single-file report goes to its own folder, beside the multi-file one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="report folder (default: reports/allure-report)",
+        help="report folder (default: reports/allure-report; with --single-file: "
+        "reports/allure-report-single)",
     )
     parser.add_argument(
         "--history",
@@ -41,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--single-file",
         action="store_true",
-        help="one self-contained index.html (to attach to an e-mail)",
+        help="one self-contained index.html (to attach to an e-mail), in reports/allure-report-single/ "
+        "unless --output says otherwise; the multi-file report stays as it is",
     )
 
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     reports = reports_dir()
     results = args.results or reports / "allure-results"
-    output = args.output or reports / "allure-report"
+    output = args.output or reports / ("allure-report-single" if args.single_file else "allure-report")
     history = args.history or reports / "allure-history.jsonl"
     try:
         index = build_report(results, output, history, single_file=args.single_file)

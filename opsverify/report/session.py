@@ -28,7 +28,7 @@ from opsverify.notify.dispatch import NotifyOptions, notify_target
 from opsverify.notify.heartbeat import Event, ping
 from opsverify.notify.router import RunContext
 from opsverify.paths import reports_dir, state_dir
-from opsverify.plugin import check_of, loaded_targets, target_specs
+from opsverify.plugin import POOL, check_of, loaded_targets, target_specs
 from opsverify.probes.base import HasPhases, Phase
 from opsverify.report.allure_files import (
     ci_executor,
@@ -40,8 +40,10 @@ from opsverify.report.allure_files import (
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
+from opsverify.scheduler_pool import ProbeTiming
 
 RECORDER = pytest.StashKey["RunRecorder"]()
+PROBE_TIMING = pytest.StashKey[ProbeTiming]()  # the probe whose facts the item took in its setup
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
@@ -138,6 +140,55 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
             phase_steps(funcargs["facts"])
     with allure.step(f"verify {check.id} against the target file"):
         return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Any:
+    """A check's duration includes its probe's: JUnit, summary.json, --durations and Allure alike.
+
+    Live probes run in the pool ahead of the tests, so a test waits for its facts in setup (the first
+    tests) or not at all (the rest): its phases would show 2 ms for a check whose endpoint took 4.6 s.
+    The time the test blocked on its probe moves out of setup, and the call phase gains the probe's
+    whole duration (drills, run in setup, likewise: their test lasts at least their RTO).
+    """
+    report: pytest.TestReport = yield
+    check = check_of(item)
+    pool = item.config.stash.get(POOL, None)
+    if check is None or pool is None or report.when not in ("setup", "call"):
+        return report
+    taken = pool.take_timing(check)  # facts taken in this phase (the facts fixture: setup)
+    if report.when == "setup":
+        if taken is not None and report.passed:
+            report.duration = max(0.0, report.duration - taken.waited)
+            item.stash[PROBE_TIMING] = taken
+        return report
+    if taken is not None:  # facts taken in the call itself: the wait is already in its duration
+        report.duration += max(0.0, taken.seconds - taken.waited)
+    else:
+        taken = item.stash.get(PROBE_TIMING, None)
+        if taken is None:
+            return report
+        report.duration += taken.seconds
+    include_probe_in_allure(item, check.id, taken)
+    return report
+
+
+def include_probe_in_allure(item: pytest.Item, check_id: str, probe: ProbeTiming) -> None:
+    """Start the Allure result (and its `probe` step) the probe's duration before the call began.
+
+    allure-pytest times a test by its call phase and writes the result when the test's protocol ends;
+    until then the result is the listener's last scheduled one. Start and stop are epoch milliseconds.
+    """
+    listener = item.config.pluginmanager.get_plugin("allure_listener")
+    reporter = getattr(listener, "allure_logger", None)
+    result = reporter.get_test(None) if reporter is not None else None
+    if result is None or getattr(result, "start", None) is None:
+        return
+    result.start -= round(probe.seconds * 1000)
+    for step in getattr(result, "steps", None) or []:
+        if step.name == f"probe {check_id}":
+            step.start = result.start
+            break
 
 
 def phase_steps(facts: object) -> None:
@@ -331,7 +382,11 @@ class RunRecorder:
             write_results_metadata(
                 results_dir,
                 run_environment(
-                    summary.targets, [str(t.path) for t in targets], summary.tiers, self.config.rootpath
+                    summary.targets,
+                    [str(t.path) for t in targets],
+                    summary.tiers,
+                    self.config.rootpath,
+                    run_id=summary.run_id,
                 ),
             )
             redact_results_dir(results_dir, since=self.started - 2)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsverify.config.secrets import redact
-from opsverify.config.types import format_duration
+from opsverify.config.types import format_duration, plural
 from opsverify.notify.delivery import DeliveryRecord
 from opsverify.report.summary import RunSummary
 
@@ -34,7 +34,8 @@ def summary_lines(
         state = f"{counts['passed']} passed, {counts['failed']} failed"
         if counts["skipped"]:
             state += f", {counts['skipped']} skipped"
-        head = f"target {target} [{tiers}]: {counts['total']} checks: {state} in {format_duration(summary.duration)}"
+        checks = plural(counts["total"], "check")
+        head = f"target {target} [{tiers}]: {checks}: {state} in {format_duration(summary.duration)}"
         lines.append(Line(head, {"bold": True, "red": bool(counts["failed"]), "green": not counts["failed"]}))
         for result in results:
             if result.failed:
@@ -61,7 +62,7 @@ def _record_line(record: DeliveryRecord) -> Line:
         return Line(f"  notified {what}{route}: sent{tries}", {"green": True})
     if record.status == "failed":
         return Line(
-            f"  NOTIFY FAILED {what}{route} after {record.attempts} attempt(s): {record.error}",
+            f"  NOTIFY FAILED {what}{route} after {plural(record.attempts, 'attempt')}: {record.error}",
             {"red": True, "bold": True},
         )
     return Line(f"  {record.status}: {what}{route}: {record.subject or ''}".rstrip(": "))

@@ -17,7 +17,7 @@ from datetime import datetime
 from types import FrameType
 from typing import Any, TextIO
 
-from opsverify.config.types import format_duration
+from opsverify.config.types import format_duration, plural
 from opsverify.scheduler.calendar import utc_now
 from opsverify.scheduler.locks import JobLock, describe_holder
 from opsverify.scheduler.model import JobPlan, Schedule
@@ -47,7 +47,7 @@ class Scheduler:
         """Run until SIGTERM/SIGINT; always returns 0 after a clean stop."""
         with self._signals():
             self._event("started", jobs=list(self.schedule.jobs), config=str(self.schedule.file))
-            self.say(f"scheduler started: {len(self.schedule.jobs)} jobs from {self.schedule.file}")
+            self.say(f"scheduler started: {plural(len(self.schedule.jobs), 'job')} from {self.schedule.file}")
             now = utc_now()
             for job in self.schedule.jobs.values():
                 self._plan_first(job, now)

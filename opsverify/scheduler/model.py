@@ -7,7 +7,7 @@ import os
 import re
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 
-from opsverify.config.target import resolve_target_path
+from opsverify.config.target import list_targets, resolve_target_path
 from opsverify.config.types import Duration, StrictModel, Tier, parse_duration
-from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
+from opsverify.config.yamlsource import (
+    KeyPath,
+    Sexagesimal,
+    SourceMap,
+    TargetError,
+    format_path,
+    load_yaml,
+)
 from opsverify.scheduler.calendar import DAY_GROUPS, WEEKDAYS, Calendar, Interval, Timing
 
 DEFAULT_SCHEDULE = Path("ci/schedule.yaml")
@@ -48,8 +55,8 @@ def _string_list(value: Any) -> Any:
 
 def _every(value: Any) -> float | list[str]:
     """A duration (seconds) or calendar words: day, weekday(s), weekend, monday..sunday, month."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = parse_duration(value)
+    if isinstance(value, int | float | Sexagesimal) and not isinstance(value, bool):
+        seconds = parse_duration(value)  # an unquoted `every: 1:30` is refused with the unit spellings
     elif isinstance(value, str) and value.strip().lower() not in _DAY_WORDS:
         try:
             seconds = parse_duration(value)
@@ -83,14 +90,14 @@ def _at(value: Any) -> list[time] | None:
         raise ValueError(f'expected a time like "02:00" or a list of times, got {value!r}')
     times: list[time] = []
     for item in items:
-        if isinstance(item, int) and not isinstance(item, bool):
-            raise ValueError(
-                f"got the number {item}: YAML reads an unquoted time like 13:00 as a number in base 60; "
-                'quote it: at: "13:00"'
-            )
         match = _AT.match(item) if isinstance(item, str) else None
         if not match or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
-            raise ValueError(f'expected a 24-hour time like "02:00" or "18:30:15", got {item!r}')
+            shown = str(item) if isinstance(item, Sexagesimal) else repr(item)
+            raise ValueError(f'expected a 24-hour time like "02:00" or "18:30:15", got {shown}')
+        if isinstance(item, Sexagesimal):
+            quoted = ", ".join(f'"{i}"' for i in items)
+            fix = f"at: [{quoted}]" if isinstance(value, list) else f"at: {quoted}"
+            raise ValueError(f"{item} was read by YAML as the base-60 number {item.number}; quote it: {fix}")
         times.append(time(int(match[1]), int(match[2]), int(match[3] or 0)))
     if len(set(times)) != len(times):
         raise ValueError(f"a time is listed twice in {items!r}")
@@ -220,6 +227,9 @@ class Schedule:
     output_dir: Path
     state_dir: Path
     jobs: dict[str, JobPlan]
+    # job name -> its target files that do not exist on this machine (the scheduler refuses to start);
+    # only filled by `load_schedule(..., require_targets=False)`, which `--list` uses
+    missing_targets: dict[str, list[MissingTarget]] = field(default_factory=dict)
 
     def job(self, name: str) -> JobPlan:
         if name not in self.jobs and name in self.model.jobs:
@@ -247,8 +257,12 @@ def pytest_argv(python: str, job: Job) -> list[str]:
     return argv + list(job.args)
 
 
-def load_schedule(file: Path, cwd: Path | None = None) -> Schedule:
-    """Read and validate a schedule file; every problem raises ScheduleError naming file, line and key."""
+def load_schedule(file: Path, cwd: Path | None = None, *, require_targets: bool = True) -> Schedule:
+    """Read and validate a schedule file; every problem raises ScheduleError naming file, line and key.
+
+    With `require_targets=False` (`--list`), a job whose target file does not exist here is kept, and what
+    is missing goes to `Schedule.missing_targets` instead: the file can be listed without the targets.
+    """
     if not file.is_file():
         raise ScheduleError(
             f"{file}: schedule file not found; pass --config PATH (see ci/schedule.yaml for an example)"
@@ -270,10 +284,15 @@ def load_schedule(file: Path, cwd: Path | None = None) -> Schedule:
     state = model.state_dir or os.environ.get("OPSVERIFY_STATE_DIR") or "reports/state"
     python = model.python or sys.executable
     jobs: dict[str, JobPlan] = {}
+    missing_targets: dict[str, list[MissingTarget]] = {}
     for name, job in model.jobs.items():
         if not job.enabled:
             continue
-        _check_targets(name, job, workdir, source)
+        missing = _missing_targets(name, job, workdir, source)
+        if missing and require_targets:
+            raise ScheduleError(missing[0].error)
+        if missing:
+            missing_targets[name] = missing
         argv = job.command or pytest_argv(python, job)
         jobs[name] = JobPlan(name, job, job.timing(model.timezone), tuple(argv))
     if not jobs:
@@ -286,11 +305,54 @@ def load_schedule(file: Path, cwd: Path | None = None) -> Schedule:
         output_dir=workdir / model.output_dir,
         state_dir=workdir / state,
         jobs=jobs,
+        missing_targets=missing_targets,
     )
 
 
-def _check_targets(name: str, job: Job, workdir: Path, source: SourceMap) -> None:
-    """Fail at start, not at 02:00, when a job names a target file that does not exist."""
+@dataclass(frozen=True)
+class MissingTarget:
+    """A job's target that names no existing file: where the schedule says it, and what was looked for."""
+
+    key: KeyPath  # jobs.<name>.target (or .target[i])
+    where: str  # file:line of that key
+    spec: str  # as written: a name (prod) or a path
+    named: bool  # a name looked up in targets_dir, not a path
+    expected: Path  # the file a name resolves to (targets/prod.yaml), or the path as given
+    targets_dir: Path
+    reason: str  # TargetError's message
+
+    @property
+    def error(self) -> str:
+        """The line that stops the scheduler: `file:line: jobs.x.target: target 'prod' not found: ...`."""
+        return f"{self.where}: {format_path(self.key)}: {self.reason}"
+
+    @property
+    def shown(self) -> str:
+        """The missing file, relative to the current folder when it is inside it (targets/prod.yaml)."""
+        return shown_path(self.expected)
+
+    def problem(self) -> str:
+        """The `--list` line: what is missing, what exists, and both fixes (create it, or change the job)."""
+        known = list_targets(self.targets_dir)
+        folder = shown_path(self.targets_dir) + "/"
+        found = f"{folder} has: {', '.join(known)}" if known else f"{folder} has no target files"
+        what = f"target {self.spec!r}" if self.named else f"target file {self.spec}"
+        return (
+            f"{what} not found: no {self.shown} ({found}); create {self.shown}, or change "
+            f"{format_path(self.key)} at {self.where}"
+        )
+
+
+def shown_path(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it, else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _missing_targets(name: str, job: Job, workdir: Path, source: SourceMap) -> list[MissingTarget]:
+    """The job's targets that name no existing file: found at load time, not at 02:00."""
     given = job.env.get("OPSVERIFY_TARGETS_DIR") or os.environ.get("OPSVERIFY_TARGETS_DIR")
     for index, arg in enumerate(job.args):
         if arg == "--targets-dir" and index + 1 < len(job.args):
@@ -298,16 +360,22 @@ def _check_targets(name: str, job: Job, workdir: Path, source: SourceMap) -> Non
         elif arg.startswith("--targets-dir="):
             given = arg.partition("=")[2]
     targets_dir = workdir / given if given else workdir / "targets"
+    missing: list[MissingTarget] = []
     for index, spec in enumerate(job.target):
         path = Path(spec)
-        candidate = str(path if path.is_absolute() or not (path.suffix or "/" in spec) else workdir / path)
+        is_path = bool(path.suffix or "/" in spec)
+        candidate = str(path if path.is_absolute() or not is_path else workdir / path)
         try:
             resolve_target_path(candidate, targets_dir)
         except TargetError as exc:
             key: KeyPath = (
                 ("jobs", name, "target", index) if len(job.target) > 1 else ("jobs", name, "target")
             )
-            raise ScheduleError(f"{source.where(key)}: {format_path(key)}: {exc}") from None
+            expected = Path(candidate).expanduser() if is_path else targets_dir / f"{spec}.yaml"
+            missing.append(
+                MissingTarget(key, source.where(key), spec, not is_path, expected, targets_dir, str(exc))
+            )
+    return missing
 
 
 def _explain(exc: ValidationError, data: Any, source: SourceMap) -> str:

@@ -24,8 +24,8 @@ def test_two_targets_in_one_run(run_checks, http_server, tmp_path):
     assert result.returncode == 1, result.output
     assert "[api/http:health] PASSED" in result.output
     assert "[web/http:health] FAILED" in result.output
-    assert "target api [smoke]: 1 checks: 1 passed" in result.output
-    assert "target web [smoke]: 1 checks: 0 passed, 1 failed" in result.output
+    assert "target api [smoke]: 1 check: 1 passed" in result.output
+    assert "target web [smoke]: 1 check: 0 passed, 1 failed" in result.output
     summary = json.loads((result.reports / "summary.json").read_text())
     assert summary["targets"] == ["api", "web"]
     assert [(c["target"], c["status"]) for c in summary["checks"]] == [("api", "passed"), ("web", "failed")]

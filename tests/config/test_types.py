@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from opsverify.config.types import format_duration, format_size, parse_duration, parse_size
+from opsverify.config.yamlsource import Sexagesimal
 
 
 @pytest.mark.parametrize(
@@ -53,3 +56,23 @@ def test_formatting() -> None:
         "3.0d",
     ]
     assert [format_size(s) for s in (512, 1_500_000)] == ["512B", "1.5MB"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            Sexagesimal("26:00", 1560),
+            "26:00 was read by YAML as the base-60 number 1560; write 26h if you mean hours:minutes, "
+            "or 26m if you mean minutes:seconds",
+        ),
+        (
+            "26:00",
+            "expected a duration like 30s, 5m, 26h or 7d, got '26:00'; write 26h if you mean hours:minutes",
+        ),
+        ("1:02:03", "got '1:02:03'; write 1h2m3s (hours:minutes:seconds)"),
+    ],
+)
+def test_clock_style_durations_are_refused_with_unit_spellings(value: object, expected: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        parse_duration(value)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.config.yamlsource import TargetError, format_path, load_yaml
+from opsverify.config.yamlsource import Sexagesimal, TargetError, format_path, load_yaml
 
 
 def test_lines_of_keys_and_list_items(tmp_path: Path) -> None:
@@ -45,3 +45,44 @@ def test_an_empty_file_is_an_empty_mapping(tmp_path: Path) -> None:
 def test_format_path() -> None:
     assert format_path(("http", "api", "tiers", 1)) == "http.api.tiers[1]"
     assert format_path(()) == "(top level)"
+
+
+def test_an_unquoted_base_60_number_keeps_its_text(tmp_path: Path) -> None:
+    """YAML 1.1 reads `26:00` as 1560: the loader keeps the text (and the number) so nothing takes 1560 silently."""
+    path = tmp_path / "t.yaml"
+    path.write_text("max_age: 26:00\nsince: 1:30.5\nquoted: '26:00'\nplain: 30\nclock: 09:00\n9:30: key\n")
+    data, _ = load_yaml(path)
+    assert isinstance(data["max_age"], Sexagesimal)
+    assert (data["max_age"], data["max_age"].number) == ("26:00", 1560)
+    assert (data["since"], data["since"].number) == ("1:30.5", 90.5)
+    assert not isinstance(data["quoted"], Sexagesimal)
+    assert data["plain"] == 30
+    assert isinstance(data["plain"], int)
+    assert data["clock"] == "09:00"  # not a number in YAML 1.1 (leading zero): a plain string
+    assert data["9:30"] == "key"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "target: x\nhttp:\n  api:\n\turl: http://x\n",
+            "t.yaml:4: invalid YAML: line 4 is indented with a tab; YAML indentation must be spaces: "
+            "replace the tab with spaces",
+        ),
+        (
+            "target: x\nhttp:\n  api:\n    url: http://x\n  \ttimeout: 5s\n",
+            "t.yaml:5: invalid YAML: line 5 is indented with a tab",
+        ),
+        (
+            "target:\tx\n",
+            "t.yaml:1: invalid YAML: a tab at column 8 of line 1 where YAML needs a space",
+        ),
+    ],
+)
+def test_a_tab_is_named_as_such(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(TargetError) as caught:
+        load_yaml(path)
+    assert expected in str(caught.value)

@@ -14,7 +14,15 @@ import pytest
 import requests
 
 from opsverify.demo.cli import MARKER, prepare_home
-from opsverify.demo.data import BACKUP_DAYS, MESSAGES, DemoLayout, build
+from opsverify.demo.data import (
+    BACKUP_DAYS,
+    ERROR_BURST,
+    MESSAGES,
+    STALE_BACKUP_DAYS,
+    DemoLayout,
+    build,
+    iso,
+)
 from opsverify.demo.server import HEALTHY, DemoServer
 
 NOW = datetime(2025, 10, 16, 12, 0, tzinfo=UTC)
@@ -88,7 +96,9 @@ def test_the_service_answers_like_the_runbook_healthcheck(server: DemoServer, la
     assert requests.get(f"{server.url}/version", timeout=5).json()["schema_version"] == "0007"
     metrics = requests.get(f"{server.url}/metrics", timeout=5)
     assert metrics.headers["Content-Type"].startswith("text/plain")
-    assert 'http_requests_total{path="/healthz",status="200"} 1' in metrics.text
+    # Counted: the request start() serves before the service is up, and /version (not /healthz, /metrics).
+    assert 'http_requests_total{path="/",status="200"} 1' in metrics.text
+    assert 'http_requests_total{path="/version",status="200"} 1' in metrics.text
     assert "http_request_duration_seconds_count 2" in metrics.text
     logged = [json.loads(line) for line in layout.log_file.read_text().splitlines()][-3:]
     assert [r["message"] for r in logged] == ["GET /healthz 200", "GET /version 200", "GET /metrics 200"]
@@ -103,6 +113,32 @@ def test_an_unhealthy_service_answers_with_the_error_shape(layout: DemoLayout) -
     assert health.status_code == 503
     assert health.json()["ok"] is False
     assert {"error", "error_type"} <= set(health.json())
+
+
+def test_stale_backup_stops_only_the_index_copies(tmp_path: Path) -> None:
+    stale = build(tmp_path / "stale", NOW, failure="stale-backup")
+    copies = sorted(stale.backups.glob("emailops-*.db"), reverse=True)
+    assert [c.name for c in copies] == [
+        "emailops-20251014.db",
+        "emailops-20251013.db",
+        "emailops-20251012.db",
+    ]
+    newest = NOW - timedelta(days=STALE_BACKUP_DAYS, minutes=10)
+    assert copies[0].stat().st_mtime == pytest.approx(newest.timestamp())
+    archive = stale.backups / "backup-20251016.tar.gz"
+    assert archive.stat().st_mtime == pytest.approx((NOW - timedelta(minutes=10)).timestamp())
+
+
+def test_error_burst_logs_errors_in_the_last_hour(tmp_path: Path) -> None:
+    burst = build(tmp_path / "burst", NOW, failure="error-burst")
+    records = [json.loads(line) for line in burst.log_file.read_text().splitlines()]
+    errors = [r for r in records if r["level"] == "ERROR"]
+    assert len(errors) == ERROR_BURST
+    assert {r["component"] for r in errors} == {"smtp"}
+    assert min(r["ts"] for r in errors) > iso(NOW - timedelta(hours=1))
+    assert [r["ts"] for r in records] == sorted(r["ts"] for r in records)
+    with pytest.raises(ValueError, match="unknown demo failure 'flood'; choose one of healthcheck"):
+        build(tmp_path / "flood", NOW, failure="flood")
 
 
 def test_the_demo_only_replaces_a_folder_it_created(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -44,6 +46,34 @@ def test_demo_runs_the_daily_tier_and_stops(tmp_path: Path) -> None:
     port = int(re.search(r"DEMO_URL=http://127\.0\.0\.1:(\d+)", environment)[1])  # type: ignore[index]
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0  # the service is down again
+
+
+def failed_checks(junit: Path) -> set[str]:
+    """The check ids (`http:healthcheck`) of the failed test cases of a JUnit report."""
+    cases = ET.parse(junit).getroot().iter("testcase")  # noqa: S314 - our own report
+    failed = [case.get("name", "") for case in cases if case.find("failure") is not None]
+    return {re.sub(r"^[^\[]*\[(.*)\]$", r"\1", name) for name in failed}
+
+
+@pytest.mark.parametrize(
+    ("args", "check", "message"),
+    [
+        (["--unhealthy"], "http:healthcheck", "status: expected 200, got 503"),
+        (["--unhealthy", "stale-backup"], "backups:index-backup", "is 2d old; max_age is 26h"),
+        (["--unhealthy", "error-burst"], "logs:app-errors", "12 lines of level ERROR or above"),
+    ],
+    ids=["healthcheck", "stale-backup", "error-burst"],
+)
+def test_each_unhealthy_state_fails_exactly_its_check(
+    tmp_path: Path, args: list[str], check: str, message: str
+) -> None:
+    completed = run_demo(tmp_path, *args)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output
+    assert failed_checks(tmp_path / "reports" / "junit.xml") == {check}, output
+    assert f"expect {check} to fail" in output
+    assert f"FAILED {check}" in output
+    assert message in output
 
 
 def test_demo_exits_with_pytests_code(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def test_failing_channel_keeps_the_verdict_and_others_still_send(service, run_ch
     assert run.returncode == 0, run.output  # every check passed; the notifier's failure is reported only
     assert len(service.slack_messages()) == 1
     assert (
-        "NOTIFY FAILED down-hook (webhook) [routes[0]] after 2 attempt(s): cannot connect to 127.0.0.1:9"
+        "NOTIFY FAILED down-hook (webhook) [routes[0]] after 2 attempts: connection refused by 127.0.0.1:9 "
         in run.output
     )
     journal = [json.loads(line) for line in (run.reports / "notifications.jsonl").read_text().splitlines()]

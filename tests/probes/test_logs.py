@@ -82,7 +82,7 @@ def test_json_errors_in_the_window_across_rotated_and_gzipped_files(tmp_path: Pa
     assert [Path(f).name for f in facts.files] == ["app.log.2.gz", "app.log.1", "app.log"]
     (problem,) = entry.mismatches(facts)
     assert problem.startswith("3 lines of level ERROR or above in the last 24h (since ")
-    assert problem.endswith("in 3 file(s), expected at most 1")
+    assert problem.endswith("in 3 files, expected at most 1")
     assert f"{tmp_path / 'app.log'}:3: " in facts.evidence()
 
 

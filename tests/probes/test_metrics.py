@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
 from opsverify.config.metrics import MetricsCheck, parse_selector
@@ -115,7 +116,40 @@ def test_an_empty_histogram_a_zero_denominator_and_unmatched_labels(app: LocalHT
     assert facts.results["no-404"].series[0].value == 0.0
     missing = {"ratio": ["http_requests_total", 'http_requests_total{status="404"}'], "max": 0.1}
     (problem,) = run(check(url, {"missing": missing}))
-    assert "http_requests_total has no series with these labels" in problem
+    assert 'http_requests_total has no series matching {status="404"}' in problem
+    assert 'label values present: status: "200", "500"' in problem
+
+
+def test_a_declared_family_without_samples_is_not_called_a_wrong_name(http_server: LocalHTTPServer) -> None:
+    """A labelled counter before its first increment: `# HELP`/`# TYPE` lines and no sample yet."""
+    registry = CollectorRegistry()
+    Counter("http_requests", "Requests by status", ["status"], registry=registry)
+    Counter("http_5xx_errors", "5xx responses", registry=registry)  # the close name of the old guess
+    http_server.routes["/metrics"] = metrics_route(registry)
+    url = f"{http_server.url}/metrics"
+    ratio = {"ratio": ['http_requests_total{status=~"5.."}', "http_requests_total"], "max": 0.01}
+    (problem,) = run(check(url, {"error-rate": ratio}))
+    assert problem == (
+        'rule error-rate: no series for sum(http_requests_total{status=~"5.."}) / sum(http_requests_total): '
+        "http_requests_total has no samples yet: the exposition declares it (counter family) but the "
+        "process has recorded nothing into it since it started; "
+        "set `absent_ok: true` if an empty result is fine"
+    )
+    (problem,) = run(check(url, {"count": {"metric": "http_requests_total", "min": 1}}))
+    assert "http_requests_total has no samples yet" in problem
+    assert "did you mean" not in problem
+    (problem,) = run(check(url, {"typo": {"metric": "http_request_total", "min": 1}}))
+    assert "http_request_total not in the exposition" in problem
+
+
+def test_unmatched_labels_name_the_label_values_that_exist(app: LocalHTTPServer) -> None:
+    rules = {"teapots": {"metric": "http_requests_total", "labels": {"status": "418"}, "max": 1}}
+    (problem,) = run(check(f"{app.url}/metrics", rules))
+    assert 'http_requests_total has no series matching {status="418"}; ' in problem
+    assert 'label values present: status: "200", "500"' in problem
+    rules = {"by-code": {"metric": 'http_requests_total{code="500"}', "max": 1}}
+    (problem,) = run(check(f"{app.url}/metrics", rules))
+    assert "no series has a label code (labels: method, status)" in problem
 
 
 def test_openmetrics_exposition_is_parsed_too(http_server: LocalHTTPServer) -> None:

@@ -117,7 +117,7 @@ def test_verify_false_skips_the_chain_only(
 def test_connection_refused(tmp_path: Path) -> None:
     entry, facts = check(refused_port(), tmp_path)
     assert entry.mismatches(facts) == [
-        f"connection refused by 127.0.0.1:{entry.port} (target unreachable: is the service listening on this port?)"
+        f"connection refused by 127.0.0.1:{entry.port} (target unreachable: is the service running?)"
     ]
 
 

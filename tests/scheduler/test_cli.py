@@ -138,7 +138,9 @@ def test_a_bad_schedule_file_exits_4_before_anything_runs(project):
         result = run_cli(project, *args)
         assert result.returncode == 4
         assert "error: " in result.stderr
-        assert "schedule.yaml:3: jobs.bad.at: got the number 780" in result.stderr
+        assert (
+            "schedule.yaml:3: jobs.bad.at: 13:00 was read by YAML as the base-60 number 780" in result.stderr
+        )
         assert "Traceback" not in result.stderr
     assert not marker.exists()
     assert not (project / "reports").exists()

@@ -106,8 +106,8 @@ def test_disabled_jobs_are_not_scheduled(project):
         ),
         (
             "jobs:\n  checklist:\n    every: day\n    at: [09:00, 13:00]\n    target: prod\n",
-            "schedule.yaml:4: jobs.checklist.at: got the number 780: YAML reads an unquoted time like 13:00 as a "
-            'number in base 60; quote it: at: "13:00"',
+            "schedule.yaml:4: jobs.checklist.at: 13:00 was read by YAML as the base-60 number 780; "
+            'quote it: at: ["09:00", "13:00"]',
         ),
         (
             "jobs:\n  drill: {every: day, target: prod}\n",

@@ -52,7 +52,7 @@ FAILURES = {
     ),
     "ingestion_failed": (
         {
-            "logs:web-errors": ["1 lines of level ERROR", "schedule_rev7.csv"],
+            "logs:web-errors": ["1 line of level ERROR", "schedule_rev7.csv"],
             "logs:ingestion-failures": ["Permission denied: '/tmp/bimcalc-upload-7f3a.csv'"],
         },
         {("ingestion-failure", "admin-mail"), ("ingestion-failure", "ops-slack"), CHECKLIST_MAIL},

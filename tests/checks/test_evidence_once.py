@@ -1,0 +1,77 @@
+"""A failed check shows its evidence once (in the failure, not again as captured stdout), and a check that
+found nothing to look at says so once, without a contradictory "scanned 0 files" or "0 backups" below it.
+Passing checks still carry their evidence, as an Allure attachment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import json_response
+
+METRICS = b"# TYPE up gauge\nup 0\n"
+
+
+def target(url: str, folder: Path) -> str:
+    return f"""\
+target: shop
+http:
+  api: {{url: '{url}/healthz', expect: {{json: {{status: ok}}}}}}
+metrics:
+  svc: {{url: '{url}/metrics', rules: {{up: {{metric: up, min: 1}}}}}}
+logs:
+  errors: {{path: '{folder}/logs/app.log', level: ERROR}}
+  quiet: {{path: '{folder}/logs/app.log', patterns: [never-logged]}}
+  missing: {{path: '{folder}/nowhere/*.log'}}
+backups:
+  db: {{path: '{folder}/backups', pattern: 'db-*.sql.gz'}}
+"""
+
+
+def failure_block(output: str, test_id: str) -> str:
+    """The text pytest prints under `___ test_x[<test_id>] ___`, up to the next header."""
+    start = output.index(f"[{test_id}] ___")
+    end = output.find("\n___", start + 1)
+    following = [i for i in (end, output.find("\n====", start)) if i != -1]
+    return output[start : min(following)]
+
+
+def test_a_failure_shows_its_evidence_once(http_server, run_checks, tmp_path: Path) -> None:
+    http_server.routes["/healthz"] = json_response({"status": "down-7731"})
+    http_server.routes["/metrics"] = (200, {"Content-Type": "text/plain; version=0.0.4"}, METRICS)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "app.log").write_text("2026-01-01T00:00:00Z ERROR disk-full-4417\n")
+    (tmp_path / "backups").mkdir()
+
+    run = run_checks(target(http_server.url, tmp_path), "-m", "daily")
+    output = run.output
+    assert run.returncode == 1, output
+    assert "Captured stdout" not in output
+    assert output.count('{"status": "down-7731"}') == 1  # the HTTP response excerpt
+    assert output.count(f"GET {http_server.url}/metrics -> 200") == 1  # the scraped rule values
+    assert output.count("disk-full-4417") == 1  # the quoted log line
+    assert "1 line of level ERROR or above in the whole files in 1 file, expected at most 0" in output
+
+    missing = failure_block(output, "logs:missing")
+    assert "no log file matches" in missing
+    assert "  evidence:" not in missing
+    empty = failure_block(output, "backups:db")
+    assert "(the folder is empty)" in empty
+    assert "  evidence:" not in empty
+    for contradiction in ("scanned 0", "file(s)", "0 backups"):
+        assert contradiction not in output, contradiction
+
+
+def test_a_passing_check_keeps_its_evidence_in_the_report(http_server, run_checks, tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "app.log").write_text("2026-01-01T00:00:00Z INFO started\n")
+    (tmp_path / "backups").mkdir()
+    run = run_checks(target(http_server.url, tmp_path), "-m", "daily", "-k", "quiet")
+    assert run.returncode == 0, run.output
+    results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+    (quiet,) = [r for r in results if r["name"] == "logs:quiet"]
+    attachments = [a for step in quiet["steps"] for a in step.get("attachments", [])]
+    (lines,) = [a for a in attachments if a["name"] == "log lines"]
+    text = (run.reports / "allure-results" / lines["source"]).read_text()
+    assert text.startswith("0 lines matching /never-logged/ in the whole files")
+    assert "scanned 1 file, 1 line in " in text
