@@ -1,3 +1,3 @@
-"""Loads the opsverify plugin and the fixtures users may use in their own checks."""
+"""What a user's ops repository has: its own fixtures (the opsverify plugin loads itself when installed)."""
 
-pytest_plugins = ["opsverify.plugin", "fixtures.core", "fixtures.backups"]
+pytest_plugins = ["fixtures.deployment"]

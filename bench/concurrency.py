@@ -80,8 +80,7 @@ def write_target(path: Path, base_url: str, endpoints: int) -> Path:
 def run_gate(target: Path, reports: Path, *extra: str) -> tuple[float, int, str]:
     """One `pytest -m smoke` run like an operator's: (wall seconds, exit code, last line or all output)."""
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "smoke"]
-    command += ["--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), str(REPO / "checks")]
-    command += [f"--target={target}", *extra]
+    command += [f"--target={target}", str(target), *extra]  # as installed: the plugin collects the target
     environment = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(reports), "PYTHONDONTWRITEBYTECODE": "1"}
     environment.pop("OPSVERIFY_TARGET", None)
     started = time.monotonic()

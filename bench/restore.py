@@ -114,10 +114,8 @@ backups:
         "-p",
         "no:cacheprovider",
         "-q",
-        "-c",
-        str(REPO / "pyproject.toml"),
     ]
-    command += ["--rootdir", str(REPO), str(REPO / "checks"), "-m", "dr", f"--target={target}"]
+    command += ["-m", "dr", f"--target={target}", str(target)]
     env = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(workdir / "reports")}
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

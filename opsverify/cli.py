@@ -1,26 +1,27 @@
-"""`opsverify validate | demo | report | schedule`."""
+"""`opsverify validate | run | init | demo | report | schedule`."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from opsverify import __version__
-from opsverify.config.secrets import redact
-from opsverify.config.target import DEFAULT_TARGETS_DIR, LoadedTarget, list_targets, load_target
-from opsverify.config.types import TIERS, plural
+from opsverify.config.target import LoadedTarget, list_targets, load_target
+from opsverify.config.types import TIERS
 from opsverify.config.yamlsource import TargetError
 from opsverify.kinds import KINDS, Kind
+from opsverify.redaction import redact
+from opsverify.run import default_targets_dir, run_hint
+from opsverify.units import plural
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load targets and print their checks by kind and tier (secrets masked): 0 valid, 1 invalid, 2 usage."""
-    targets_dir = Path(args.targets_dir or os.environ.get("OPSVERIFY_TARGETS_DIR") or DEFAULT_TARGETS_DIR)
+    targets_dir = Path(args.targets_dir or os.environ.get("OPSVERIFY_TARGETS_DIR") or default_targets_dir())
     specs = list(args.target) or [
         s.strip() for s in os.environ.get("OPSVERIFY_TARGET", "").split(",") if s.strip()
     ]
@@ -45,7 +46,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def print_target(target: LoadedTarget, spec: str, targets_dir: str | None = None) -> None:
-    """The checks by kind (tiers, severity, where, thresholds), then the pytest command of each tier."""
+    """The checks by kind (tiers, severity, where, thresholds), then the `opsverify run` command of each tier."""
     checks = target.all_checks()
     disabled = sum(1 for kind in KINDS.values() for _ in disabled_entries(target, kind))
     note = f", {disabled} disabled" if disabled else ""
@@ -58,31 +59,15 @@ def print_target(target: LoadedTarget, spec: str, targets_dir: str | None = None
         for check in items:
             tiers = ", ".join(check.tiers)
             where = describe_entry(check.entry)
-            enforced = ", ".join(check.kind.entry_thresholds(check.entry))
+            enforced = ", ".join(check.kind.entry_thresholds(check.entry, check.rule))
             line = f"    {check.id:<36} [{tiers}] {check.severity:<8} {where}".rstrip()
             print(redact(f"{line}  {enforced}" if enforced else line))
     print("\n  by tier:")
     for tier in TIERS:
         count = sum(1 for c in checks if tier in c.tiers)
         if count:
-            print(f"    {tier:<10} {count:>3}   {pytest_command(tier, spec, targets_dir)}")
+            print(f"    {tier:<10} {count:>3}   {run_hint(tier, spec, targets_dir)}")
     print()
-
-
-def pytest_command(tier: str, spec: str, targets_dir: str | None = None) -> str:
-    """`pytest -m daily --target=SPEC`: with `=`, since pytest reads `--target PATH` as a test path.
-
-    A target name looked up in a folder given with --targets-dir gets that folder too.
-    """
-    words = ["pytest", "-m", tier, f"--target={spec}"]
-    if targets_dir and not is_target_path(spec):
-        words.append(f"--targets-dir={targets_dir}")
-    return shlex.join(words)
-
-
-def is_target_path(spec: str) -> bool:
-    """`prod` is a name in the targets folder; `ops/prod.yaml` or `prod.yml` is a path (as load_target reads it)."""
-    return "/" in spec or os.sep in spec or Path(spec).suffix in (".yaml", ".yml")
 
 
 def describe_entry(entry: object) -> str:
@@ -103,7 +88,7 @@ def disabled_entries(target: LoadedTarget, kind: Kind) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="opsverify", description="Executable operations guides: run checks with pytest --target NAME."
+        prog="opsverify", description="Executable operations guides: opsverify run TIER --target NAME."
     )
     parser.add_argument("--version", action="version", version=f"opsverify {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -131,15 +116,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Each module exposes HELP, add_arguments(parser) and run(args) -> exit code; keep their imports light.
 SUBCOMMANDS = {
+    "run": "opsverify.run",
+    "init": "opsverify.scaffold",
     "demo": "opsverify.demo.cli",
     "report": "opsverify.report.cli",
     "schedule": "opsverify.scheduler",
 }
 
 
+# Commands that pass what follows `--` on to pytest unparsed (`opsverify run smoke -- -n 4`), as `pytest_args`.
+PASSTHROUGH = {"run"}
+
+
+def split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """(the words before `--`, the words after it) for a PASSTHROUGH command; (argv, None) otherwise."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command not in PASSTHROUGH or "--" not in argv:
+        return argv, None
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words, passthrough = split_passthrough(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(words)
+    if passthrough is not None:
+        args.pytest_args = passthrough
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from opsverify.config.secrets import redact
+from opsverify.redaction import redact
 
 EVIDENCE_LINES = 40
 
@@ -32,7 +32,9 @@ class Problem:
     def text(self) -> str:
         """`status: expected 200, got 503` — one line, as the terminal and messages show it (unredacted)."""
         body = f"expected {self.expected}, got {self.found}" if self.expected else self.found
-        line = f"{self.subject}: {body}" if self.subject else body
+        # "connection: connection refused by ..." says the subject twice: the observation names it already
+        repeated = not self.expected and body.lower().startswith(self.subject.lower())
+        line = f"{self.subject}: {body}" if self.subject and not repeated else body
         return f"{line}; {self.fix}" if self.fix else line
 
     def as_json(self) -> dict[str, str]:

@@ -194,7 +194,7 @@ class RunResult:
 
 @pytest.fixture
 def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
-    """Run the built-in checks against a target: `run_checks(target_path_or_yaml_text, "-m", "smoke")`.
+    """Run a target's checks as an operator would: `run_checks(target_path_or_yaml_text, "-m", "smoke")`.
 
     YAML text is written to tmp_path/target.yaml first. Reports and state go to tmp_path/reports, so runs
     never touch the repository's reports/ folder.
@@ -216,8 +216,8 @@ def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
             **(env or {}),
         }
         environment.pop("OPSVERIFY_TARGET", None) if "OPSVERIFY_TARGET" not in (env or {}) else None
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
-        command += ["-c", str(REPO / "pyproject.toml"), str(REPO / "checks"), "--target", str(target), *args]
+        # As an installed opsverify runs: from a folder with no project files, the target given with `=`.
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--target={target}", *args]
         started = time.monotonic()
         completed = subprocess.run(
             command,

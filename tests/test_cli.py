@@ -51,9 +51,9 @@ def test_validate_lists_checks_by_kind_and_tier_with_secrets_masked(
     assert "https://ops:***@api.example.com/healthz" in health
     assert "[daily, weekly]" in next(line for line in lines if "http:admin" in line)
     dir_option = f"--targets-dir={targets}"
-    assert f"    smoke        1   pytest -m smoke --target=shop {dir_option}" in lines
-    assert f"    daily        2   pytest -m daily --target=shop {dir_option}" in lines
-    assert f"    weekly       1   pytest -m weekly --target=shop {dir_option}" in lines
+    assert f"    smoke        1   opsverify run smoke --target shop {dir_option}" in lines
+    assert f"    daily        2   opsverify run daily --target shop {dir_option}" in lines
+    assert f"    weekly       1   opsverify run weekly --target shop {dir_option}" in lines
     assert "canary" not in output
 
 
@@ -96,7 +96,7 @@ def test_the_console_script_runs_every_subcommand_help(targets: Path) -> None:
     assert "broken.yaml:3" in completed.stderr
     assert "Traceback" not in completed.stderr
     listing = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
-    for command in ("validate", "demo", "report", "schedule"):
+    for command in ("validate", "run", "init", "demo", "report", "schedule"):
         assert command in listing.stdout
 
 
@@ -130,7 +130,7 @@ host:
 """
 
 
-def test_validate_prints_thresholds_and_the_pytest_command_with_equals(
+def test_validate_prints_thresholds_and_the_run_command_of_each_tier(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "billing.yaml"
@@ -145,11 +145,34 @@ def test_validate_prints_thresholds_and_the_pytest_command_with_equals(
         "critical https://billing.example.com/healthz  status 200/204, p95 ≤ 500 ms, json status=ok, json db=true"
     )
     assert line("tls:cert").endswith("billing.example.com:443  ≥ 1 day left")
-    assert line("postgres:main").endswith("connections ≤ 80%, query pending-jobs ≤ 100")
+    assert line("postgres:main").endswith("postgresql://ops@db.example.com/billing  connections ≤ 80%")
+    assert line("postgres:main/pending-jobs").endswith("query pending-jobs ≤ 100")
     assert line("backups:db").endswith("/var/backups/billing  newest ≤ 26h old, size ≥ 1.0MB, shrink ≤ 50%")
     assert line("restore:db").endswith("RTO ≤ 4h, RPO ≤ 24h, ≥ 1000 rows in invoices")
     assert line("logs:errors").endswith("≤ 3 lines of level ≥ ERROR in 24h")
     assert line("host:disk:/").endswith("/  used ≤ 85%")
-    assert f"    daily        6   pytest -m daily --target={path}" in lines
-    assert f"    dr           1   pytest -m dr --target={path}" in lines
-    assert not any(f"--target {path}" in text for text in lines)
+    assert f"    daily        7   opsverify run daily --target {path}" in lines
+    assert f"    dr           1   opsverify run dr --target {path}" in lines
+
+
+def test_validate_lists_each_rule_check_with_its_own_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "target: app\n"
+        "metrics:\n"
+        "  api:\n"
+        "    url: https://app.example.com/metrics\n"
+        "    rules:\n"
+        "      error-ratio: {ratio: [errors_total, requests_total], max: 0.01}\n"
+        "      p95-seconds: {quantile: 0.95, histogram: latency_seconds, max: 0.5}\n"
+    )
+    assert main(["validate", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"target app ({path}): valid, 2 checks" in lines
+    ratio = next(text for text in lines if text.strip().startswith("metrics:api/error-ratio "))
+    assert ratio.endswith("https://app.example.com/metrics  error-ratio ≤ 0.01")
+    p95 = next(text for text in lines if text.strip().startswith("metrics:api/p95-seconds "))
+    assert p95.endswith("https://app.example.com/metrics  p95-seconds ≤ 0.5")
+    assert not any(text.strip().startswith("metrics:api ") for text in lines)

@@ -15,15 +15,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from opsverify.config.http import HttpCheck
-from opsverify.config.metrics import MetricsCheck
-from opsverify.config.prometheus import PrometheusCheck
-from opsverify.config.tls import TlsCheck
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.http import probe as http
+from opsverify.kinds.http.model import HttpCheck
+from opsverify.kinds.metrics import probe as metrics
+from opsverify.kinds.metrics.model import MetricsCheck
+from opsverify.kinds.prometheus import probe as prometheus
+from opsverify.kinds.prometheus.model import PrometheusCheck
+from opsverify.kinds.tls import probe as tls
+from opsverify.kinds.tls.model import TlsCheck
 from opsverify.netmessages import Endpoint, describe
 from opsverify.notify.base import DeliveryError, RetryableError
 from opsverify.notify.httpsend import http_send
-from opsverify.probes import http, metrics, prometheus, tls
-from opsverify.probes.base import ProbeContext
 from tests.conftest import LocalHTTPServer, json_response, refused_port
 from tests.probes.conftest import TLSServer, make_certificate
 

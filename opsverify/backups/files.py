@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsverify.config.types import plural
+from opsverify.units import plural
 
 SIDECAR_SUFFIXES = (".sha256", ".sha256sum", ".md5")
 

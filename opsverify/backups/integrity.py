@@ -16,7 +16,7 @@ from opsverify.backups.plain_sql import PlainSqlScanner
 from opsverify.backups.sqlite_backup import copy_and_check
 from opsverify.backups.stream import read_once
 from opsverify.backups.tar_archive import read_tar
-from opsverify.config.types import format_size, plural
+from opsverify.units import format_size, plural
 
 SQL_FORMATS = ("pg-plain", "pg-custom", "pg-directory")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from opsverify.config.types import format_size, plural
+from opsverify.units import format_size, plural
 
 CHUNK_SIZE = 1 << 20
 MAX_INFLATE_CALL = 4 << 20  # inflate output per call: bounds memory on highly compressible (or hostile) data

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, cast
 
 from opsverify.backups.stream import CHUNK_SIZE, GzipError, HashingReader, InflatingReader
-from opsverify.config.types import plural
+from opsverify.units import plural
 
 MAX_LISTED = 5
 BLOCK = 512

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opsverify.config.secrets import SECRETS, is_secret_key
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path
+from opsverify.redaction import SECRETS, is_secret_key
 
 _TOKEN = re.compile(
     r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$\{(?P<bad>[^}]*)\}?"

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationInfo, create_model, field_validator, model_validator
 
-from opsverify.config.secrets import SECRETS
 from opsverify.config.types import Duration, Severity, StrictModel, Tier, TlsVerify
+from opsverify.redaction import SECRETS
 
 RouteStatus = Literal["failed", "passed", "completed", "resolved"]
 ROUTE_STATUSES: tuple[RouteStatus, ...] = ("failed", "passed", "completed", "resolved")
@@ -278,9 +278,12 @@ class RouteMatch(StrictModel):
         if self.kinds is not None and kind not in self.kinds:
             return False
         if self.checks is not None:
+            # A rule's check (`api/error-ratio`) falls under its entry's name too (`api`, `metrics:api`).
+            names = {name, name.partition("/")[0]}
             return any(
-                fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(f"{kind}:{name}", pattern)
+                fnmatch.fnmatchcase(candidate, pattern) or fnmatch.fnmatchcase(f"{kind}:{candidate}", pattern)
                 for pattern in self.checks
+                for candidate in names
             )
         return True
 

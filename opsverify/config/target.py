@@ -20,10 +20,10 @@ from opsverify.config.interpolate import (
     resolve,
 )
 from opsverify.config.notify import NotifyConfig
-from opsverify.config.secrets import redact
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
+from opsverify.redaction import redact
 
 DEFAULT_TARGETS_DIR = Path("targets")
 _EXTENSIONS = (".yaml", ".yml")
@@ -80,10 +80,17 @@ class CheckItem:
     name: str
     entry: Any
     tiers: tuple[Tier, ...]
+    rule: str | None = None  # one rule of the entry (`prometheus:main/cpu-pct`); None: the entry itself
 
     @property
     def id(self) -> str:
-        return f"{self.kind.name}:{self.name}"
+        base = f"{self.kind.name}:{self.name}"
+        return f"{base}/{self.rule}" if self.rule is not None else base
+
+    @property
+    def probe_key(self) -> str:
+        """The rules of one entry share one probe run: `prod/prometheus:main`."""
+        return f"{self.target.name}/{self.kind.name}:{self.name}"
 
     @property
     def key(self) -> str:
@@ -121,7 +128,10 @@ class LoadedTarget:
         for name, entry in entries:
             if not getattr(entry, "enabled", True) or (kind.applies and not kind.applies(entry)):
                 continue
-            items.append(CheckItem(self, kind, name, entry, kind.entry_tiers(entry)))
+            tiers = kind.entry_tiers(entry)
+            if kind.entry_is_check(entry):
+                items.append(CheckItem(self, kind, name, entry, tiers))
+            items += [CheckItem(self, kind, name, entry, tiers, rule) for rule in kind.entry_rules(entry)]
         return items
 
     def all_checks(self) -> list[CheckItem]:

@@ -57,12 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="more pytest arguments, after --")
 
 
-def project_root() -> Path | None:
-    """The folder with targets/demo.yaml and checks/: the source tree, else the current directory."""
-    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
-        if (candidate / "targets" / "demo.yaml").is_file() and (candidate / "checks").is_dir():
-            return candidate
-    return None
+DEMO_TARGET = Path(__file__).resolve().with_name("demo.yaml")  # shipped in the package
+
+
+def project_root() -> Path:
+    """Where the demo writes reports/: the opsverify source tree when run from it, else the current folder."""
+    source = Path(__file__).resolve().parents[2]
+    return source if (source / "targets" / "demo.yaml").is_file() else Path.cwd()
 
 
 def prepare_home(home: Path) -> None:
@@ -96,12 +97,6 @@ def write_env_file(path: Path, environment: dict[str, str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = project_root()
-    if root is None:
-        print(
-            "opsverify demo: run it from the opsverify source tree (targets/demo.yaml, checks/)",
-            file=sys.stderr,
-        )
-        return 4
     reports = reports_dir(root)
     home = (args.home or reports / "demo").resolve()
     prepare_home(home)
@@ -143,7 +138,8 @@ def serve(layout: DemoLayout) -> int:
 
 
 def run_checks(root: Path, reports: Path, tier: str, environment: dict[str, str], extra: list[str]) -> int:
-    command = [sys.executable, "-m", "pytest", "-m", tier, "--target", "demo"]
+    """`pytest -m TIER --target=<the shipped demo target>`, run in `root` (works from an installed opsverify)."""
+    command = [sys.executable, "-m", "pytest", "-m", tier, f"--target={DEMO_TARGET}", str(DEMO_TARGET)]
     command += [f"--junitxml={reports / 'junit.xml'}", f"--alluredir={reports / 'allure-results'}"]
     command += ["--clean-alluredir", *extra]
     print(f"\nrunning: pytest -m {tier} --target demo {' '.join(extra)}".rstrip(), flush=True)

@@ -84,7 +84,7 @@ class DockerSandbox(Sandbox):
             raise SandboxUnavailable(reason)
         from testcontainers.community.postgres import PostgresContainer
 
-        from opsverify.config.secrets import SECRETS
+        from opsverify.redaction import SECRETS
 
         SECRETS.add(self._password)
         container = PostgresContainer(

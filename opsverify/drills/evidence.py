@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from opsverify.config.secrets import redact_data
 from opsverify.paths import reports_dir
+from opsverify.redaction import redact_data
 
 DRILLS_FILE = "drills.jsonl"
 

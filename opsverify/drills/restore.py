@@ -19,8 +19,8 @@ from pathlib import Path
 from opsverify.backups.pgtools import ErrorLog, client_tool, collect_lines
 from opsverify.backups.sqlite_backup import SqliteRead, copy_and_check
 from opsverify.backups.stream import read_once
-from opsverify.config.types import format_duration
 from opsverify.drills.sandbox import client_environment
+from opsverify.units import format_duration
 
 Progress = Callable[[int], None]
 

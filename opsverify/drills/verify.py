@@ -1,7 +1,8 @@
 """Verifying a restored backup: tables, row counts, queries, data freshness (the measured RPO), comparisons.
 
-`verify_*` read the restored copy (and, for `compare_to`, production, read-only) into a Verification;
-`verification_mismatches` says what about it contradicts the entry's `expect` block.
+`verify_*` run the `expect` block's queries on the restored copy (and, for `compare_to`, count rows in
+production, read-only) and return what they found as a `Verification` (facts). Whether that meets the
+entry is the restore verdict's job (`opsverify.kinds.restore.verdict`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,34 +18,11 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
-from opsverify.config.types import human_duration, plural
 from opsverify.drills.sandbox import CONNECT_TIMEOUT, first_line
+from opsverify.kinds.restore.facts import Verification
 
 if TYPE_CHECKING:
-    from opsverify.config.backups import RestoreExpect
-    from opsverify.config.postgres import QueryExpectation
-
-
-@dataclass
-class Verification:
-    """What the restored copy (and production, for comparisons) showed."""
-
-    tables: dict[str, bool] = field(default_factory=dict)
-    row_counts: dict[str, int] = field(default_factory=dict)
-    queries: dict[str, Any] = field(default_factory=dict)
-    query_errors: dict[str, str] = field(default_factory=dict)
-    newest_row: datetime | None = None
-    data_lag_s: float | None = None
-    freshness_error: str | None = None
-    production_counts: dict[str, int] = field(default_factory=dict)
-    compare_error: str | None = None
-    files: int | None = None
-    compare_files: int | None = None
-    error: str | None = None
-
-    @property
-    def rows_checked(self) -> int:
-        return sum(self.row_counts.values())
+    from opsverify.kinds.restore.model import RestoreExpect
 
 
 def verify_postgres(url: str, expect: RestoreExpect, statement_timeout: float) -> Verification:
@@ -142,7 +119,8 @@ def _run_queries(
     for name, query in expect.queries.items():
         try:
             row = execute(query.sql).fetchone()
-            result.queries[name] = row[0] if row else None
+            if row:
+                result.queries[name] = row[0]
         except error_type as exc:
             result.query_errors[name] = describe(exc)
     if expect.freshness is not None:
@@ -181,102 +159,3 @@ def as_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
     return None
-
-
-def verification_mismatches(
-    expect: RestoreExpect, found: Verification, compare_label: str = "production"
-) -> list[str]:
-    """What about the restored data contradicts `expect` (one line per problem)."""
-    if found.error:
-        return [found.error]
-    problems = []
-    missing = [table for table, present in found.tables.items() if not present]
-    if missing:
-        problems.append(
-            f"restored database lacks expected table{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
-            "is this a dump of the right database?"
-        )
-    for table, minimum in expect.min_rows.items():
-        count = found.row_counts.get(table)
-        if count is not None and count < minimum:
-            problems.append(
-                f"table {table} has {plural(count, 'row')} after the restore; min_rows is {minimum}"
-            )
-    for name, query in expect.queries.items():
-        if name in found.query_errors:
-            problems.append(f"query {name}: {found.query_errors[name]}")
-        elif (problem := query_mismatch(query, found.queries.get(name))) is not None:
-            problems.append(f"query {name}: {problem}")
-    if expect.freshness is not None:
-        if found.freshness_error:
-            problems.append(f"freshness: {found.freshness_error}")
-        elif found.data_lag_s is not None and found.data_lag_s > expect.freshness.max_lag:
-            newest = found.newest_row.isoformat(timespec="seconds") if found.newest_row else "?"
-            problems.append(
-                f"freshness: newest row is {human_duration(found.data_lag_s)} old ({newest}); max_lag is "
-                f"{human_duration(expect.freshness.max_lag)}: restoring this backup would lose that much data (RPO)"
-            )
-    problems += _comparison_mismatches(expect, found, compare_label)
-    return problems
-
-
-def _comparison_mismatches(expect: RestoreExpect, found: Verification, label: str) -> list[str]:
-    problems = []
-    tolerance = expect.count_tolerance_pct
-    if expect.compare_to is not None:
-        if found.compare_error:
-            problems.append(f"compare_to {expect.compare_to}: {found.compare_error}")
-        for table, live in found.production_counts.items():
-            restored = found.row_counts.get(table)
-            if restored is None:
-                continue
-            diff = 100.0 * abs(live - restored) / max(live, 1)
-            if diff > tolerance:
-                problems.append(
-                    f"table {table}: {plural(restored, 'row')} restored vs {live} in {label} ({expect.compare_to}), "
-                    f"{diff:.1f}% apart; count_tolerance_pct is {tolerance:g}"
-                )
-    if expect.compare_dir is not None and found.files is not None:
-        if found.compare_files is None:
-            problems.append(f"compare_dir {expect.compare_dir} does not exist or cannot be read")
-        else:
-            diff = 100.0 * abs(found.compare_files - found.files) / max(found.compare_files, 1)
-            if diff > tolerance:
-                problems.append(
-                    f"archive restored {plural(found.files, 'file')} vs {found.compare_files} in {expect.compare_dir}, "
-                    f"{diff:.1f}% apart; count_tolerance_pct is {tolerance:g}"
-                )
-    return problems
-
-
-def query_mismatch(query: QueryExpectation, value: Any) -> str | None:
-    """How `value` (the first column of the first row) fails `equals` / `min` / `max`, or None."""
-    if query.equals is not None and not _equal(value, query.equals):
-        return f"expected {query.equals!r}, got {value!r}"
-    if query.min is not None or query.max is not None:
-        number = _number(value)
-        if number is None:
-            return f"expected a number, got {value!r}"
-        if query.min is not None and number < query.min:
-            return f"got {number:g}; min is {query.min:g}"
-        if query.max is not None and number > query.max:
-            return f"got {number:g}; max is {query.max:g}"
-    return None
-
-
-def _equal(value: Any, wanted: Any) -> bool:
-    if isinstance(wanted, bool) or isinstance(value, bool):
-        return value is wanted or str(value).lower() == str(wanted).lower()
-    number, wanted_number = _number(value), _number(wanted)
-    if number is not None and wanted_number is not None and not isinstance(wanted, str):
-        return number == wanted_number
-    return str(value) == str(wanted)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from opsverify.config.notify import AppriseSettings
-from opsverify.config.secrets import redact
 from opsverify.notify.base import Channel, DeliveryError, RetryableError
 from opsverify.notify.message import Message
+from opsverify.redaction import redact
 
 _SEND_LOCK = threading.Lock()  # the apprise logger is process-wide; one capture at a time
 

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from opsverify.config.secrets import redact, redact_data
 from opsverify.notify.base import Channel, DeliveryError, RetryableError
 from opsverify.notify.message import Message
+from opsverify.redaction import redact, redact_data
 
 MAX_RETRY_WAIT = 60.0  # a Retry-After longer than this is capped: a run must end
 MAX_BACKOFF = 30.0

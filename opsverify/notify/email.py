@@ -8,9 +8,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from opsverify.config.notify import EmailSettings
-from opsverify.config.secrets import redact
 from opsverify.notify.base import Channel, DeliveryError, RetryableError
 from opsverify.notify.message import Message
+from opsverify.redaction import redact
 
 
 def build_email(message: Message, settings: EmailSettings) -> EmailMessage:

@@ -10,9 +10,9 @@ import time
 
 import requests
 
-from opsverify.config.secrets import redact
 from opsverify.netmessages import Endpoint, describe
 from opsverify.notify.base import DeliveryError, RetryableError
+from opsverify.redaction import redact
 
 USER_AGENT = "opsverify-notify"
 

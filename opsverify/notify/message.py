@@ -6,9 +6,9 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from opsverify.config.secrets import redact, redact_data
-from opsverify.config.types import format_duration, plural
+from opsverify.redaction import redact, redact_data
 from opsverify.report.summary import CheckResult
+from opsverify.units import format_duration, plural
 
 MessageStatus = Literal["failed", "resolved", "passed", "completed"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from opsverify.config.notify import CHANNEL_TYPES, ChannelConfig, ChannelType
+from opsverify.loader import load_reference
 from opsverify.notify.base import Channel
 
 __all__ = ["CHANNEL_TYPES", "channel_class", "create_channel"]
@@ -13,8 +13,7 @@ __all__ = ["CHANNEL_TYPES", "channel_class", "create_channel"]
 
 def channel_class(row: ChannelType) -> type[Channel[Any]]:
     """The sender class of a channel type row ("module:Class")."""
-    module_name, _, class_name = row.sender.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls = load_reference(row.sender)
     if not (isinstance(cls, type) and issubclass(cls, Channel)):
         raise TypeError(f"{row.sender} is not a Channel subclass")
     return cls

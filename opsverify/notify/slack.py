@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from opsverify.config.notify import SlackSettings
-from opsverify.config.secrets import redact
-from opsverify.config.types import plural
 from opsverify.notify.base import Channel, DeliveryError
 from opsverify.notify.httpsend import http_send
 from opsverify.notify.message import Message
+from opsverify.redaction import redact
+from opsverify.units import plural
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000

@@ -7,10 +7,10 @@ import hmac
 import json
 
 from opsverify.config.notify import WebhookSettings
-from opsverify.config.secrets import redact
 from opsverify.notify.base import Channel
 from opsverify.notify.httpsend import http_send
 from opsverify.notify.message import Message
+from opsverify.redaction import redact
 
 
 def signature(key: str, body: bytes) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from opsverify import __version__
-from opsverify.config.secrets import redact, redact_data
+from opsverify.redaction import redact, redact_data
 
 TEXT_SUFFIXES = {"", ".txt", ".json", ".log", ".html", ".htm", ".xml", ".csv", ".properties", ".yaml", ".md"}
 
-# First match wins (Allure 2 and 3 both read this file). Messages are explain() texts:
+# First match wins (Allure 2 and 3 both read this file). Messages are failure_text() texts:
 # "<kind>:<name> failed on target <t>:\n  - <problem>...". `[\s\S]*` spans lines in Java and JS regexes.
 CATEGORIES: list[dict[str, Any]] = [
     {

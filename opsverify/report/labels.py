@@ -12,7 +12,7 @@ import pytest
 from opsverify.config.types import TIERS
 
 PROPERTY_PREFIX = "opsverify_"
-CUSTOM_KIND = "custom"  # a hand-written test in checks/ (not parametrized from the target)
+CUSTOM_KIND = "custom"  # a hand-written test in checks/ (not an entry of the target file)
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,12 @@ class CheckIdentity:
 
 def identity_of(item: pytest.Item, default_target: str) -> CheckIdentity:
     """The identity of a collected test: from its target entry, or (hand-written tests) its markers."""
-    from opsverify.plugin import check_of
+    from opsverify.pytest_plugin.collect import CheckTest
 
-    check = check_of(item)
-    if check is not None:
-        return CheckIdentity(check.target.name, check.kind.name, check.name, check.tiers, check.severity)
+    if isinstance(item, CheckTest):
+        check = item.check
+        name = f"{check.name}/{check.rule}" if check.rule is not None else check.name
+        return CheckIdentity(check.target.name, check.kind.name, name, check.tiers, check.severity)
     tiers = tuple(t for t in TIERS if item.get_closest_marker(t) is not None)
     return CheckIdentity(default_target, CUSTOM_KIND, item.name, tiers, "normal")
 

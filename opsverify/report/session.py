@@ -1,4 +1,4 @@
-"""pytest hooks for reports and notifications (loaded by opsverify.plugin).
+"""pytest hooks for reports and notifications (loaded by opsverify.pytest_plugin).
 
 On every process: Allure labels and `user_properties` at collection, Allure steps and a redacted facts
 attachment per check. On the controller only (never on a pytest-xdist worker): results are collected from
@@ -20,16 +20,19 @@ from uuid import uuid4
 
 import pytest
 
-from opsverify.config.secrets import redact
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
+from opsverify.kinds.base import HasPhases, Phase
 from opsverify.notify.delivery import DeliveryRecord, append_journal
 from opsverify.notify.dispatch import NotifyOptions, notify_target
 from opsverify.notify.heartbeat import Event, ping
 from opsverify.notify.router import RunContext
 from opsverify.paths import reports_dir, state_dir
-from opsverify.plugin import POOL, check_of, loaded_targets, target_specs
-from opsverify.probes.base import HasPhases, Phase
+from opsverify.problem import Judgement, Problem
+from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
+from opsverify.pytest_plugin.pool import ProbeTiming
+from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
+from opsverify.redaction import redact
 from opsverify.report.allure_files import (
     ci_executor,
     redact_junit,
@@ -40,7 +43,7 @@ from opsverify.report.allure_files import (
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
-from opsverify.scheduler_pool import ProbeTiming
+from opsverify.units import format_duration
 
 RECORDER = pytest.StashKey["RunRecorder"]()
 PROBE_TIMING = pytest.StashKey[ProbeTiming]()  # the probe whose facts the item took in its setup
@@ -81,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Default Allure results and JUnit paths under reports/, and the controller's recorder."""
     if not target_specs(config):
         return
-    reports = reports_dir(config.rootpath)
+    reports = reports_dir(ops_root(config))
     if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # xdist workers parse the command line themselves: they pick the same default folder here.
         results = reports / "allure-results"
@@ -117,29 +120,62 @@ def pytest_collection_modifyitems(
                 item.add_marker(mark)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
+@pytest.hookimpl(optionalhook=True)
+def pytest_opsverify_judged(item: pytest.Item, facts: Any, judgement: Judgement) -> None:
     """Allure: the check id as title, a `probe` step (redacted facts, one sub-step per phase), a `verify` step."""
-    check = check_of(item)
-    if check is None or allure_results_dir(item.config) is None:
-        return (yield)
+    if not isinstance(item, CheckTest) or allure_results_dir(item.config) is None:
+        return
     import allure
 
-    several = len(loaded_targets(item.config)) > 1
-    # allure-pytest ships no type hints. The parameter shows the check id instead of the entry's repr.
-    allure.dynamic.title(check.key if several else check.id)  # type: ignore[no-untyped-call]
+    check = item.check
+    # allure-pytest ships no type hints. The parameter shows the check's key (target/id).
+    allure.dynamic.title(item.display_id)  # type: ignore[no-untyped-call]
     allure.dynamic.parameter("check", check.key)
-    funcargs = getattr(item, "funcargs", {})
-    if "facts" in funcargs:
-        with allure.step(f"probe {check.id}"):
-            allure.attach(
-                facts_text(funcargs["facts"]),
-                name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
-                attachment_type=allure.attachment_type.JSON,
-            )
-            phase_steps(funcargs["facts"])
-    with allure.step(f"verify {check.id} against the target file"):
-        return (yield)
+    with allure.step(f"probe {check.id}"):
+        allure.attach(
+            facts_text(facts),
+            name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
+            attachment_type=allure.attachment_type.JSON,
+        )
+        phase_steps(facts)
+    if judgement.evidence:
+        allure.attach(
+            redact(judgement.evidence), name="evidence", attachment_type=allure.attachment_type.TEXT
+        )
+    extra_attachments(facts)
+    problem_steps(f"verify {check.id} against the target file", judgement.problems)
+
+
+def problem_steps(title: str, problems: list[Problem]) -> None:
+    """The verify step: failed with the problems as its message when there are any."""
+    from allure_commons import plugin_manager
+
+    uuid = str(uuid4())
+    plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
+    failure = AssertionError(redact("; ".join(p.text for p in problems))) if problems else None
+    plugin_manager.hook.stop_step(
+        uuid=uuid, title=title, exc_type=type(failure) if failure else None, exc_val=failure, exc_tb=None
+    )
+
+
+def extra_attachments(facts: Any) -> None:
+    """Drills: one step per drill step, the restore log and the evidence record."""
+    import allure
+
+    for step in getattr(facts, "steps", None) or []:
+        title = f"{step.name}: {format_duration(step.seconds)}{'' if step.ok else ' (failed)'}"
+        with allure.step(redact(f"{title} — {step.detail}" if step.detail else title)):
+            pass
+    restore_log = getattr(facts, "restore_log", None)
+    if callable(restore_log) and restore_log():
+        allure.attach(redact(restore_log()), name="restore log", attachment_type=allure.attachment_type.TEXT)
+    record = getattr(facts, "record", None)
+    if record:
+        allure.attach(
+            redact(json.dumps(record, indent=2, default=str)),
+            name="drill evidence",
+            attachment_type=allure.attachment_type.JSON,
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -152,9 +188,14 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
     whole duration (drills, run in setup, likewise: their test lasts at least their RTO).
     """
     report: pytest.TestReport = yield
-    check = check_of(item)
+    if not isinstance(item, CheckTest):
+        return report
+    check = item.check
+    if report.when == "call" and item.judgement is not None:
+        # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
+        report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
-    if check is None or pool is None or report.when not in ("setup", "call"):
+    if pool is None or report.when not in ("setup", "call"):
         return report
     taken = pool.take_timing(check)  # facts taken in this phase (the facts fixture: setup)
     if report.when == "setup":
@@ -313,10 +354,14 @@ class RunRecorder:
         result.duration += report.duration
         if report.failed:
             if not result.failed:
+                problems = getattr(report, "opsverify_problems", None) or []
                 reason, details = split_failure_text(report.longreprtext)
-                if report.when != "call":
+                if problems:
+                    reason = "; ".join(str(p.get("text", "")) for p in problems)
+                elif report.when != "call":
                     reason = f"error in {report.when}: {reason}"
                 result.status, result.reason, result.details = "failed", reason, details
+                result.problems = [dict(p) for p in problems]
         elif report.when == "call" and report.passed and result.status == "skipped":
             result.status = "passed"
 
@@ -358,6 +403,7 @@ class RunRecorder:
             results=results,
             exit_status=exitstatus,
             report_url=os.environ.get("OPSVERIFY_REPORT_URL") or (ci_executor() or {}).get("buildUrl"),
+            empty_reason=None if results else empty_run_reason(self.config),
         )
         self.summary = summary
         write_json(self.reports / "summary.json", summary.as_json())
@@ -385,7 +431,7 @@ class RunRecorder:
                     summary.targets,
                     [str(t.path) for t in targets],
                     summary.tiers,
-                    self.config.rootpath,
+                    ops_root(self.config),
                     run_id=summary.run_id,
                 ),
             )
@@ -397,7 +443,7 @@ class RunRecorder:
         if notify is None or not notify.routes:
             return
         configured = str(target.base_dir / notify.state) if notify.state else None
-        directory = state_dir(self.config.rootpath, configured)
+        directory = state_dir(ops_root(self.config), configured)
         from opsverify.notify.state import state_file
 
         run = RunContext(

@@ -12,12 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from opsverify.config.secrets import redact, redact_data
+from opsverify.redaction import redact, redact_data
 
 Outcome = Literal["passed", "failed", "skipped"]
 REASON_LIMIT = 2000
 DETAILS_LIMIT = 8000
-_EXPLAIN_HEADER = re.compile(r"^\S+ failed on target \S+:\s*$")
 _XDIST_HEADER = re.compile(r"^\[gw\d+\] .*\n")  # "[gw1] linux -- Python 3.11 ..." before a worker's failure
 
 
@@ -35,6 +34,7 @@ class CheckResult:
     details: str = ""
     duration: float = 0.0
     nodeid: str = ""
+    problems: list[dict[str, str]] = field(default_factory=list)  # structured: subject, expected, found, fix
 
     @property
     def id(self) -> str:
@@ -64,6 +64,7 @@ class RunSummary:
     results: list[CheckResult] = field(default_factory=list)
     exit_status: int = 0
     report_url: str | None = None
+    empty_reason: str | None = None  # why the run selected no check
 
     @property
     def duration(self) -> float:
@@ -83,6 +84,15 @@ class RunSummary:
             counts[result.status] += 1
         return counts
 
+    @property
+    def status(self) -> str:
+        """failed, passed, or "no checks" for a run that checked nothing (never "passed")."""
+        if self.failures:
+            return "failed"
+        if not any(r.status == "passed" for r in self.results):
+            return "no checks"
+        return "passed"
+
     def as_json(self) -> dict[str, Any]:
         data = {
             "run_id": self.run_id,
@@ -93,11 +103,12 @@ class RunSummary:
             "finished": _iso(self.finished),
             "duration": round(self.duration, 3),
             "exit_status": self.exit_status,
-            "status": "failed" if self.failures else "passed",
+            "status": self.status,
             "counts": self.counts(),
             "failures": [r.as_json() for r in self.failures],
             "checks": [r.as_json() for r in self.results],
             "report_url": self.report_url,
+            **({"empty_reason": self.empty_reason} if self.empty_reason else {}),
         }
         return cast(dict[str, Any], redact_data(data))
 
@@ -109,21 +120,13 @@ def _iso(timestamp: float) -> str:
 
 
 def split_failure_text(text: str) -> tuple[str, str]:
-    """(reason, details) from a failure text: explain()'s problem lines, or an exception's last line."""
+    """(reason, details) of a failure without structured problems (a hand-written check): its error line."""
     text = redact(_XDIST_HEADER.sub("", text.strip(), count=1))
     lines = text.splitlines()
-    if lines and _EXPLAIN_HEADER.match(lines[0]):
-        problems: list[str] = []
-        for line in lines[1:]:
-            if line.strip() == "evidence:":
-                break
-            problems.append(line.strip().removeprefix("- "))
-        reason = "; ".join(p for p in problems if p) or lines[0]
-    else:
-        error_lines = [line[1:].strip() for line in lines if line.startswith("E ")]
-        reason = error_lines[0] if error_lines else (lines[-1].strip() if lines else "")
-        if error_lines and len(error_lines) > 1 and len(reason) < 60:
-            reason = " ".join(error_lines[:3])
+    error_lines = [line[1:].strip() for line in lines if line.startswith("E ")]
+    reason = error_lines[0] if error_lines else (lines[0].strip() if lines else "")
+    if error_lines and len(error_lines) > 1 and len(reason) < 60:
+        reason = " ".join(error_lines[:3])
     return _cap(reason, REASON_LIMIT), _cap(text, DETAILS_LIMIT)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsverify.config.secrets import redact
-from opsverify.config.types import format_duration, plural
 from opsverify.notify.delivery import DeliveryRecord
+from opsverify.redaction import redact
 from opsverify.report.summary import RunSummary
+from opsverify.units import format_duration, plural
 
 REASON_WIDTH = 300
 
@@ -36,13 +36,19 @@ def summary_lines(
             state += f", {counts['skipped']} skipped"
         checks = plural(counts["total"], "check")
         head = f"target {target} [{tiers}]: {checks}: {state} in {format_duration(summary.duration)}"
-        lines.append(Line(head, {"bold": True, "red": bool(counts["failed"]), "green": not counts["failed"]}))
+        checked = counts["passed"] + counts["failed"] > 0
+        green = checked and not counts["failed"]
+        lines.append(
+            Line(head, {"bold": True, "red": bool(counts["failed"]), "green": green, "yellow": not checked})
+        )
         for result in results:
             if result.failed:
                 reason = result.reason.replace("\n", " ")
                 if len(reason) > REASON_WIDTH:
                     reason = reason[: REASON_WIDTH - 1] + "…"
                 lines.append(Line(f"  FAILED {result.id} ({result.severity}): {reason}", {"red": True}))
+    if summary.empty_reason:
+        lines.append(Line(f"no checks selected: {summary.empty_reason}", {"yellow": True, "bold": True}))
     if notify_note:
         lines.append(Line(f"notifications: {notify_note}", {"yellow": True}))
     for record in records:

@@ -1,6 +1,7 @@
 """Run opsverify jobs on a schedule: the nightly drill, the daily checklists, a periodic smoke probe.
 
-Each run is a separate `python -m pytest --target=... -m TIERS` process; every run is logged as one JSON line.
+Each run is a separate pytest process, the one `opsverify run TIERS --target ...` would start; every run is
+logged as one JSON line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsverify.config.types import plural
+from opsverify.units import plural
 
 if TYPE_CHECKING:
     from opsverify.scheduler.model import Schedule
@@ -66,10 +67,10 @@ def print_schedule(schedule: Schedule) -> None:
     """`--list`: every job, what it runs, and its next three run times in its own time zone."""
     from zoneinfo import ZoneInfo
 
-    from opsverify.config.types import format_duration
     from opsverify.scheduler.calendar import Calendar, utc_now
     from opsverify.scheduler.daemon import upcoming
     from opsverify.scheduler.state import StateStore
+    from opsverify.units import format_duration
 
     now = utc_now()
     state = StateStore(schedule.state_dir)

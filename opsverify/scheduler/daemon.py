@@ -17,12 +17,12 @@ from datetime import datetime
 from types import FrameType
 from typing import Any, TextIO
 
-from opsverify.config.types import format_duration, plural
 from opsverify.scheduler.calendar import utc_now
 from opsverify.scheduler.locks import JobLock, describe_holder
 from opsverify.scheduler.model import JobPlan, Schedule
 from opsverify.scheduler.runner import TIMED_OUT_EXIT, ActiveRun, RunLog, iso, prune_outputs, start_run
 from opsverify.scheduler.state import StateStore
+from opsverify.units import format_duration, plural
 
 TICK = 0.2  # seconds between loop passes: how quickly runs are reaped and signals are noticed
 ON_TIME = 60.0  # a run started this late is still "on time", whatever its catch_up window

@@ -25,6 +25,7 @@ from opsverify.config.yamlsource import (
     format_path,
     load_yaml,
 )
+from opsverify.run import ALL_TIERS, pytest_command
 from opsverify.scheduler.calendar import DAY_GROUPS, WEEKDAYS, Calendar, Interval, Timing
 
 DEFAULT_SCHEDULE = Path("ci/schedule.yaml")
@@ -244,17 +245,21 @@ class Schedule:
         return self.jobs[name]
 
 
-def pytest_argv(python: str, job: Job) -> list[str]:
-    """`python -m pytest --target=A [--target=B] -m "dr or daily" ARGS...`.
+def pytest_argv(python: str, job: Job, workdir: Path) -> list[str]:
+    """What `opsverify run "dr or daily" --target A --target B -- ARGS` runs from `workdir` (see
+    opsverify.run.pytest_command): `python -m pytest --rootdir=ROOT ... -m "dr or daily" --target=/abs/A ...`.
 
-    `--target=PATH` with `=`: pytest takes a separate PATH argument for a test path when it looks for its
-    rootdir, and would miss the project's settings.
+    A target that does not exist becomes the path it would have (for `--list`); starting refuses it.
     """
-    argv = [python, "-m", "pytest"]
-    argv += [f"--target={target}" for target in job.target]
-    if job.tiers:
-        argv += ["-m", " or ".join(job.tiers)]
-    return argv + list(job.args)
+    return pytest_command(
+        " or ".join(job.tiers) or ALL_TIERS,
+        job.target,
+        cwd=workdir,
+        targets_dir=_job_targets_dir(job, workdir),
+        extra=job.args,
+        python=python,
+        require_targets=False,
+    )
 
 
 def load_schedule(file: Path, cwd: Path | None = None, *, require_targets: bool = True) -> Schedule:
@@ -293,7 +298,7 @@ def load_schedule(file: Path, cwd: Path | None = None, *, require_targets: bool 
             raise ScheduleError(missing[0].error)
         if missing:
             missing_targets[name] = missing
-        argv = job.command or pytest_argv(python, job)
+        argv = job.command or pytest_argv(python, job, workdir)
         jobs[name] = JobPlan(name, job, job.timing(model.timezone), tuple(argv))
     if not jobs:
         raise ScheduleError(f"{source.where(('jobs',))}: jobs: every job is disabled; nothing to schedule")
@@ -351,15 +356,21 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def _missing_targets(name: str, job: Job, workdir: Path, source: SourceMap) -> list[MissingTarget]:
-    """The job's targets that name no existing file: found at load time, not at 02:00."""
+def _job_targets_dir(job: Job, workdir: Path) -> Path:
+    """Where the job's target names are: `--targets-dir` in its args, else OPSVERIFY_TARGETS_DIR (its env,
+    then the scheduler's), else workdir/targets; relative to workdir."""
     given = job.env.get("OPSVERIFY_TARGETS_DIR") or os.environ.get("OPSVERIFY_TARGETS_DIR")
     for index, arg in enumerate(job.args):
         if arg == "--targets-dir" and index + 1 < len(job.args):
             given = job.args[index + 1]
         elif arg.startswith("--targets-dir="):
             given = arg.partition("=")[2]
-    targets_dir = workdir / given if given else workdir / "targets"
+    return workdir / given if given else workdir / "targets"
+
+
+def _missing_targets(name: str, job: Job, workdir: Path, source: SourceMap) -> list[MissingTarget]:
+    """The job's targets that name no existing file: found at load time, not at 02:00."""
+    targets_dir = _job_targets_dir(job, workdir)
     missing: list[MissingTarget] = []
     for index, spec in enumerate(job.target):
         path = Path(spec)

@@ -31,14 +31,12 @@ backups:
         "daily",
     )
     assert result.returncode == 1, result.output
-    assert "test_backups.py::test_backups[backups:db-stale]" in result.output
-    assert (
-        "test_backups.py::test_backups[backups:db-nightly]" not in result.output
-    )  # only failures are listed
+    assert "::backups:db-stale" in result.output
+    assert "::backups:db-nightly" not in result.output  # only failures are listed
     assert "backups:db-stale failed on target prod:" in result.output
     assert (
-        "  - newest backup backup_20260101_020000.sql.gz is 31.2h old; max_age is 26h (RPO gate)"
-        in result.output
+        "  - newest backup backup_20260101_020000.sql.gz: expected at most 26h old (max_age, the RPO gate), "
+        "got 31.2h old" in result.output
     )
     assert "Traceback" not in result.output
 

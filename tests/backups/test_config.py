@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from opsverify.backups.check import probe
-from opsverify.config.backups import BackupCheck
 from opsverify.config.target import load_target
 from opsverify.config.yamlsource import TargetError
-from opsverify.probes.base import ProbeContext
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.backups.probe import probe
+from opsverify.kinds.backups.verdict import judge
+from opsverify.kinds.base import ProbeContext
 from tests.backups.pgdumps import Dumps, place
 
 
@@ -93,15 +94,15 @@ def test_bad_values_name_key_and_fix(tmp_path: Path, section: str, message: str)
 
 def facts_for(folder: Path, **keys: Any) -> tuple[BackupCheck, list[str]]:
     entry = BackupCheck.model_validate({"path": str(folder), "settle": 0, **keys})
-    return entry, entry.mismatches(probe(entry, ProbeContext("prod")))
+    return entry, [p.text for p in judge(entry, probe(entry, ProbeContext("prod"))).problems]
 
 
 def test_min_size(dumps: Dumps, tmp_path: Path) -> None:
     place(dumps.plain_gz, tmp_path, "backup_1.sql.gz")
     _entry, problems = facts_for(tmp_path, min_size="1MB")
     (problem,) = problems
-    assert problem.startswith("newest backup backup_1.sql.gz is ")
-    assert "min_size is 1.0MB: the dump is smaller than any real one" in problem
+    assert problem.startswith("newest backup backup_1.sql.gz: expected at least 1.0MB (min_size), got ")
+    assert problem.endswith("; the dump is smaller than any real one")
 
 
 def test_shrink_against_the_previous_backup(dumps: Dumps, tmp_path: Path) -> None:
@@ -109,9 +110,11 @@ def test_shrink_against_the_previous_backup(dumps: Dumps, tmp_path: Path) -> Non
     small = place(dumps.schema_only, tmp_path, "backup_2.sql", age_hours=1)
     _entry, problems = facts_for(tmp_path, allow_schema_only=True)
     (problem,) = problems
-    assert problem.startswith("newest backup backup_2.sql (")
+    assert problem.startswith(
+        "newest backup backup_2.sql: expected at most 50% smaller (max_shrink_pct), got "
+    )
     assert "smaller than the previous one backup_1.sql" in problem
-    assert "max_shrink_pct is 50: was data deleted, or was the dump cut short?" in problem
+    assert problem.endswith("; was data deleted, or was the dump cut short?")
     assert facts_for(tmp_path, allow_schema_only=True, max_shrink_pct=100)[1] == []
     assert small.exists()
 
@@ -121,10 +124,10 @@ def test_retention_count_and_pruning(dumps: Dumps, tmp_path: Path) -> None:
         place(dumps.plain_gz, tmp_path, f"backup_{day}.sql.gz", age_hours=24 * day + 1)
     _entry, problems = facts_for(tmp_path, retention={"min_count": 7, "max_age": "36h"})
     assert problems == [
-        "3 backups match * in "
-        + str(tmp_path)
-        + "; retention.min_count is 7: older backups were deleted too early",
-        "oldest backup backup_2.sql.gz is 2d old; retention.max_age is 36h: old backups are not being pruned",
+        f"backups matching * in {tmp_path}: expected at least 7 (retention.min_count), got 3; "
+        "older backups were deleted too early",
+        "oldest backup backup_2.sql.gz: expected at most 36h old (retention.max_age), got 2d old; "
+        "old backups are not being pruned",
     ]
 
 

@@ -17,16 +17,18 @@ from typing import Any
 
 import pytest
 
-from opsverify.backups.check import BackupFacts, probe
-from opsverify.config.backups import BackupCheck
-from opsverify.probes.base import ProbeContext
+from opsverify.kinds.backups.facts import BackupFacts
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.backups.probe import probe
+from opsverify.kinds.backups.verdict import judge
+from opsverify.kinds.base import ProbeContext
 from tests.backups.pgdumps import Dumps, place, set_age
 
 
 def check(folder: Path, **keys: Any) -> tuple[BackupCheck, BackupFacts, list[str]]:
     entry = BackupCheck.model_validate({"path": str(folder), "settle": 0, **keys})
     facts = probe(entry, ProbeContext("prod"))
-    return entry, facts, entry.mismatches(facts)
+    return entry, facts, [p.text for p in judge(entry, facts).problems]
 
 
 @pytest.mark.parametrize("which", ["plain", "plain_gz", "custom", "directory"])
@@ -156,8 +158,8 @@ def test_stale_backup_is_the_rpo_gate(dumps: Dumps, tmp_path: Path) -> None:
     place(dumps.plain_gz, tmp_path, "backup_20260101_020000.sql.gz", age_hours=31.2)
     _entry, _facts, problems = check(tmp_path, max_age="26h")
     assert problems == [
-        "newest backup backup_20260101_020000.sql.gz is 31.2h old; max_age is 26h (RPO gate): is the backup job "
-        "running? check its schedule and log"
+        "newest backup backup_20260101_020000.sql.gz: expected at most 26h old (max_age, the RPO gate), got "
+        "31.2h old; is the backup job running? check its schedule and log"
     ]
 
 
@@ -168,8 +170,10 @@ def test_newest_still_tmp_is_ignored_and_named(dumps: Dumps, tmp_path: Path) -> 
     assert facts.newest is not None
     assert facts.newest.name == "backup_1.sql.gz"
     (problem,) = problems
-    assert "newest backup backup_1.sql.gz is 30h old" in problem
-    assert "ignored as incomplete: backup_2.sql.gz.tmp (still being written (*.tmp))" in problem
+    assert problem.startswith(
+        "newest backup backup_1.sql.gz: expected at most 26h old (max_age, the RPO gate)"
+    )
+    assert "got 30h old; ignored as incomplete: backup_2.sql.gz.tmp (still being written (*.tmp))" in problem
 
 
 def test_checksum_verified_in_both_sidecar_styles(dumps: Dumps, tmp_path: Path) -> None:

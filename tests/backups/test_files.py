@@ -6,10 +6,11 @@ import threading
 import time
 from pathlib import Path
 
-from opsverify.backups.check import probe
 from opsverify.backups.files import list_backups, settle_newest, stat_backup
-from opsverify.config.backups import IN_PROGRESS_PATTERNS, BackupCheck
-from opsverify.probes.base import ProbeContext
+from opsverify.kinds.backups.model import IN_PROGRESS_PATTERNS, BackupCheck
+from opsverify.kinds.backups.probe import probe
+from opsverify.kinds.backups.verdict import judge
+from opsverify.kinds.base import ProbeContext
 from tests.backups.pgdumps import set_age
 
 
@@ -93,7 +94,7 @@ def test_directory_backup_size_and_mtime_come_from_its_files(tmp_path: Path) -> 
 def test_missing_folder_is_an_error_with_the_fix(tmp_path: Path) -> None:
     entry = BackupCheck(path=str(tmp_path / "nope"))
     facts = probe(entry, ProbeContext("t", tmp_path))
-    assert entry.mismatches(facts) == [
+    assert [p.text for p in judge(entry, facts).problems] == [
         f"backup folder {tmp_path / 'nope'} does not exist: is the backup volume mounted, and is `path` right?"
     ]
 
@@ -111,7 +112,7 @@ def test_empty_folder_says_so(tmp_path: Path) -> None:
     (tmp_path / "other.txt").write_text("x")
     entry = BackupCheck(path=str(tmp_path), pattern="backup_*.sql.gz")
     facts = probe(entry, ProbeContext("t"))
-    (problem,) = entry.mismatches(facts)
+    (problem,) = [p.text for p in judge(entry, facts).problems]
     assert f"no backup in {tmp_path} matches backup_*.sql.gz" in problem
     assert "other.txt" in problem
 
@@ -119,6 +120,6 @@ def test_empty_folder_says_so(tmp_path: Path) -> None:
 def test_only_in_progress_files(tmp_path: Path) -> None:
     write(tmp_path, "backup_1.sql.gz.tmp", age_hours=0)
     entry = BackupCheck(path=str(tmp_path), pattern="backup_*.sql.gz")
-    (problem,) = entry.mismatches(probe(entry, ProbeContext("t")))
+    (problem,) = [p.text for p in judge(entry, probe(entry, ProbeContext("t"))).problems]
     assert "no complete backup" in problem
     assert "backup_1.sql.gz.tmp" in problem

@@ -10,9 +10,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from opsverify.backups.check import BackupFacts, probe
-from opsverify.config.backups import BackupCheck
-from opsverify.probes.base import ProbeContext
+from opsverify.kinds.backups.facts import BackupFacts
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.backups.probe import probe
+from opsverify.kinds.backups.verdict import judge
+from opsverify.kinds.base import ProbeContext
 from tests.backups.pgdumps import set_age
 
 
@@ -21,7 +23,7 @@ def check(folder: Path, **keys: Any) -> tuple[BackupFacts, list[str]]:
         set_age(path, 1)
     entry = BackupCheck.model_validate({"path": str(folder), "settle": 0, **keys})
     facts = probe(entry, ProbeContext("prod"))
-    return facts, entry.mismatches(facts)
+    return facts, [p.text for p in judge(entry, facts).problems]
 
 
 def make_sqlite(path: Path, rows: int = 50) -> Path:
@@ -70,7 +72,9 @@ def test_tar_members_and_min_files(tmp_path: Path) -> None:
     assert facts.inspection is not None
     assert facts.inspection.files == 5
     _facts, problems = check(tmp_path, min_files=10)
-    assert problems == ["uploads_backup_20260101.tar.gz: archive holds 5 files; min_files is 10"]
+    assert problems == [
+        "uploads_backup_20260101.tar.gz: expected at least 10 files (min_files), got 5 files in the archive"
+    ]
 
 
 def test_tar_absolute_member_and_truncation(tmp_path: Path) -> None:
@@ -105,7 +109,8 @@ def test_json_vector_export_items(tmp_path: Path) -> None:
     assert facts.inspection.items == 20
     _facts, problems = check(tmp_path, min_items=100, items_path="vectors")
     assert problems == [
-        "pinecone-backup-1700000000000.json: JSON document holds 20 items at vectors; min_items is 100"
+        "pinecone-backup-1700000000000.json: expected at least 100 items (min_items), "
+        "got 20 items at vectors in the JSON document"
     ]
     _facts, problems = check(tmp_path, items_path="missing")
     assert problems == ["pinecone-backup-1700000000000.json: items_path 'missing' is not in the document"]

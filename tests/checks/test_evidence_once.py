@@ -29,8 +29,8 @@ backups:
 
 
 def failure_block(output: str, test_id: str) -> str:
-    """The text pytest prints under `___ test_x[<test_id>] ___`, up to the next header."""
-    start = output.index(f"[{test_id}] ___")
+    """The text pytest prints under `___ <test_id> ___`, up to the next header."""
+    start = output.index(f" {test_id} ___")
     end = output.find("\n___", start + 1)
     following = [i for i in (end, output.find("\n====", start)) if i != -1]
     return output[start : min(following)]
@@ -50,7 +50,7 @@ def test_a_failure_shows_its_evidence_once(http_server, run_checks, tmp_path: Pa
     assert output.count('{"status": "down-7731"}') == 1  # the HTTP response excerpt
     assert output.count(f"GET {http_server.url}/metrics -> 200") == 1  # the scraped rule values
     assert output.count("disk-full-4417") == 1  # the quoted log line
-    assert "1 line of level ERROR or above in the whole files in 1 file, expected at most 0" in output
+    assert "expected at most 0, got 1 line of level ERROR or above in the whole files in 1 file" in output
 
     missing = failure_block(output, "logs:missing")
     assert "no log file matches" in missing
@@ -68,10 +68,16 @@ def test_a_passing_check_keeps_its_evidence_in_the_report(http_server, run_check
     (tmp_path / "backups").mkdir()
     run = run_checks(target(http_server.url, tmp_path), "-m", "daily", "-k", "quiet")
     assert run.returncode == 0, run.output
-    results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
+    allure = run.reports / "allure-results"
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
     (quiet,) = [r for r in results if r["name"] == "logs:quiet"]
-    attachments = [a for step in quiet["steps"] for a in step.get("attachments", [])]
-    (lines,) = [a for a in attachments if a["name"] == "log lines"]
-    text = (run.reports / "allure-results" / lines["source"]).read_text()
-    assert text.startswith("0 lines matching /never-logged/ in the whole files")
-    assert "scanned 1 file, 1 line in " in text
+    # The verdict's evidence, attached for every check that has some, passing or not.
+    (evidence,) = [a for a in quiet["attachments"] if a["name"] == "evidence"]
+    text = (allure / evidence["source"]).read_text()
+    assert text.startswith("scanned 1 file, 1 line in ")
+    # The probe's facts, as JSON: what was counted.
+    (facts,) = [
+        a for step in quiet["steps"] for a in step.get("attachments", []) if a["name"] == "logs facts"
+    ]
+    counted = json.loads((allure / facts["source"]).read_text())
+    assert (counted["count"], counted["lines_read"], counted["matches"]) == (0, 1, [])

@@ -1,13 +1,12 @@
-"""End to end: `pytest checks --target FILE` against real servers for http, tls, postgres and redis."""
+"""End to end: `pytest --target FILE` against real servers for http, tls, postgres and redis."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from tests.conftest import LocalHTTPServer, RunResult, json_response, refused_port
+from tests.kinds.http.test_probe import READY, UNHEALTHY
 from tests.probes.conftest import Certificates, TLSServer
-from tests.probes.test_http import READY, UNHEALTHY
 
 
 def passing_sections(http: LocalHTTPServer, tls: TLSServer, certs: Certificates, pg: str, redis: str) -> str:
@@ -47,14 +46,12 @@ def test_passing_smoke_gate_exits_0(
     sections = passing_sections(http_server, tls_server["valid"], certificates, pg_database, redis_url)
     result = run_checks(f"target: e2e-pass\n{sections}", "-m", "smoke", "-v")
     assert result.returncode == 0, result.output
-    for test_id in ("test_http[http:api-health]", "test_postgres[postgres:main]", "test_redis[redis:cache]"):
-        assert f"{test_id} PASSED" in result.output
+    for test_id in ("http:api-health", "postgres:main", "redis:cache"):
+        assert f"target.yaml::{test_id} PASSED" in result.output
     assert "tls:api-cert" not in result.output  # tls defaults to the daily tier, not smoke
     result = run_checks(f"target: e2e-pass\n{sections}", "-m", "daily", "-v")
     assert result.returncode == 0, result.output
-    assert "test_tls[tls:api-cert] PASSED" in result.output
-    assert "test_no_invalid_indexes[postgres:main] PASSED" in result.output  # the custom example
-    assert "test_api_expects_the_database_revision PASSED" in result.output
+    assert "target.yaml::tls:api-cert PASSED" in result.output
 
 
 def test_failing_checks_explain_expected_and_actual(
@@ -100,11 +97,11 @@ redis:
     assert 'revision: expected "0087", got "0086" (select version_num from alembic_version)' in output
     assert f"connection refused by 127.0.0.1:{down}/0 (target unreachable" in output
     for test_id in (
-        "test_http[http:api-health]",
-        "test_tls[tls:old-cert]",
-        "test_tls[tls:self-signed]",
-        "test_postgres[postgres:main]",
-        "test_redis[redis:cache]",
+        "http:api-health",
+        "tls:old-cert",
+        "tls:self-signed",
+        "postgres:main",
+        "redis:cache",
     ):
-        assert re.search(rf"FAILED \S*checks/test_\w+\.py::{re.escape(test_id)}", output), test_id
+        assert f"FAILED target.yaml::{test_id} - " in output, test_id
     assert "Traceback" not in output

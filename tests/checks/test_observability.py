@@ -70,15 +70,18 @@ def test_a_healthy_system_passes_every_observability_check(
     )
     assert result.returncode == 0, result.output
     for test_id in (
-        "prometheus:main",
-        "metrics:api",
+        "prometheus:main/error-rate",
+        "prometheus:main/app-up",
+        "prometheus:main/postgres-down",
+        "metrics:api/error-ratio",
+        "metrics:api/p95-seconds",
         "logs:api-errors",
         "logs:failed-logins",
         "host:disk:/",
         "host:memory",
         "host:load",
     ):
-        assert f"[{test_id}] PASSED" in result.output, test_id
+        assert f"::{test_id} PASSED" in result.output, test_id
     # Every kind defaults to the daily tier: none of them is part of the post-deploy smoke gate.
     smoke = run_checks(target(prometheus, failing=False), "-m", "smoke", env={"METRICS_TOKEN": METRICS_TOKEN})
     assert smoke.returncode == 5, smoke.output
@@ -91,7 +94,10 @@ def test_failures_name_the_offending_values_and_never_show_the_token(
     result = run_checks(target(prometheus, failing=True), "-m", "daily", env={"METRICS_TOKEN": METRICS_TOKEN})
     output = result.output
     assert result.returncode == 1, output
-    assert "prometheus:main failed on target observability-bad:" in output
+    # every rule is a check of its own: the error rate and the alert fail separately, app-up still passes
+    assert "prometheus:main/error-rate failed on target observability-bad:" in output
+    assert "prometheus:main/postgres-down failed on target observability-bad:" in output
+    assert "metrics:api/p95-seconds failed on target observability-bad:" in output
     assert "rule error-rate: expected <= 0.01, got 0.03" in output
     assert 'rule postgres-down: alert condition up{job="postgres"} == 0 is true for 1 series' in output
     assert "rule p95-seconds: expected <= 0.25, got 0.458333" in output
@@ -101,9 +107,17 @@ def test_failures_name_the_offending_values_and_never_show_the_token(
     assert "upstream said: Authorization: ***" in output  # … redacted
     assert "disk /: " in output
     assert "expected at most 0.001%" in output
-    for test_id in ("prometheus:main", "metrics:api", "logs:api-errors", "host:disk:/"):
-        assert f"[{test_id}] - " in output or f"[{test_id}]\n" in output, test_id
-    assert "4 failed, 3 passed" in output  # logs:failed-logins, host:memory and host:load still pass
+    failed = (
+        "prometheus:main/error-rate",
+        "prometheus:main/postgres-down",
+        "metrics:api/p95-seconds",
+        "logs:api-errors",
+        "host:disk:/",
+    )
+    for test_id in failed:
+        assert f"FAILED {test_id} (normal): " in output, test_id
+    # prometheus:main/app-up, metrics:api/error-ratio, logs:failed-logins, host:memory and host:load pass
+    assert "5 failed, 5 passed" in output
     assert METRICS_TOKEN not in output
     assert METRICS_TOKEN not in result.files_text()
 

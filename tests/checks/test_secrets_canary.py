@@ -75,11 +75,11 @@ redis:
     assert f"Bearer {canary}" in sent
     assert f"Basic {basic}" in sent
     for name in ("bearer-env", "basic-file", "bearer-literal"):
-        assert f"http:{name}] FAILED" in result.output
+        assert f"target.yaml::http:{name} FAILED" in result.output
     for name in ("env-url", "unknown-db", "password-file", "literal-url", "bad-url"):
-        assert f"postgres:{name}] FAILED" in result.output
+        assert f"target.yaml::postgres:{name} FAILED" in result.output
     for name in ("wrong-password", "password-file"):
-        assert f"redis:{name}] FAILED" in result.output
+        assert f"target.yaml::redis:{name} FAILED" in result.output
     assert (reports / "junit.xml").is_file()
     assert any((reports / "allure-results").iterdir())
     files = result.files_text()

@@ -83,7 +83,7 @@ def test_nightly_drill_runs_on_cron_without_overlap():
     job = drill["jobs"]["drill"]
     assert job["services"]["sandbox"]["image"].startswith("postgres:")
     assert job["env"]["DRILL_ADMIN_URL"].startswith("postgresql://postgres:drill@localhost:5432/")
-    assert "-m dr" in step(drill, "drill", "Restore drill")["run"]
+    assert step(drill, "drill", "Restore drill")["run"] == 'opsverify run dr --target "$OPSVERIFY_TARGET"'
 
 
 def run_gate_step(
@@ -114,7 +114,7 @@ def test_the_gate_step_passes_a_healthy_service(tmp_path, http_server, target):
     http_server.routes["/healthz"] = json_response({"status": "ready"})
     result, output = run_gate_step(tmp_path, target, f"{http_server.url}/healthz")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[http:api-health] PASSED" in result.stdout
+    assert f"{target}::http:api-health PASSED" in result.stdout
     assert output == "status=passed\n"
 
     # The summary step turns reports/summary.json into the job summary.

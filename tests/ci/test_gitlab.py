@@ -71,7 +71,7 @@ def test_the_gate_job_waits_checks_and_fails_like_the_pipeline_would(tmp_path, h
     result = run_bash(script, env, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is healthy (HTTP 200)" in result.stdout
-    assert "[http:api] PASSED" in result.stdout
+    assert f"{target}::http:api PASSED" in result.stdout
     assert (tmp_path / "reports" / "junit.xml").exists()  # what artifacts:reports:junit uploads
 
     http_server.routes["/healthz"] = json_response({"status": "down"}, status=503)

@@ -36,19 +36,19 @@ def test_the_drill_cronjob_settings():
     assert sandbox["restartPolicy"] == "Always"
     assert sandbox["image"].startswith("postgres:")
     (drill,) = pod["containers"]
-    assert drill["command"] == ["python", "-m", "pytest", "-m", "dr", "--target=prod"]
+    assert drill["command"] == ["opsverify", "run", "dr", "--target", "prod"]
     env = {item["name"]: item["value"] for item in drill["env"]}
     assert env["DRILL_ADMIN_URL"] == "postgresql://postgres:drill@127.0.0.1:5432/postgres"
 
 
 def run_matrix_pod(tmp_path, index: int) -> subprocess.CompletedProcess[str]:
-    """The matrix container's command with JOB_COMPLETION_INDEX set, `python` replaced by an echo."""
+    """The matrix container's command with JOB_COMPLETION_INDEX set, `opsverify` replaced by an echo."""
     spec = load(MATRIX)["spec"]["jobTemplate"]["spec"]
     (container,) = spec["template"]["spec"]["containers"]
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir(exist_ok=True)
-    (fake_bin / "python").write_text('#!/bin/sh\necho "python $*"\n')
-    (fake_bin / "python").chmod(0o755)
+    (fake_bin / "opsverify").write_text('#!/bin/sh\necho "opsverify $*"\n')
+    (fake_bin / "opsverify").chmod(0o755)
     env = base_env(tmp_path, JOB_COMPLETION_INDEX=str(index))
     env["PATH"] = f"{fake_bin}:{env['PATH']}"
     env.update({item["name"]: item["value"] for item in container["env"]})
@@ -64,7 +64,7 @@ def test_each_matrix_pod_checks_its_own_target(tmp_path):
     assert spec["completions"] == len(targets)
     assert spec["backoffLimitPerIndex"] == 0  # one failing target does not stop the others
     commands = [run_matrix_pod(tmp_path, index).stdout.splitlines()[-1] for index in range(len(targets))]
-    assert commands == [f"python -m pytest -m daily --target={name}" for name in targets]
+    assert commands == [f"opsverify run daily --target {name}" for name in targets]
     beyond = run_matrix_pod(tmp_path, len(targets))
     assert beyond.returncode != 0
     assert f"no target for index {len(targets)}" in beyond.stderr

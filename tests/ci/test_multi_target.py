@@ -1,4 +1,4 @@
-"""Several targets in one run: `pytest --target a --target b` (ids carry the target; a summary per target)."""
+"""Several targets in one run: `pytest --target a --target b` (node ids differ by their file; a summary per target)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def test_two_targets_in_one_run(run_checks, http_server, tmp_path):
     result = run_checks(api, f"--target={web}", "-m", "smoke", "-v")
 
     assert result.returncode == 1, result.output
-    assert "[api/http:health] PASSED" in result.output
-    assert "[web/http:health] FAILED" in result.output
+    assert "api.yaml::http:health PASSED" in result.output
+    assert "web.yaml::http:health FAILED" in result.output
     assert "target api [smoke]: 1 check: 1 passed" in result.output
     assert "target web [smoke]: 1 check: 0 passed, 1 failed" in result.output
     summary = json.loads((result.reports / "summary.json").read_text())

@@ -12,6 +12,7 @@ import time
 import yaml
 
 from opsverify.config.types import parse_duration
+from opsverify.scaffold import scaffold_files
 from tests.ci.conftest import CI, VENV_BIN, load, tool
 from tests.conftest import REPO
 
@@ -88,6 +89,14 @@ def test_compose_service_matches_the_compose_spec_and_the_schedule():
     assert service["stop_signal"] == "SIGTERM"
     assert parse_duration(service["stop_grace_period"]) > GRACE + 5
     assert service["restart"] == "unless-stopped"
+
+
+def test_the_templates_have_one_source_the_package_that_init_copies():
+    """The repository's ci/ is a link to opsverify/scaffold/ci, the folder `opsverify init` writes as ci/."""
+    assert (REPO / "ci").is_symlink()
+    assert (REPO / "ci").resolve() == (REPO / "opsverify" / "scaffold" / "ci").resolve()
+    shipped = {f"ci/{p.relative_to(CI).as_posix()}" for p in CI.rglob("*") if p.is_file()}
+    assert shipped == {relative for _, relative in scaffold_files() if relative.startswith("ci/")}
 
 
 def test_ci_readme_describes_every_file():

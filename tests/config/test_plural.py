@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.config.backups import BackupCheck
-from opsverify.config.host import CpuCheck, LoadCheck
-from opsverify.config.logs import LogsCheck
-from opsverify.config.tls import TlsCheck
-from opsverify.config.types import plural
-from opsverify.probes.base import ProbeContext
-from opsverify.probes.host import HostFacts
-from opsverify.probes.logs import probe as probe_logs
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.host.facts import HostFacts
+from opsverify.kinds.host.model import CpuCheck, LoadCheck
+from opsverify.kinds.host.verdict import judge as judge_host
+from opsverify.kinds.logs.model import LogsCheck
+from opsverify.kinds.logs.probe import probe as probe_logs
+from opsverify.kinds.logs.verdict import judge as judge_logs
+from opsverify.kinds.tls.model import TlsCheck
 from opsverify.report.summary import CheckResult, RunSummary
 from opsverify.report.terminal import summary_lines
+from opsverify.units import plural
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,11 @@ def test_one_matching_line_in_one_file_is_singular(tmp_path: Path) -> None:
     (tmp_path / "app.log").write_text("2026-01-01T00:00:00Z ERROR boom\n")
     entry = LogsCheck.model_validate({"path": "app.log", "level": "ERROR"})
     facts = probe_logs(entry, ProbeContext("test", tmp_path))
-    (problem,) = entry.mismatches(facts)
-    assert problem == "1 line of level ERROR or above in the whole files in 1 file, expected at most 0"
+    (problem,) = [p.text for p in judge_logs(entry, facts).problems]
+    assert (
+        problem
+        == "matching lines: expected at most 0, got 1 line of level ERROR or above in the whole files in 1 file"
+    )
     assert "scanned 1 file, 1 line in " in facts.evidence()
     assert "(s)" not in problem + facts.evidence()
 
@@ -52,10 +57,13 @@ def test_singular_counts_in_other_messages() -> None:
     tls = TlsCheck.model_validate({"host": "example.com", "min_days_left": 1})
     assert tls.thresholds() == ["≥ 1 day left"]
     busy = HostFacts("load", "load", load=3.4, cores=1, per_core=3.4)
-    (load,) = LoadCheck(max_per_core=1).mismatches(busy)
-    assert "per core on 1 core, expected" in load
-    (cpu,) = CpuCheck(max_used_pct=50).mismatches(HostFacts("cpu", "cpu", used_pct=90, cores=1))
-    assert " on 1 core, expected" in cpu
+    (load,) = [p.text for p in judge_host(LoadCheck(max_per_core=1), busy).problems]
+    assert "per core on 1 core; see" in load
+    (cpu,) = [
+        p.text
+        for p in judge_host(CpuCheck(max_used_pct=50), HostFacts("cpu", "cpu", used_pct=90, cores=1)).problems
+    ]
+    assert " on 1 core; see" in cpu
     backups = BackupCheck.model_validate({"path": "/b", "retention": {"min_count": 1}, "min_files": 1})
     assert "≥ 1 backup kept" in backups.thresholds()
     assert "≥ 1 file in the archive" in backups.thresholds()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsverify.config.secrets import MASK, SECRETS, SecretRegistry, is_secret_key, redact_data
+from opsverify.redaction import MASK, SECRETS, SecretRegistry, is_secret_key, redact_data
 
 
 def test_registered_values_and_their_url_encoded_forms_are_masked() -> None:

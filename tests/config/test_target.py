@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.config.secrets import SECRETS, redact
 from opsverify.config.target import list_targets, load_target, resolve_target_path, target_model
 from opsverify.config.yamlsource import TargetError
 from opsverify.kinds import KINDS
+from opsverify.redaction import SECRETS, redact
 
 MINIMAL = "target: shop\nhttp:\n  api: {url: 'http://127.0.0.1:9/healthz'}\n"
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from opsverify.config.types import format_duration, format_size, parse_duration, parse_size
+from opsverify.config.types import parse_duration, parse_size
 from opsverify.config.yamlsource import Sexagesimal
+from opsverify.units import format_duration, format_size
 
 
 @pytest.mark.parametrize(

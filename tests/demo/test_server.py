@@ -12,8 +12,9 @@ from opsverify.config.target import load_target
 from opsverify.demo.cli import demo_environment
 from opsverify.demo.data import DemoLayout, build
 from opsverify.demo.server import DemoServer
-from opsverify.probes.base import ProbeContext
-from opsverify.probes.metrics import probe
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.metrics.probe import probe
+from opsverify.kinds.metrics.verdict import judge
 from tests.conftest import REPO
 
 
@@ -23,15 +24,15 @@ def layout(tmp_path: Path) -> DemoLayout:
 
 
 def demo_metrics_problems(layout: DemoLayout, server: DemoServer) -> list[str]:
-    """targets/demo.yaml's `metrics:service` entry, probed once against `server`."""
+    """targets/demo.yaml's `metrics:service` rules (`metrics:service/error-rate`, ...), one scrape of `server`."""
     environment = demo_environment(layout, server.url)
     target = load_target(str(REPO / "targets" / "demo.yaml"), environ=environment)
     entry = target.model.metrics["service"]
-    return entry.mismatches(probe(entry, ProbeContext("demo")))
+    return [problem.text for problem in judge(entry, probe(entry, ProbeContext("demo"))).problems]
 
 
 def test_metrics_scraped_right_after_start_already_count_a_request(layout: DemoLayout) -> None:
-    # The demo's checks run concurrently: `metrics:service` may scrape before any other check's request.
+    # The demo's checks run concurrently: `metrics:service/*` may scrape before any other check's request.
     server = DemoServer(layout).start()
     try:
         assert demo_metrics_problems(layout, server) == []

@@ -8,10 +8,12 @@ from typing import Any
 
 import yaml
 
-from opsverify.config.backups import BackupCheck
 from opsverify.config.target import load_target
-from opsverify.drills.drill import DrillFacts, DrillHooks, probe
-from opsverify.probes.base import ProbeContext
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.restore.facts import DrillFacts
+from opsverify.kinds.restore.probe import DrillHooks, probe
+from opsverify.kinds.restore.verdict import judge
 from tests.backups.pgdumps import admin_url
 
 GOOD_EXPECT: dict[str, Any] = {
@@ -61,7 +63,7 @@ def run_drill(
         tmp_path, folder, {"expect": GOOD_EXPECT, **(restore or {})}, postgres, **keys
     )
     facts = probe(entry, context, hooks)
-    return facts, entry.mismatches(facts)
+    return facts, [problem.text for problem in judge(entry, facts).problems]
 
 
 def evidence_lines(reports: Path) -> list[dict[str, Any]]:

@@ -49,6 +49,8 @@ def test_verification_failures_are_each_named(dumps: Dumps, tmp_path: Path) -> N
         "min_rows": {"bookings": 5000},
         "queries": {
             "revision": {"sql": "select version_num from alembic_version", "equals": "0087"},
+            # "0086" is text: it is not the number 86 (the old drill comparator said it was)
+            "revision-number": {"sql": "select version_num from alembic_version", "equals": 86},
             "cancelled": {"sql": "select count(*) from bookings where status = 'cancelled'", "max": 10},
             "broken": {"sql": "select nope from bookings", "min": 0},
         },
@@ -56,14 +58,20 @@ def test_verification_failures_are_each_named(dumps: Dumps, tmp_path: Path) -> N
     }
     facts, problems = run_drill(tmp_path, tmp_path / "b", {"expect": expect})
     assert problems[0] == (
-        "restored database lacks expected table payments: is this a dump of the right database?"
+        "restored database: lacks expected table payments; is this a dump of the right database?"
     )
-    assert "table bookings has 3000 rows after the restore; min_rows is 5000" in problems
-    assert "query revision: expected '0087', got '0086'" in problems
-    assert "query cancelled: got 750; max is 10" in problems
+    assert (
+        "table bookings: expected at least 5000 rows (min_rows), got 3000 rows after the restore" in problems
+    )
+    revision = "(select version_num from alembic_version)"
+    assert f'query revision: expected "0087", got "0086" {revision}' in problems
+    assert f'query revision-number: expected 86, got "0086" {revision}' in problems
+    cancelled = "(select count(*) from bookings where status = 'cancelled')"
+    assert f"query cancelled: expected <= 10, got 750 {cancelled}" in problems
     assert any(p.startswith('query broken: column "nope" does not exist') for p in problems)
     lag = next(p for p in problems if p.startswith("freshness:"))
-    assert "max_lag is 30m: restoring this backup would lose that much data (RPO)" in lag
+    assert lag.startswith("freshness: expected newest row at most 30m old (max_lag), got ")
+    assert lag.endswith("; restoring this backup would lose that much data (RPO)")
     assert not next(s for s in facts.steps if s.name == "verify").ok
 
 
@@ -71,8 +79,8 @@ def test_rto_exceeded(dumps: Dumps, tmp_path: Path, reports: Path) -> None:
     place(dumps.plain_gz, tmp_path / "b")
     _facts, problems = run_drill(tmp_path, tmp_path / "b", {"rto": "1ms", "timeout": "1h"})
     (problem,) = problems
-    assert problem.startswith("drill took ")
-    assert "from start to verified; rto is 1ms (slowest step: " in problem
+    assert problem.startswith("drill: expected at most 1ms (rto), got ")
+    assert " from start to verified (slowest step: " in problem
     assert evidence_lines(reports)[0]["verdict"] == "failed"
 
 
@@ -102,7 +110,8 @@ def test_compare_to_outside_tolerance(dumps: Dumps, tmp_path: Path) -> None:
         expect = {"tables": ["clients"], "compare_to": "main", "count_tolerance_pct": 10}
         _facts, problems = run_drill(tmp_path, tmp_path / "b", {"expect": expect}, {"main": {"url": url}})
         assert problems == [
-            "table clients: 400 rows restored vs 500 in production (main), 20.0% apart; count_tolerance_pct is 10"
+            "table clients: expected within 10% (count_tolerance_pct), "
+            "got 400 rows restored vs 500 in production (main), 20.0% apart"
         ]
     finally:
         drop_database(name)

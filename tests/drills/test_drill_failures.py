@@ -90,7 +90,7 @@ def test_dump_of_the_wrong_database(tmp_path: Path, pg_url: str) -> None:
     place(tmp_path / "backup_1.dump", tmp_path / "b")
     _facts, problems = run_drill(tmp_path, tmp_path / "b")
     assert problems[0] == (
-        "restored database lacks expected tables clients, bookings, public.invoices: "
+        "restored database: lacks expected tables clients, bookings, public.invoices; "
         "is this a dump of the right database?"
     )
 

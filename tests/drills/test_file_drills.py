@@ -60,9 +60,9 @@ def test_sqlite_drill_failures_are_named(tmp_path: Path) -> None:
     _facts, problems = run_drill(tmp_path, tmp_path / "b", {"expect": expect})
     assert (
         problems[0]
-        == "restored database lacks expected table accounts: is this a dump of the right database?"
+        == "restored database: lacks expected table accounts; is this a dump of the right database?"
     )
-    assert problems[1].startswith("freshness: newest row is 2h old")
+    assert problems[1].startswith("freshness: expected newest row at most 60m old (max_lag), got 2h old")
 
 
 def uploads_archive(folder: Path, files: int) -> Path:
@@ -92,7 +92,9 @@ def test_uploads_archive_drill_compares_file_counts(tmp_path: Path) -> None:
     for index in range(42, 60):
         (live / f"{index}.jpg").write_bytes(b"x")
     _facts, problems = run_drill(tmp_path, tmp_path / "b", {"expect": expect})
-    assert problems == [f"archive restored 40 files vs 60 in {live}, 33.3% apart; count_tolerance_pct is 10"]
+    assert problems == [
+        f"restored archive: expected within 10% (count_tolerance_pct), got 40 files vs 60 in {live}, 33.3% apart"
+    ]
 
 
 def test_database_expectations_do_not_apply_to_archives(tmp_path: Path) -> None:

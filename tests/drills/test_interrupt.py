@@ -14,9 +14,9 @@ import psutil
 import psycopg
 import pytest
 
-from opsverify.drills.drill import DrillHooks
 from opsverify.drills.local import LocalSandbox
 from opsverify.drills.sandbox import Sandbox
+from opsverify.kinds.restore.probe import DrillHooks
 from tests.backups.pgdumps import Dumps, admin_url, drill_databases
 from tests.conftest import REPO
 from tests.drills.helpers import evidence_lines, run_drill
@@ -98,7 +98,7 @@ def test_restore_connection_terminated_on_a_url_sandbox(
 
 SCRIPT = """
 import sys, time
-from opsverify.drills.drill import DrillHooks, probe
+from opsverify.kinds.restore.probe import DrillHooks, probe
 from tests.drills.helpers import load_entry, GOOD_EXPECT
 from pathlib import Path
 

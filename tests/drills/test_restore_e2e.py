@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.backups.pgdumps import Dumps, SourceDb, admin_url, drill_databases, place
-from tests.conftest import REPO, RunResult
+from tests.conftest import RunResult
 
 
 def target_text(folder: Path, source_db: SourceDb, min_bookings: int = 1000) -> str:
@@ -85,7 +82,10 @@ def test_failed_drill_message(
     result = run_checks(target_text(tmp_path / "backups", source_db, min_bookings=10_000), "-m", "dr")
     assert result.returncode == 1, result.output
     assert "restore:db-nightly failed on target prod:" in result.output
-    assert "  - table bookings has 3000 rows after the restore; min_rows is 10000" in result.output
+    assert (
+        "  - table bookings: expected at least 10000 rows (min_rows), got 3000 rows after the restore"
+        in result.output
+    )
     assert "step restore: " in result.output
 
 
@@ -112,19 +112,16 @@ def test_unknown_entry(latest_backup):
 """
 
 
-def test_fixtures_for_own_drill_checks(dumps: Dumps, source_db: SourceDb, tmp_path: Path) -> None:
+def test_fixtures_for_own_drill_checks(
+    run_checks: Callable[..., RunResult], dumps: Dumps, source_db: SourceDb, tmp_path: Path
+) -> None:
+    """A hand-written test in a folder of its own uses the plugin's fixtures: no -p, no rootdir, no repo."""
     place(dumps.plain_gz, tmp_path / "backups", "backup_20260101_020000.sql.gz")
-    (tmp_path / "target.yaml").write_text(target_text(tmp_path / "backups", source_db))
     (tmp_path / "test_mine.py").write_text(USER_CHECKS)
     before = drill_databases()
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", str(REPO / "pyproject.toml")]
-    command += ["--rootdir", str(REPO), "-p", "fixtures.core", "-p", "fixtures.backups", "test_mine.py"]
-    command += ["--target", str(tmp_path / "target.yaml")]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPSVERIFY_REPORTS_DIR": str(tmp_path / "reports")}
-    completed = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    output = completed.stdout + completed.stderr
-    assert "2 passed, 1 failed" in output or "1 failed, 2 passed" in output, output
-    assert "target prod has no backups entry 'nope'; it has db-nightly" in output
+    # -k test_mine: only the hand-written tests, not the target's own entries collected beside them.
+    result = run_checks(target_text(tmp_path / "backups", source_db), "test_mine.py", "-k", "test_mine")
+    assert result.returncode == 1, result.output
+    assert "2 passed, 1 failed" in result.output or "1 failed, 2 passed" in result.output, result.output
+    assert "target prod has no backups entry 'nope'; it has db-nightly" in result.output
     assert drill_databases() == before

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from opsverify.config.secrets import SECRETS, redact
 from opsverify.config.target import load_target
 from opsverify.config.yamlsource import TargetError
+from opsverify.redaction import SECRETS, redact
 
 HEAD = "target: prod\nhttp:\n  api: {url: 'http://127.0.0.1:1/healthz'}\n"
 

@@ -59,6 +59,24 @@ def test_routing_table(match: dict, expected: tuple[str, list[str]] | None) -> N
     assert (item.message.status, [r.id for r in item.message.failures]) == expected
 
 
+@pytest.mark.parametrize(
+    ("checks", "expected"),
+    [
+        (["metrics:api"], ["metrics:api/error-ratio", "metrics:api/p95-seconds"]),
+        (["api"], ["metrics:api/error-ratio", "metrics:api/p95-seconds"]),
+        (["metrics:api/p95-*"], ["metrics:api/p95-seconds"]),
+        (["metrics:ap"], None),
+    ],
+)
+def test_a_route_naming_an_entry_covers_the_checks_of_its_rules(
+    checks: list[str], expected: list[str] | None
+) -> None:
+    results = [result(f"api/{rule}", kind="metrics") for rule in ("error-ratio", "p95-seconds")]
+    new: dict[str, Decision] = {r.id: "new" for r in results}
+    routed = route_messages("prod", results, new, config({"match": {"checks": checks}, "to": ["a"]}), RUN)
+    assert [[r.id for r in item.message.failures] for item in routed] == ([expected] if expected else [])
+
+
 def test_one_message_per_route_with_its_channels() -> None:
     routed = route_messages(
         "prod",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from opsverify.config.secrets import SECRETS
+from opsverify.redaction import SECRETS
 from opsverify.report.allure_files import (
     CATEGORIES,
     ci_executor,

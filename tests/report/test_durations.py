@@ -23,7 +23,7 @@ def answer_after_a_second(_request: BaseHTTPRequestHandler) -> Response:
 
 
 def junit_times(reports: Path) -> dict[str, float]:
-    """JUnit `time` of every test case, by the check id in its name (`test_http[http:first]`)."""
+    """JUnit `time` of every test case, by the check id in its name (`http:first`)."""
     tree = ET.parse(reports / "junit.xml")  # noqa: S314 (written by this test's own run)
     cases = tree.getroot().iter("testcase")
     return {case.attrib["name"].split("[")[-1].rstrip("]"): float(case.attrib["time"]) for case in cases}

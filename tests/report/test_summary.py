@@ -1,30 +1,18 @@
-"""Run summary: failure reasons from explain() texts, xdist and tracebacks; summary.json's shape."""
+"""Run summary: failure reasons of hand-written checks (tracebacks, xdist headers); summary.json's shape."""
 
 from __future__ import annotations
 
 import json
 
-from opsverify.config.secrets import SECRETS
+from opsverify.redaction import SECRETS
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
-
-EXPLAINED = """\
-http:api failed on target prod:
-  - status: expected 200, got 503
-  - json status: expected "ready", got "down"
-  evidence:
-    GET https://api.example.com/healthz -> 503 in 12 ms"""
-
-
-def test_reason_is_the_problem_lines_of_explain() -> None:
-    reason, details = split_failure_text(EXPLAINED)
-    assert reason == 'status: expected 200, got 503; json status: expected "ready", got "down"'
-    assert details == EXPLAINED
 
 
 def test_xdist_worker_header_is_dropped() -> None:
-    reason, details = split_failure_text("[gw3] linux -- Python 3.11.7 /venv/bin/python\n" + EXPLAINED)
-    assert reason.startswith("status: expected 200")
-    assert details.startswith("http:api failed")
+    text = "[gw3] linux -- Python 3.11.7 /venv/bin/python\nE       ValueError: boom\n\nchecks/test_x.py:3"
+    reason, details = split_failure_text(text)
+    assert reason == "ValueError: boom"
+    assert details.startswith("E       ValueError")
 
 
 def test_traceback_reason_is_the_error_line() -> None:
@@ -34,8 +22,10 @@ def test_traceback_reason_is_the_error_line() -> None:
 
 def test_reasons_are_redacted() -> None:
     SECRETS.add("summary-secret-123")
-    reason, details = split_failure_text("http:a failed on target p:\n  - token summary-secret-123 refused")
-    assert reason == "token *** refused"
+    reason, details = split_failure_text(
+        "checks/test_x.py::test_x: RuntimeError: token summary-secret-123 refused"
+    )
+    assert reason == "checks/test_x.py::test_x: RuntimeError: token *** refused"
     assert "summary-secret-123" not in details
 
 
@@ -62,3 +52,15 @@ def test_summary_json(tmp_path) -> None:
         "status: expected 200, got 503",
         "critical",
     )
+
+
+def test_a_run_that_checked_nothing_never_says_passed() -> None:
+    empty = RunSummary(
+        "run-2", 1.0, 2.0, ["prod"], ["weekly"], [], exit_status=5, empty_reason="no weekly checks"
+    )
+    skipped = RunSummary(
+        "run-3", 1.0, 2.0, ["prod"], ["daily"], [CheckResult("prod", "http", "a", status="skipped")]
+    )
+    assert empty.as_json()["status"] == "no checks"
+    assert empty.as_json()["empty_reason"] == "no weekly checks"
+    assert skipped.as_json()["status"] == "no checks"

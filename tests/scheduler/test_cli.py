@@ -120,7 +120,7 @@ def test_list_prints_jobs_and_next_run_times(project):
     assert "the guide's morning, midday and evening checks" in out
     assert out.count("  next ") == 6
     assert "runs " in out
-    assert "-m pytest --target=prod -m daily" in out
+    assert f"-m pytest --rootdir={project} -m daily --target={project / 'targets' / 'prod.yaml'}" in out
     assert "probe: every 30s" in out
     assert "(in 30.0s)" in out
     assert "disabled (enabled: false): old" in out

@@ -1,4 +1,4 @@
-"""A real scheduled job: `python -m pytest --target ... -m smoke` against a local HTTP service."""
+"""A real scheduled job: the pytest run of `opsverify run smoke --target ...` against a local HTTP service."""
 
 from __future__ import annotations
 
@@ -40,12 +40,13 @@ def test_scheduled_pytest_runs_against_real_targets(project, http_server):
     assert (gate["job"], gate["status"], gate["exit_code"]) == ("gate", "passed", 0)
     assert (fleet["job"], fleet["status"], fleet["exit_code"]) == ("fleet", "failed", 1)
     gate_output = Path(gate["output"]).read_text()
-    assert f"-m pytest --target={good} -m smoke -p no:cacheprovider -v" in gate_output
-    assert "[http:health] PASSED" in gate_output
+    assert f"-m pytest --rootdir={REPO} -c {REPO / 'pyproject.toml'} -m smoke --target={good} " in gate_output
+    assert gate_output.splitlines()[1].endswith(" -p no:cacheprovider -v")
+    assert f"{good}::http:health PASSED" in gate_output
     assert "1 passed" in gate_output
     fleet_output = Path(fleet["output"]).read_text()
     assert "-m 'smoke or daily'" in fleet_output or "-m smoke or daily" in fleet_output
-    assert "[good/http:health] PASSED" in fleet_output
-    assert "[bad/http:health] FAILED" in fleet_output
+    assert f"{good}::http:health PASSED" in fleet_output
+    assert f"{bad}::http:health FAILED" in fleet_output
     assert any(r["path"] == "/healthz" for r in http_server.requests)
     assert any(r["path"] == "/broken" for r in http_server.requests)

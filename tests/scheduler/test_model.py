@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from opsverify.run import pytest_command
 from opsverify.scheduler.calendar import Calendar, Interval
 from opsverify.scheduler.model import ScheduleError, load_schedule
 from tests.conftest import REPO
@@ -45,7 +46,10 @@ def test_shipped_example_loads(project):
         "monthly-restore-test",
     ]
     drill = schedule.jobs["nightly-drill"]
-    assert drill.argv == (sys.executable, "-m", "pytest", "--target=prod", "-m", "dr")
+    target = project / "targets" / "prod.yaml"
+    assert drill.argv == tuple(pytest_command("dr", [str(target)], cwd=project))  # what `opsverify run` runs
+    assert drill.argv[:3] == (sys.executable, "-m", "pytest")
+    assert drill.argv[3:7] == (f"--rootdir={project}", "-m", "dr", f"--target={target}")
     assert drill.spec.timeout == 3 * 3600
     assert drill.spec.catch_up == 6 * 3600
     assert isinstance(drill.timing, Calendar)
@@ -66,7 +70,21 @@ def test_several_targets_and_tiers_make_one_pytest_command(project):
         cwd=project,
     )
     argv = schedule.jobs["both"].argv
-    assert argv[1:] == ("-m", "pytest", "--target=prod", "--target=staging", "-m", "smoke or daily")
+    targets = [f"--target={project / 'targets' / name}.yaml" for name in ("prod", "staging")]
+    assert argv[1:8] == ("-m", "pytest", f"--rootdir={project}", "-m", "smoke or daily", *targets)
+
+
+def test_a_job_without_tiers_runs_every_check_with_names_from_its_targets_dir(project):
+    (project / "elsewhere").mkdir()
+    (project / "elsewhere" / "edge.yaml").write_text("target: edge\n")
+    schedule = load_schedule(
+        write(project, "jobs:\n  all: {every: 1h, target: edge, args: [--targets-dir, elsewhere]}\n"),
+        cwd=project,
+    )
+    argv = schedule.jobs["all"].argv
+    assert argv[3:5] == (f"--rootdir={project}", f"--target={project / 'elsewhere' / 'edge.yaml'}")
+    assert "-m" not in argv[3:]
+    assert argv[-2:] == ("--targets-dir", "elsewhere")
 
 
 def test_command_job_and_defaults(project):
@@ -230,4 +248,6 @@ jobs:
         "every day at 09:00, 13:00, 18:00 (Europe/Berlin)",
         "every 30s",
     ]
-    assert schedule.jobs["gate-probe"].argv[3:] == ("--target=prod", "-m", "smoke", "-n", "2")
+    prod = project / "targets" / "prod.yaml"
+    assert schedule.jobs["gate-probe"].argv[4:7] == ("-m", "smoke", f"--target={prod}")
+    assert schedule.jobs["gate-probe"].argv[-2:] == ("-n", "2")

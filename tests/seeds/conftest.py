@@ -73,11 +73,9 @@ def read_junit(path: Path) -> tuple[dict[str, str], dict[str, str]]:
             outcome = "skipped"
         else:
             outcome = "passed"
-        function, _, param = name.partition("[")
-        check = param[:-1]
-        kind = function.removeprefix("test_")
-        if kind in KINDS and check.startswith(f"{kind}:"):
-            builtin[check] = outcome
+        kind = name.partition(":")[0]
+        if kind in KINDS and ":" in name:
+            builtin[name] = outcome
         else:
             others[name] = outcome
     return builtin, others

@@ -47,7 +47,11 @@ def test_healthy_replica_passes_every_tier_and_mails_the_completed_checklist(
 # state -> ({failed check: words in its message}, {(route, channel) notified})
 FAILURES = {
     "database_down": (
-        {"postgres:db": ["refused"], "postgres:high-risk-items": ["refused"]},
+        {
+            "postgres:db": ["refused"],
+            "postgres:high-risk-items": ["refused"],
+            "postgres:high-risk-items/high-risk": ["refused"],
+        },
         {("high-risk-item", "ops-slack"), CHECKLIST_MAIL},
     ),
     "ingestion_failed": (
@@ -58,7 +62,7 @@ FAILURES = {
         {("ingestion-failure", "admin-mail"), ("ingestion-failure", "ops-slack"), CHECKLIST_MAIL},
     ),
     "high_risk_item": (
-        {"postgres:high-risk-items": ["query high-risk: expected <= 0, got 1"]},
+        {"postgres:high-risk-items/high-risk": ["query high-risk: expected <= 0, got 1"]},
         {("high-risk-item", "ops-slack"), CHECKLIST_MAIL},
     ),
     "alerts_not_sent": (
@@ -70,7 +74,7 @@ FAILURES = {
     ),
     "backup_failed": (
         {
-            "backups:db": ["max_age is 26h"],
+            "backups:db": ["at most 26h old (max_age"],
             "logs:backup-log": ["pg_dump: error: connection to server failed"],
         },
         {CHECKLIST_MAIL},

@@ -46,6 +46,7 @@ def test_smoke_gate_is_the_deploy_step(replica: CleanWithSnapshot, run_seed: See
         "http:web-health",
         "http:dlq",
         "postgres:main",
+        "postgres:main/migration-heads",
         "redis:cache",
     }
 
@@ -58,20 +59,22 @@ FAILURES = {
     },
     "multiple_migration_heads": {
         "http:api-health": ["migrations_current"],
-        "postgres:main": ["0086,0086b", "migration-heads"],
+        "postgres:main": ["0086,0086b"],
+        "postgres:main/migration-heads": ["query migration-heads: expected <= 1, got 2"],
     },
     "database_down": {
         "http:api-health": ["503", "db_connected"],
         "http:dlq": ["503"],
         "postgres:main": ["refused"],
+        "postgres:main/migration-heads": ["refused"],
     },
     "dlq_not_empty": {"http:dlq": ["outbox_dead_count", "expected 0, got 2", "export_dead_count"]},
     "high_error_rate": {
-        "metrics:api": ["error-ratio", "0.06"],
+        "metrics:api/error-ratio": ["error-ratio", "0.06"],
         "logs:api-errors": ["3 lines of level ERROR", "psycopg.OperationalError"],
     },
     "slow_queries": {"logs:slow-queries": ["3 lines", "duration: 12042.0 ms"]},
-    "stale_backup": {"backups:db-nightly": ["old; max_age is 26h"]},
+    "stale_backup": {"backups:db-nightly": ["at most 26h old (max_age"]},
     "broken_backup": {"backups:db-nightly": ["backup_"]},
 }
 

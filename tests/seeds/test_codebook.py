@@ -41,6 +41,8 @@ FAILURES = {
             "http:health": ['checks.database: expected "healthy", got "unhealthy"', "503"],
             "postgres:main": ["refused"],
             "postgres:workload": ["refused"],
+            "postgres:workload/job-queue-depth": ["refused"],
+            "postgres:workload/token-quota-share": ["refused"],
         },
         {PAGE, *WARN},
     ),
@@ -48,22 +50,28 @@ FAILURES = {
     "llm_api_errors": (
         {
             "http:health": ["checks.llm_service"],
-            "metrics:api-warning": ["llm-error-rate", "expected <= 0.1, got 0.2"],
+            "metrics:api-warning/llm-error-rate": ["llm-error-rate", "expected <= 0.1, got 0.2"],
             "logs:errors": ["LLM service unavailable"],
         },
         {PAGE, *WARN},
     ),
     "high_error_rate": (
         {
-            "metrics:api-critical": ["error-rate", "expected <= 0.05, got 0.06"],
-            "metrics:api-warning": ["error-rate", "expected <= 0.02, got 0.06"],
+            "metrics:api-critical/error-rate": ["error-rate", "expected <= 0.05, got 0.06"],
+            "metrics:api-warning/error-rate": ["error-rate", "expected <= 0.02, got 0.06"],
         },
         {PAGE, *WARN},
     ),
-    "job_queue_backlog": ({"postgres:workload": ["job-queue-depth", "expected <= 100, got 162"]}, WARN),
-    "token_quota_near": ({"postgres:workload": ["token-quota-share", "expected <= 0.8, got 0.92"]}, WARN),
+    "job_queue_backlog": (
+        {"postgres:workload/job-queue-depth": ["job-queue-depth", "expected <= 100, got 162"]},
+        WARN,
+    ),
+    "token_quota_near": (
+        {"postgres:workload/token-quota-share": ["token-quota-share", "expected <= 0.8, got 0.92"]},
+        WARN,
+    ),
     "certificate_expiring": ({"tls:api-cert": ["expected at least 30 days"]}, WARN),
-    "stale_backup": ({"backups:database": ["max_age is 24h (RPO gate)"]}, {PAGE}),
+    "stale_backup": ({"backups:database": ["at most 24h old (max_age, the RPO gate)"]}, {PAGE}),
     "broken_backup": ({"backups:database": ["backup-"]}, {PAGE}),
 }
 

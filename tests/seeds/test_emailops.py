@@ -46,8 +46,8 @@ FAILURES = {
     },
     "corrupted_index": {"backups:index-integrity": ["emailops.db"]},
     "stale_backup": {
-        "backups:index-backup": ["max_age is 32d"],
-        "backups:data-archive": ["max_age is 32d"],
+        "backups:index-backup": ["at most 32d old (max_age"],
+        "backups:data-archive": ["at most 32d old (max_age"],
     },
     "broken_backup": {"backups:index-backup": ["emailops-backup.db"]},
     "old_logs_kept": {"backups:log-rotation": ["retention.max_age", "not being pruned"]},

@@ -1,0 +1,175 @@
+"""The one table of check kinds. A new kind = a config model + a probe module + a checks module + a row here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opsverify.config.types import CheckEntry, Tier
+from opsverify.loader import load_reference
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of check is configured, probed and selected.
+
+    `section` is the target-file key the entries live under; several kinds may read one section (the
+    backups section yields both the daily integrity check and the `restore` drill).
+    """
+
+    name: str
+    section: str
+    entry_model: str  # "module:Class" of the entry's pydantic model
+    probe: str  # "module:function" taking (entry, ProbeContext) and returning facts
+    default_tiers: tuple[Tier, ...]
+    summary: str
+    live: bool = True  # probes of live kinds run concurrently ahead of their tests
+    section_model: str | None = None  # a model with .entries() when the section is not {name: entry}
+    applies: Callable[[Any], bool] | None = None  # entry filter for kinds derived from another's section
+    tiers_of: Callable[[Any], list[Tier] | None] | None = None
+    thresholds_of: Callable[[Any], list[str]] | None = None  # default: entry.thresholds()
+    # An entry with rules gives one check per rule (`prometheus:main/cpu-pct`); `rules_only` kinds have no
+    # check for the entry itself, the others keep it (`postgres:main` beside `postgres:main/pending-jobs`).
+    rules_of: Callable[[Any], list[str]] | None = None
+    rules_only: bool = False
+    rule_thresholds_of: Callable[[Any, str], list[str]] | None = None  # what one rule's check enforces
+
+    def load_entry_model(self) -> type[CheckEntry]:
+        return load_reference(self.entry_model)  # type: ignore[no-any-return]
+
+    def load_probe(self) -> Callable[..., Any]:
+        return load_reference(self.probe)  # type: ignore[no-any-return]
+
+    def entry_tiers(self, entry: Any) -> tuple[Tier, ...]:
+        tiers = self.tiers_of(entry) if self.tiers_of else entry.tiers
+        return tuple(tiers) if tiers else self.default_tiers
+
+    def entry_rules(self, entry: Any) -> list[str]:
+        return list(self.rules_of(entry)) if self.rules_of else []
+
+    def entry_is_check(self, entry: Any) -> bool:
+        return not (self.rules_only and self.entry_rules(entry))
+
+    def load_verdict(self) -> Callable[..., Any]:
+        """`judge(entry, facts, rule) -> Judgement` of this kind (its package's verdict module)."""
+        package = self.probe.partition(":")[0].rpartition(".")[0]
+        return load_reference(f"{package}.verdict:judge")  # type: ignore[no-any-return]
+
+    def entry_thresholds(self, entry: Any, rule: str | None = None) -> list[str]:
+        """What a check of this kind enforces, one short phrase each (`opsverify validate` shows them);
+        with `rule`, what the check of that one rule enforces."""
+        if rule is not None and self.rule_thresholds_of:
+            return list(self.rule_thresholds_of(entry, rule))
+        thresholds = self.thresholds_of(entry) if self.thresholds_of else entry.thresholds()
+        return list(thresholds)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "http",
+            "http",
+            "opsverify.kinds.http.model:HttpCheck",
+            "opsverify.kinds.http.probe:probe",
+            ("smoke", "daily"),
+            "HTTP endpoint: status, JSON fields and conditions, body, headers, latency",
+        ),
+        Kind(
+            "tls",
+            "tls",
+            "opsverify.kinds.tls.model:TlsCheck",
+            "opsverify.kinds.tls.probe:probe",
+            ("daily",),
+            "TLS certificate: days left, hostname, chain",
+        ),
+        Kind(
+            "postgres",
+            "postgres",
+            "opsverify.kinds.postgres.model:PostgresCheck",
+            "opsverify.kinds.postgres.probe:probe",
+            ("smoke", "daily"),
+            "PostgreSQL (read-only): reachable, schema revision, connections, long queries, invalid indexes, "
+            "named queries",
+            rules_of=lambda entry: list(entry.queries),
+            rule_thresholds_of=lambda entry, rule: [entry.query_threshold(rule)],
+        ),
+        Kind(
+            "redis",
+            "redis",
+            "opsverify.kinds.redis.model:RedisCheck",
+            "opsverify.kinds.redis.probe:probe",
+            ("smoke", "daily"),
+            "Redis: PING, memory use",
+        ),
+        Kind(
+            "backups",
+            "backups",
+            "opsverify.kinds.backups.model:BackupCheck",
+            "opsverify.kinds.backups.probe:probe",
+            ("daily",),
+            "Backup files: newest is fresh, big enough, intact (format + checksum), retention",
+            live=False,
+        ),
+        Kind(
+            "restore",
+            "backups",
+            "opsverify.kinds.backups.model:BackupCheck",
+            "opsverify.kinds.restore.probe:probe",
+            ("dr",),
+            "Restore drill: newest backup restored into a throwaway database, verified, RTO/RPO measured",
+            live=False,
+            applies=lambda entry: entry.restore is not None,
+            tiers_of=lambda entry: entry.restore.tiers,
+            thresholds_of=lambda entry: entry.restore.thresholds(),
+        ),
+        Kind(
+            "prometheus",
+            "prometheus",
+            "opsverify.kinds.prometheus.model:PrometheusCheck",
+            "opsverify.kinds.prometheus.probe:probe",
+            ("daily",),
+            "Prometheus: instant PromQL queries (alert rules) against max/min, every series reported",
+            rules_of=lambda entry: list(entry.rules),
+            rules_only=True,
+            rule_thresholds_of=lambda entry, rule: [entry.rules[rule].threshold(rule)],
+        ),
+        Kind(
+            "metrics",
+            "metrics",
+            "opsverify.kinds.metrics.model:MetricsCheck",
+            "opsverify.kinds.metrics.probe:probe",
+            ("daily",),
+            "/metrics exposition: values, counter ratios, histogram quantiles",
+            rules_of=lambda entry: list(entry.rules),
+            rules_only=True,
+            rule_thresholds_of=lambda entry, rule: [entry.rules[rule].threshold(rule)],
+        ),
+        Kind(
+            "logs",
+            "logs",
+            "opsverify.kinds.logs.model:LogsCheck",
+            "opsverify.kinds.logs.probe:probe",
+            ("daily",),
+            "Log files: error counts and pattern matches in a time window",
+        ),
+        Kind(
+            "host",
+            "host",
+            "opsverify.kinds.host.model:HostEntry",
+            "opsverify.kinds.host.probe:probe",
+            ("daily",),
+            "The machine the suite runs on: disk, memory, load, CPU",
+            section_model="opsverify.kinds.host.model:HostSection",
+        ),
+    )
+}
+
+
+def sections() -> dict[str, list[Kind]]:
+    """Target-file section -> the kinds reading it."""
+    result: dict[str, list[Kind]] = {}
+    for kind in KINDS.values():
+        result.setdefault(kind.section, []).append(kind)
+    return result

@@ -1,0 +1,85 @@
+"""Config model of `backups:` entries: the daily integrity check, and the `restore:` drill (tier dr).
+
+The drill's block is `opsverify.kinds.restore.model.RestoreSpec` (the restore kind reads this section too).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
+from opsverify.kinds.restore.model import RestoreSpec
+from opsverify.units import format_size, human_duration, plural
+
+BackupFormat = Literal[
+    "auto", "pg-plain", "pg-plain-gz", "pg-custom", "pg-directory", "sqlite", "tar", "json", "gzip"
+]
+IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
+
+
+class Retention(StrictModel):
+    """How many backups are kept and how old the oldest may be (pruning works, the disk does not fill)."""
+
+    min_count: int | None = Field(default=None, ge=1)
+    max_age: Duration | None = Field(default=None, gt=0)
+
+
+class BackupCheck(CheckEntry):
+    path: str = Field(description="directory holding the backups")
+    pattern: str = Field(default="*", description="glob of backup names in `path`")
+    format: BackupFormat = "auto"
+    max_age: Duration | None = Field(default=None, gt=0, description="RPO gate: the newest backup's age")
+    min_size: ByteSize | None = None
+    max_shrink_pct: float = Field(default=50.0, ge=0, le=100)
+    retention: Retention | None = None
+    checksum: Literal["auto", "required", "off"] = "auto"
+    min_files: int | None = Field(default=None, ge=0, description="tar: members the archive must hold")
+    min_items: int | None = Field(default=None, ge=0, description="json: items the document must hold")
+    items_path: str | None = Field(default=None, description="json: dotted path of the counted list/object")
+    allow_schema_only: bool = False
+    ignore: list[str] = Field(default_factory=lambda: list(IN_PROGRESS_PATTERNS))
+    settle: Duration = Field(default=2.0, ge=0, description="watch a just-modified newest file this long")
+    client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")
+    restore: RestoreSpec | None = None
+
+    @field_validator("checksum", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        """YAML reads an unquoted `off` as false (and `on` as true)."""
+        if value is False:
+            return "off"
+        return "auto" if value is True else value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_is_a_name(cls, value: str) -> str:
+        if "/" in value:
+            raise ValueError(
+                f"expected a file-name glob like backup_*.sql.gz (put the folder in `path`), got {value!r}"
+            )
+        return value
+
+    def thresholds(self) -> list[str]:
+        """What the daily backup check enforces (freshness, size, retention, contents), for `validate`."""
+        parts = [] if self.format == "auto" else [f"format {self.format}"]
+        if self.max_age is not None:
+            parts.append(f"newest ≤ {human_duration(self.max_age)} old")
+        if self.min_size is not None:
+            parts.append(f"size ≥ {format_size(self.min_size)}")
+        if self.max_shrink_pct < 100:
+            parts.append(f"shrink ≤ {self.max_shrink_pct:g}%")
+        retention = self.retention
+        if retention is not None and retention.min_count is not None:
+            parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
+        if retention is not None and retention.max_age is not None:
+            parts.append(f"oldest ≤ {human_duration(retention.max_age)} old")
+        if self.min_files is not None:
+            parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
+        if self.min_items is not None:
+            where = f" at {self.items_path}" if self.items_path else ""
+            parts.append(f"≥ {plural(self.min_items, 'item')}{where}")
+        if self.checksum != "auto":
+            parts.append(f"checksum {self.checksum}")
+        return parts

@@ -1,0 +1,106 @@
+"""The daily backup probe: find the newest complete backup, read it once (hash + inflate + format), stat again."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from opsverify.backups.checksum import ChecksumResult, find_sidecar, hash_directory_files, read_sidecar
+from opsverify.backups.files import BackupFile, Listing, list_backups, settle_newest, stat_backup
+from opsverify.backups.integrity import Inspection, inspect_backup
+from opsverify.kinds.backups.facts import BackupFacts
+from opsverify.kinds.base import ProbeContext
+from opsverify.units import format_size
+
+if TYPE_CHECKING:
+    from opsverify.kinds.backups.model import BackupCheck
+
+
+def probe(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
+    """Find the entry's backups and check the newest; expected I/O problems become `facts.error`."""
+    started = time.monotonic()
+    facts = find(entry, ctx)
+    if facts.newest is not None and facts.error is None:
+        check_newest(entry, facts)
+    facts.seconds = time.monotonic() - started
+    return facts
+
+
+def find(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
+    """List the backups of `entry` (newest first) without reading any of them."""
+    directory = ctx.path(entry.path)
+    facts = BackupFacts(directory, entry.pattern)
+    try:
+        listing = list_backups(directory, entry.pattern, entry.ignore)
+    except FileNotFoundError:
+        facts.error = (
+            f"backup folder {directory} does not exist: is the backup volume mounted, and is `path` right?"
+        )
+        return facts
+    except NotADirectoryError:
+        facts.error = f"backup path {directory} is a file, not a folder: put the folder in `path` and the name in `pattern`"
+        return facts
+    except PermissionError:
+        facts.error = (
+            f"permission denied reading {directory}: run opsverify as a user that can read the backups"
+        )
+        return facts
+    settle_newest(listing, entry.settle)
+    _copy_listing(listing, facts)
+    facts.checked_at = time.time()
+    return facts
+
+
+def _copy_listing(listing: Listing, facts: BackupFacts) -> None:
+    facts.files, facts.in_progress, facts.other_names = (
+        listing.complete,
+        listing.in_progress,
+        listing.other_names,
+    )
+
+
+def check_newest(entry: BackupCheck, facts: BackupFacts) -> None:
+    """Read the newest backup once; if it changed meanwhile it is still being written."""
+    newest = facts.newest
+    assert newest is not None
+    hash_file = entry.checksum != "off"
+    facts.inspection = inspect_backup(
+        newest,
+        declared=entry.format,
+        items_path=entry.items_path,
+        client_bin=entry.client_bin,
+        hash_file=hash_file,
+    )
+    facts.checksum = verify_checksum(newest, facts.inspection) if hash_file else None
+    try:
+        after = stat_backup(newest.path)
+    except FileNotFoundError:
+        facts.changed_during_check = f"newest backup {newest.name} was deleted while it was being checked"
+        return
+    if (after.size, after.mtime) != (newest.size, newest.mtime):
+        facts.changed_during_check = (
+            f"newest backup {newest.name} changed while it was being checked ({format_size(newest.size)} -> "
+            f"{format_size(after.size)}): it is still being written; the writer should write to NAME.tmp and "
+            "rename when done"
+        )
+
+
+def verify_checksum(backup: BackupFile, inspection: Inspection) -> ChecksumResult:
+    """Compare the sidecar (if any) with the hash the inspection computed (directories: per file)."""
+    sidecar = find_sidecar(backup.path)
+    if sidecar is None:
+        return ChecksumResult(None)
+    result = read_sidecar(sidecar, backup.path)
+    if result.error:
+        return result
+    if backup.is_dir:
+        if "" in result.expected:
+            result.error = (
+                f"{sidecar.name} holds one bare hash, but {backup.name} is a folder: list its files instead "
+                f"(`cd {backup.path.parent} && sha256sum {backup.name}/* > {sidecar.name}`)"
+            )
+            return result
+        result.actual = hash_directory_files(backup.path, list(result.expected))
+    elif inspection.sha256 is not None:
+        result.actual = {"": inspection.sha256}
+    return result

@@ -1,0 +1,97 @@
+"""Config model of the `host:` section: disk, memory, load and CPU of the machine the suite runs on.
+
+The section is not `{name: entry}`: `HostSection.entries()` names its checks `disk:/`, `memory`, `load`, `cpu`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
+from opsverify.units import format_size
+
+
+class HostEntry(CheckEntry):
+    """Base of the host checks; the probe and the verdict dispatch on the subclass."""
+
+
+class DiskCheck(HostEntry):
+    path: str = Field(description="a path on the filesystem to check (its mount is measured)")
+    max_used_pct: float | None = Field(default=None, gt=0, le=100)
+    min_free: ByteSize | None = Field(default=None, description="free space required, like 5GB")
+    max_inodes_used_pct: float | None = Field(default=None, gt=0, le=100)
+
+    @field_validator("path")
+    @classmethod
+    def _path_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected a path like / or /var/lib/postgresql")
+        return value
+
+    @model_validator(mode="after")
+    def _a_limit(self) -> DiskCheck:
+        if self.max_used_pct is None and self.min_free is None and self.max_inodes_used_pct is None:
+            raise ValueError(
+                f"disk {self.path!r}: give a limit (`max_used_pct: 85`, `min_free: 5GB` or "
+                "`max_inodes_used_pct: 90`)"
+            )
+        return self
+
+    def thresholds(self) -> list[str]:
+        parts = [] if self.max_used_pct is None else [f"used ≤ {self.max_used_pct:g}%"]
+        if self.min_free is not None:
+            parts.append(f"free ≥ {format_size(self.min_free)}")
+        if self.max_inodes_used_pct is not None:
+            parts.append(f"inodes ≤ {self.max_inodes_used_pct:g}%")
+        return parts
+
+
+class MemoryCheck(HostEntry):
+    max_used_pct: float = Field(gt=0, le=100, description="(total - available) / total")
+
+    def thresholds(self) -> list[str]:
+        return [f"used ≤ {self.max_used_pct:g}%"]
+
+
+class LoadCheck(HostEntry):
+    max_per_core: float = Field(gt=0, description="load average divided by the number of CPUs")
+    window: Literal["1m", "5m", "15m"] = "5m"
+
+    def thresholds(self) -> list[str]:
+        return [f"{self.window} load ≤ {self.max_per_core:g} per core"]
+
+
+class CpuCheck(HostEntry):
+    max_used_pct: float = Field(gt=0, le=100)
+    interval: Duration = Field(default=1.0, gt=0, le=60, description="how long CPU use is measured")
+
+    def thresholds(self) -> list[str]:
+        return [f"busy ≤ {self.max_used_pct:g}% over {self.interval:g}s"]
+
+
+class HostSection(StrictModel):
+    """`host:` — each key is optional; every item becomes its own test (`host:disk:/`, `host:memory` …)."""
+
+    disk: list[DiskCheck] = Field(default_factory=list)
+    memory: MemoryCheck | None = None
+    load: LoadCheck | None = None
+    cpu: CpuCheck | None = None
+
+    @field_validator("disk")
+    @classmethod
+    def _distinct_paths(cls, value: list[DiskCheck]) -> list[DiskCheck]:
+        paths = [d.path for d in value]
+        doubled = sorted({p for p in paths if paths.count(p) > 1})
+        if doubled:
+            raise ValueError(f"disk path {doubled[0]!r} is listed twice; merge its limits into one item")
+        return value
+
+    def entries(self) -> list[tuple[str, HostEntry]]:
+        items: list[tuple[str, HostEntry]] = [(f"disk:{d.path}", d) for d in self.disk]
+        items += [(name, entry) for name, entry in self._singles() if entry is not None]
+        return items
+
+    def _singles(self) -> list[tuple[str, HostEntry | None]]:
+        return [("memory", self.memory), ("load", self.load), ("cpu", self.cpu)]

@@ -1,0 +1,426 @@
+"""The restore drill: newest backup -> integrity -> sandbox -> restore -> verify -> teardown, timed and recorded.
+
+Teardown (drop the drill database, stop the sandbox, remove temp folders) runs on failure, Ctrl-C and
+SIGTERM; the evidence line goes to reports/drills.jsonl in every case.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from opsverify.backups.pgtools import ToolMissing
+from opsverify.drills.choose import make_sandboxes, start_sandbox
+from opsverify.drills.evidence import append_record
+from opsverify.drills.local import reap_local_sandboxes
+from opsverify.drills.restore import (
+    RestoreResult,
+    count_files,
+    restore_archive,
+    restore_files,
+    restore_plain,
+    restore_sqlite,
+)
+from opsverify.drills.sandbox import (
+    DRILL_PREFIX,
+    DrillDatabase,
+    Sandbox,
+    SandboxError,
+    SandboxRefused,
+    SandboxUnavailable,
+    refuse_production,
+)
+from opsverify.drills.verify import count_production, verify_postgres, verify_sqlite
+from opsverify.kinds.backups.facts import BackupFacts
+from opsverify.kinds.backups.probe import check_newest, find
+from opsverify.kinds.backups.verdict import integrity_problems
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.restore.facts import DrillFacts, Verification
+from opsverify.kinds.restore.verdict import drill_problems
+from opsverify.problem import problem_lines
+from opsverify.units import format_size
+
+if TYPE_CHECKING:
+    from opsverify.kinds.backups.model import BackupCheck
+    from opsverify.kinds.restore.model import RestoreSpec
+
+_EXPECTED = (SandboxUnavailable, SandboxRefused, SandboxError, ToolMissing, OSError)
+RestoredKind = Literal["postgres", "sqlite", "files"]
+
+
+class DrillInterrupted(BaseException):
+    """SIGTERM arrived during a drill: unwind (tearing the sandbox down), then terminate as asked."""
+
+
+@dataclass
+class DrillHooks:
+    """Callbacks for tests and tooling: restore progress (bytes streamed so far) and the started sandbox."""
+
+    on_sandbox_ready: Callable[[Sandbox], None] | None = None
+    on_restore_progress: Callable[[Sandbox | None, int], None] | None = None
+
+
+@dataclass
+class Restored:
+    """The restored copy, while the sandbox is up: a database URL, an SQLite file or an extracted folder."""
+
+    kind: RestoredKind
+    url: str | None = None
+    path: Path | None = None
+    files: int | None = None
+
+
+class Teardown:
+    """Undo actions, run last-in first-out; each failure is reported, none stops the others."""
+
+    def __init__(self) -> None:
+        self._actions: list[tuple[str, Callable[[], str | None]]] = []
+
+    def add(self, what: str, action: Callable[[], str | None]) -> None:
+        self._actions.append((what, action))
+
+    def __bool__(self) -> bool:
+        return bool(self._actions)
+
+    def run(self) -> list[str]:
+        problems = []
+        while self._actions:
+            what, action = self._actions.pop()
+            try:
+                problem = action()
+            except Exception as exc:  # noqa: BLE001 - teardown must reach every resource
+                problem = f"{what}: {exc}"
+            if problem:
+                problems.append(problem)
+        return problems
+
+
+def probe(entry: BackupCheck, ctx: ProbeContext, hooks: DrillHooks | None = None) -> DrillFacts:
+    """Run the drill of `entry` and record its evidence. Ctrl-C and SIGTERM tear down, record, then stop."""
+    facts = DrillFacts(ctx.target_name, ctx.entry_name)
+    clock = time.monotonic()
+    try:
+        with _sigterm_interrupts(), restored_backup(entry, ctx, facts, hooks or DrillHooks()) as restored:
+            if restored is not None:
+                with facts.step("verify") as step:
+                    facts.verification = verify(restored, entry, ctx)
+                    step.ok = not drill_problems(entry, facts)
+                facts.verified = True
+                facts.rto_seconds = time.monotonic() - clock
+    except (DrillInterrupted, KeyboardInterrupt) as exc:
+        facts.interrupted = True
+        facts.error = f"drill interrupted ({'SIGTERM' if isinstance(exc, DrillInterrupted) else 'Ctrl-C'}); the sandbox was torn down"
+        record_evidence(entry, facts)
+        if isinstance(exc, DrillInterrupted):
+            os.kill(os.getpid(), signal.SIGTERM)  # the default action now: terminate as the sender asked
+            raise KeyboardInterrupt from None
+        raise
+    except Exception as exc:
+        facts.error = f"the drill stopped on an unexpected error: {type(exc).__name__}: {exc}"
+        record_evidence(entry, facts)
+        raise
+    record_evidence(entry, facts)
+    return facts
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the drill's duration so teardown runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: object) -> None:
+        if not received:  # the first SIGTERM unwinds; repeats must not cut the teardown short
+            received.append(signum)
+            raise DrillInterrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def restored_backup(
+    entry: BackupCheck, ctx: ProbeContext, facts: DrillFacts, hooks: DrillHooks | None = None
+) -> Iterator[Restored | None]:
+    """Find, check and restore the newest backup; yield the restored copy (None when a step failed).
+
+    On leaving, the drill database is dropped, the sandbox stopped and temp folders removed.
+    """
+    teardown = Teardown()
+    try:
+        restored = None
+        try:
+            restored = _prepare(entry, ctx, facts, hooks or DrillHooks(), teardown)
+        except _EXPECTED as exc:
+            facts.fail(str(exc))
+        yield restored
+    finally:
+        if teardown:
+            with facts.step("teardown"):
+                facts.teardown_problems = teardown.run()
+
+
+def _prepare(
+    entry: BackupCheck, ctx: ProbeContext, facts: DrillFacts, hooks: DrillHooks, teardown: Teardown
+) -> Restored | None:
+    spec = entry.restore
+    assert spec is not None, "restore drills run for entries with a restore: block"
+    with facts.step("find") as step:
+        backup = facts.backup = find(entry, ctx)
+        if backup.error or backup.newest is None:
+            step.ok = False
+            return None
+        step.detail = backup.newest.name
+    with facts.step("integrity") as step:
+        check_newest(entry, backup)
+        if integrity_problems(entry, backup) or backup.changed_during_check:
+            step.ok = False
+            return None
+    inspection = backup.inspection
+    assert inspection is not None
+    assert inspection.detected is not None
+    assert backup.newest is not None
+    kind = inspection.detected.format
+    if kind in ("pg-plain", "pg-custom", "pg-directory"):
+        return _restore_postgres(entry, spec, ctx, facts, hooks, teardown)
+    if kind in ("sqlite", "tar"):
+        workdir = Path(tempfile.mkdtemp(prefix=DRILL_PREFIX))
+        teardown.add("remove the restored copy", lambda: _remove(workdir))
+        return _restore_local_copy(kind, backup, workdir, facts)
+    facts.fail(
+        f"a {inspection.format} backup cannot be restored by a drill (restore: supports PostgreSQL dumps, "
+        "SQLite databases and tar archives); keep the daily integrity check and remove `restore:`"
+    )
+    return None
+
+
+def production_entries(ctx: ProbeContext) -> dict[str, str]:
+    """name -> URL of the target's postgres entries (empty when the probe runs without the target)."""
+    target = ctx.target
+    section = target.section("postgres") if target is not None else None
+    if not section:
+        return {}
+    return {
+        name: str(getattr(item, "url", ""))
+        for name, item in dict(section).items()
+        if getattr(item, "url", None)
+    }
+
+
+def _restore_postgres(
+    entry: BackupCheck,
+    spec: RestoreSpec,
+    ctx: ProbeContext,
+    facts: DrillFacts,
+    hooks: DrillHooks,
+    teardown: Teardown,
+) -> Restored | None:
+    backup = facts.backup
+    assert backup is not None
+    assert backup.newest is not None
+    assert backup.inspection is not None
+    inspection = backup.inspection
+    production = production_entries(ctx)
+    with facts.step("sandbox") as step:
+        if spec.sandbox_url and spec.sandbox in ("url", "auto"):
+            refuse_production(spec.sandbox_url, production.items())
+        if spec.sandbox in ("auto", "local"):
+            facts.reaped += reap_local_sandboxes()
+        candidates = make_sandboxes(
+            spec.sandbox,
+            sandbox_url=spec.sandbox_url,
+            image=spec.image,
+            server_bin=spec.server_bin,
+            dumped_from=inspection.dumped_from,
+        )
+        sandbox, facts.sandbox_notes = start_sandbox(candidates, auto=spec.sandbox == "auto")
+        teardown.add("stop the sandbox", lambda: _stop(sandbox))
+        facts.sandbox, facts.sandbox_detail = sandbox.kind, sandbox.describe()
+        refuse_production(sandbox.admin_url, production.items())
+        database = DrillDatabase(sandbox)
+        facts.database = database.name
+        if not sandbox.disposable:
+            teardown.add(f"drop {database.name}", database.drop)
+        database.create()
+        facts.reaped += database.reaped
+        step.detail = facts.sandbox_detail
+        if hooks.on_sandbox_ready is not None:
+            hooks.on_sandbox_ready(sandbox)
+    with facts.step("restore") as step:
+        facts.restore = _run_restore(entry, spec, backup, database.url, sandbox, hooks)
+        step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
+        if not facts.restore.ok:
+            facts.fail(facts.restore.error or "restore failed")
+            return None
+    return Restored("postgres", url=database.url)
+
+
+def _run_restore(
+    entry: BackupCheck, spec: RestoreSpec, backup: BackupFacts, url: str, sandbox: Sandbox, hooks: DrillHooks
+) -> RestoreResult:
+    newest, inspection = backup.newest, backup.inspection
+    assert newest is not None
+    assert inspection is not None
+    assert inspection.detected is not None
+    if inspection.detected.format == "pg-plain":
+        on_progress = hooks.on_restore_progress
+
+        def progress(written: int) -> None:
+            if on_progress is not None:
+                on_progress(sandbox, written)
+
+        return restore_plain(
+            newest.path,
+            gzip=inspection.detected.gzip,
+            database_url=url,
+            client_bin=entry.client_bin,
+            timeout=spec.restore_timeout(),
+            progress=progress,
+        )
+    return restore_archive(
+        newest.path,
+        database_url=url,
+        client_bin=entry.client_bin,
+        jobs=spec.jobs or os.cpu_count() or 1,
+        no_owner=spec.no_owner,
+        timeout=spec.restore_timeout(),
+    )
+
+
+def _restore_local_copy(kind: str, backup: BackupFacts, workdir: Path, facts: DrillFacts) -> Restored | None:
+    newest, inspection = backup.newest, backup.inspection
+    assert newest is not None
+    assert inspection is not None
+    assert inspection.detected is not None
+    facts.sandbox, facts.sandbox_detail = "files", f"temporary folder {workdir}"
+    with facts.step("restore") as step:
+        if kind == "sqlite":
+            facts.restore, read = restore_sqlite(newest.path, gzip=inspection.detected.gzip, workdir=workdir)
+            restored = Restored("sqlite", path=read.copy)
+        else:
+            target = workdir / "files"
+            target.mkdir()
+            facts.restore, files = restore_files(newest.path, workdir=target)
+            restored = Restored("files", path=target, files=files)
+        step.detail = facts.restore.program
+        if not facts.restore.ok:
+            facts.fail(facts.restore.error or "restore failed")
+            return None
+    return restored
+
+
+def verify(restored: Restored, entry: BackupCheck, ctx: ProbeContext) -> Verification:
+    """Check the restored copy against `restore.expect` (and production / compare_dir when asked)."""
+    spec = entry.restore
+    assert spec is not None
+    expect = spec.expect
+    if restored.kind == "postgres":
+        assert restored.url is not None
+        found = verify_postgres(restored.url, expect, spec.statement_timeout)
+    elif restored.kind == "sqlite":
+        assert restored.path is not None
+        found = verify_sqlite(restored.path, expect)
+    else:
+        found = Verification(files=restored.files)
+        if expect.tables or expect.min_rows or expect.queries or expect.freshness:
+            found.error = (
+                "expect.tables/min_rows/queries/freshness do not apply to a file archive; use compare_dir"
+            )
+    if expect.compare_to is not None and not found.error:
+        _compare_production(expect.compare_to, found, entry, ctx)
+    if expect.compare_dir is not None and restored.kind == "files":
+        folder = ctx.path(expect.compare_dir)
+        found.compare_files = count_files(folder) if folder.is_dir() else None
+    return found
+
+
+def _compare_production(name: str, found: Verification, entry: BackupCheck, ctx: ProbeContext) -> None:
+    assert entry.restore is not None
+    target = ctx.target
+    section = dict(target.section("postgres") or {}) if target is not None else {}
+    item = section.get(name)
+    if item is None:
+        known = ", ".join(section) or "none"
+        found.compare_error = f"the target has no postgres entry {name!r} (postgres entries: {known})"
+        return
+    timeout = float(getattr(item, "statement_timeout", 30.0))
+    count_production(str(item.url), entry.restore.expect.counted_tables(), timeout, found)
+
+
+def _stop(sandbox: Sandbox) -> None:
+    sandbox.stop()
+
+
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def record_evidence(entry: BackupCheck, facts: DrillFacts) -> None:
+    """Build the evidence line (verdict included) and append it to reports/drills.jsonl."""
+    problems = [] if facts.interrupted else problem_lines(drill_problems(entry, facts))
+    verdict = "interrupted" if facts.interrupted else ("failed" if problems else "passed")
+    facts.record = evidence_record(
+        entry, facts, verdict, problems if not facts.interrupted else [facts.error or ""]
+    )
+    try:
+        facts.evidence_path = append_record(facts.record)
+    except OSError as exc:
+        facts.teardown_problems.append(f"could not write drill evidence: {exc}")
+
+
+def evidence_record(
+    entry: BackupCheck, facts: DrillFacts, verdict: str, problems: list[str]
+) -> dict[str, Any]:
+    backup = facts.backup
+    newest = backup.newest if backup is not None else None
+    inspection = backup.inspection if backup is not None else None
+    spec = entry.restore
+    found = facts.verification
+    return {
+        "time": datetime.fromtimestamp(facts.started_at, tz=UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "target": facts.target,
+        "entry": facts.entry,
+        "file": str(newest.path) if newest else None,
+        "format": inspection.format if inspection else None,
+        "size": newest.size if newest else None,
+        "sha256": inspection.sha256 if inspection else None,
+        "backup_time": datetime.fromtimestamp(newest.mtime, tz=UTC).isoformat(timespec="seconds")
+        if newest
+        else None,
+        "backup_age_s": round(facts.started_at - newest.mtime, 1) if newest else None,
+        "sandbox": facts.sandbox,
+        "sandbox_detail": facts.sandbox_detail,
+        "database": facts.database,
+        "steps": facts.step_seconds(),
+        "failed_step": next((s.name for s in facts.steps if not s.ok), None),
+        "restore_bytes": facts.restore.bytes_streamed if facts.restore else None,
+        "tables_checked": len(found.tables),
+        "rows_checked": found.rows_checked,
+        "row_counts": found.row_counts,
+        "data_lag_s": round(found.data_lag_s, 1) if found.data_lag_s is not None else None,
+        "rpo_target_s": spec.expect.freshness.max_lag if spec and spec.expect.freshness else None,
+        "rto_s": round(facts.rto_seconds, 3) if facts.verified else None,
+        "rto_target_s": spec.rto if spec else None,
+        "verdict": verdict,
+        "problems": problems,
+        "reaped": facts.reaped,
+        "teardown_problems": facts.teardown_problems,
+    }

@@ -1,0 +1,136 @@
+"""The layout the code promises: no import cycles, one folder per kind in the one table, each documented."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from opsverify.kinds import KINDS
+
+PACKAGE = Path(__file__).resolve().parent.parent / "opsverify"
+KIND_FILES = ("model.py", "facts.py", "probe.py", "verdict.py")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def imported(tree: ast.AST, known: dict[str, Path]) -> Iterator[str]:
+    """Every opsverify module a file imports anywhere: top level, in functions, under TYPE_CHECKING."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module not in known:
+                continue
+            submodules = [f"{node.module}.{alias.name}" for alias in node.names]
+            found = [name for name in submodules if name in known]
+            yield from found or [node.module]
+            if found and len(found) < len(submodules):
+                yield node.module
+
+
+def import_graph() -> dict[str, set[str]]:
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[name] = {other for other in imported(tree, known) if other != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    sys.setrecursionlimit(10_000)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph.get(node, ()):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_opsverify_has_no_import_cycles() -> None:
+    found = cycles(import_graph())
+    assert not found, "import cycles (counting function-local and TYPE_CHECKING imports):\n" + "\n".join(
+        " <-> ".join(group) for group in found
+    )
+
+
+def test_facts_are_leaves_and_models_know_no_probe() -> None:
+    """facts <- verdict <- probe: a kind's facts import nothing of the kind; its model no facts/probe/verdict."""
+    graph = import_graph()
+    wrong = []
+    for folder in sorted(p for p in (PACKAGE / "kinds").iterdir() if (p / "__init__.py").exists()):
+        package = f"opsverify.kinds.{folder.name}"
+        facts = graph.get(f"{package}.facts", set())
+        model = graph.get(f"{package}.model", set())
+        wrong += [f"{package}.facts imports {m}" for m in facts if m.startswith(f"{package}.")]
+        wrong += [
+            f"{package}.model imports {m}"
+            for m in model
+            if m.startswith("opsverify.kinds.") and m.rsplit(".", 1)[-1] in ("facts", "probe", "verdict")
+        ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_kind_folder_is_in_the_table_and_has_its_four_modules() -> None:
+    folders = {p.name for p in (PACKAGE / "kinds").iterdir() if (p / "__init__.py").exists()}
+    packages = {kind.probe.partition(":")[0].rsplit(".", 1)[0].rsplit(".", 1)[-1] for kind in KINDS.values()}
+    assert folders == packages, f"kind folders {sorted(folders)} vs the table's {sorted(packages)}"
+    missing = [
+        f"{f}/{name}"
+        for f in sorted(folders)
+        for name in KIND_FILES
+        if not (PACKAGE / "kinds" / f / name).exists()
+    ]
+    assert not missing, f"missing modules: {missing}"
+
+
+def test_every_kind_loads_its_model_probe_and_verdict() -> None:
+    for kind in KINDS.values():
+        assert kind.load_entry_model()
+        assert callable(kind.load_probe())
+        assert callable(kind.load_verdict())
+
+
+def test_every_kind_is_documented() -> None:
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in (PACKAGE.parent / "docs").glob("*.md"))
+    undocumented = [name for name in KINDS if f"`{name}`" not in docs and f"{name}:" not in docs]
+    assert not undocumented, f"kinds not described in docs/: {undocumented}"

@@ -1,0 +1,172 @@
+"""`opsverify run TIER --target ...`: the pytest command it builds from any folder, and that it runs it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from opsverify.cli import main
+from opsverify.run import find_root, pytest_command
+
+SCRIPT = Path(sys.executable).with_name("opsverify")
+
+
+def opsverify(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script, as a user runs it in a shell (no OPSVERIFY_* settings of this process)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPSVERIFY_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An ops repository made by `opsverify init`."""
+    root = tmp_path / "ops"
+    assert main(["init", str(root)]) == 0
+    return root
+
+
+def expected(root: Path, tier_args: list[str], *targets: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    """What `opsverify run` prints after the interpreter, for an initialised repository."""
+    words = ["-m", "pytest", f"--rootdir={root}", "-c", str(root / "pytest.ini"), *tier_args]
+    words += [f"--target={target}" for target in targets] + [str(root / "checks")]
+    words += [str(target) for target in targets]
+    return words + list(extra)
+
+
+def printed(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    words = shlex.split(result.stdout)
+    assert Path(words[0]).resolve() == Path(sys.executable).resolve()
+    return words[1:]
+
+
+def test_from_the_root_a_name_becomes_the_absolute_target_path(repo: Path) -> None:
+    result = opsverify(repo, "run", "smoke", "--target", "example", "--print")
+    assert printed(result) == expected(repo, ["-m", "smoke"], repo / "targets" / "example.yaml")
+
+
+def test_from_a_subfolder_the_command_is_the_same(repo: Path) -> None:
+    root_command = printed(opsverify(repo, "run", "daily", "--target", "example", "--print"))
+    for folder in (repo / "targets", repo / "ci" / "github"):
+        assert printed(opsverify(folder, "run", "daily", "--target", "example", "--print")) == root_command
+    relative = opsverify(repo / "targets", "run", "daily", "--target", "example.yaml", "--print")
+    assert printed(relative) == root_command  # a path is relative to the current folder
+
+
+def test_from_another_folder_an_absolute_path_runs_in_its_repository(repo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = repo / "targets" / "example.yaml"
+    result = opsverify(elsewhere, "run", "smoke", f"--target={target}", "--print")
+    assert printed(result) == expected(repo, ["-m", "smoke"], target)
+
+    # A target file in no ops repository: the current folder is the root (no settings, no checks/).
+    loose = tmp_path / "loose" / "prod.yaml"
+    loose.parent.mkdir()
+    loose.write_text("target: prod\n")
+    words = printed(opsverify(elsewhere, "run", "smoke", "--target", str(loose), "--print"))
+    assert words[:6] == ["-m", "pytest", f"--rootdir={elsewhere}", "-m", "smoke", f"--target={loose}"]
+    assert str(repo / "checks") not in words
+
+
+def test_tier_expressions_all_and_pytest_arguments(repo: Path) -> None:
+    target = repo / "targets" / "example.yaml"
+    both = opsverify(
+        repo, "run", "smoke or daily", "--target", "example", "--print", "--", "-n", "2", "-k", "a b"
+    )
+    assert printed(both) == expected(repo, ["-m", "smoke or daily"], target, extra=("-n", "2", "-k", "a b"))
+    everything = opsverify(repo, "run", "all", "--target", "example", "--print")
+    assert printed(everything) == expected(repo, [], target)
+
+
+def test_targets_from_the_environment(repo: Path, tmp_path: Path) -> None:
+    other = tmp_path / "more-targets"
+    other.mkdir()
+    (other / "staging.yaml").write_text("target: staging\n")
+    env = {"OPSVERIFY_TARGET": "example, staging", "OPSVERIFY_TARGETS_DIR": str(other)}
+    (repo / "targets" / "example.yaml").rename(other / "example.yaml")
+    result = opsverify(repo / "checks", "run", "smoke", "--print", env=env)
+    assert printed(result) == expected(repo, ["-m", "smoke"], other / "example.yaml", other / "staging.yaml")
+
+
+def test_an_unknown_target_exits_4_with_the_targets_and_the_fix(repo: Path) -> None:
+    result = opsverify(repo / "ci", "run", "smoke", "--target", "exmaple")
+    assert result.returncode == 4
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: target 'exmaple' not found: no {repo}/targets/exmaple.yaml")
+    assert f"(targets in {repo}/targets/: example)" in result.stderr
+    assert (
+        "pass a target name from that folder or a path to a YAML file; did you mean 'example'?"
+        in result.stderr
+    )
+    missing = opsverify(repo, "run", "smoke", "--target=/nowhere/prod.yaml")
+    assert missing.returncode == 4
+    assert "/nowhere/prod.yaml: target file not found" in missing.stderr
+    none = opsverify(repo, "run", "smoke")
+    assert none.returncode == 4
+    assert "error: no target: pass --target NAME" in none.stderr
+    assert f"targets in {repo}/targets/: example" in none.stderr
+    assert "Traceback" not in result.stderr + missing.stderr + none.stderr
+
+
+def test_it_runs_pytest_and_exits_with_its_code(repo: Path, tmp_path: Path) -> None:
+    (repo / "checks" / "test_own.py").write_text(
+        "import pytest\n\n\n@pytest.mark.daily\ndef test_passes():\n    pass\n\n\n"
+        "@pytest.mark.weekly\ndef test_fails():\n    assert 1 == 2\n"
+    )
+    env = {"OPSVERIFY_REPORTS_DIR": str(tmp_path / "reports"), "PYTHONDONTWRITEBYTECODE": "1"}
+    args = ("--target", "example", "--", "-p", "no:cacheprovider", "-k", "test_own")
+    passed = opsverify(repo / "targets", "run", "daily", *args, env=env)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert f"rootdir: {repo}" in passed.stdout
+    assert "configfile: pytest.ini" in passed.stdout
+    assert "test_own.py ." in passed.stdout
+    assert passed.stderr.startswith("opsverify run: ")  # the command it runs, shown first
+    failed = opsverify(repo / "targets", "run", "weekly", *args, env=env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "assert 1 == 2" in failed.stdout
+
+
+def test_pytest_command_passes_target_files_as_paths_for_the_plugin(repo: Path) -> None:
+    target = repo / "targets" / "example.yaml"
+    command = pytest_command("dr", ["example"], cwd=repo / "checks", python="python3")
+    assert command == [
+        "python3",
+        "-m",
+        "pytest",
+        f"--rootdir={repo}",
+        "-c",
+        str(repo / "pytest.ini"),
+        "-m",
+        "dr",
+        f"--target={target}",
+        str(repo / "checks"),
+        str(target),
+    ]
+
+
+def test_the_root_is_marked_by_the_pytest_ini_of_init_or_a_targets_folder(tmp_path: Path) -> None:
+    marked = tmp_path / "marked"
+    (marked / "deep" / "er").mkdir(parents=True)
+    (marked / "pytest.ini").write_text("# opsverify ops repository\n[pytest]\n")
+    assert find_root(marked / "deep" / "er") == marked
+    plain = tmp_path / "plain"
+    (plain / "sub").mkdir(parents=True)
+    (plain / "pytest.ini").write_text("[pytest]\n")  # some other project's settings
+    assert find_root(plain / "sub") == plain / "sub"
+    (plain / "targets").mkdir()
+    assert find_root(plain / "sub") == plain
