@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,10 @@ class CheckTest(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CheckFailed):
             judgement = excinfo.value.judgement
-            return failure_text(
+            text = failure_text(
                 self.display_id, self.check.target.name, judgement.problems, judgement.evidence
             )
+            return FailureRepr(text, redact("; ".join(problem.text for problem in judgement.problems)))
         if show_traceback(self.config):
             return super().repr_failure(excinfo, style)
         return short_error(self.display_id, excinfo, "a bug in opsverify: please report it")
@@ -94,6 +96,36 @@ class CheckTest(pytest.Item):
     def display_id(self) -> str:
         """`http:api` — with several targets in the run, `prod/http:api`."""
         return self.check.key if len(loaded_targets(self.config)) > 1 else self.check.id
+
+
+@dataclass(frozen=True)
+class CrashLine:
+    message: str
+
+
+class FailureRepr:
+    """A failed check as pytest shows it: the whole text in the report, its problems in one line in the short
+    summary and as JUnit's failure message (a plain string would be repeated whole in CI's short summary)."""
+
+    def __init__(self, text: str, summary: str) -> None:
+        self.text = text
+        self.reprcrash = CrashLine(summary)
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """On the xdist controller a check's failure arrives as plain text: give it back its one-line summary."""
+    problems = getattr(report, "opsverify_problems", None)
+    if report.failed and problems and isinstance(report.longrepr, str):
+        summary = "; ".join(str(problem.get("text", "")) for problem in problems)
+        report.longrepr = FailureRepr(report.longrepr, summary)  # type: ignore[assignment]
 
 
 def show_traceback(config: pytest.Config) -> bool:

@@ -178,3 +178,21 @@ def test_hand_written_checks_run_beside_the_built_in_ones_and_show_errors_as_mes
     assert "raise ConnectionError" not in result.stdout.str()
     verbose = pytester.runpytest_subprocess("--target=prod", "--tb=short")
     assert "raise ConnectionError" in verbose.stdout.str()
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["plain", "xdist"])
+def test_the_short_summary_names_the_problems_in_one_line_also_in_ci(
+    pytester: pytest.Pytester, http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch, xdist: list[str]
+) -> None:
+    monkeypatch.setenv("CI", "true")  # pytest prints whole messages in CI's short summary
+    http_server.routes["/health"] = json_response({"status": "down-5521"}, status=503)
+    http_server.routes["/ready"] = json_response({"status": "ok"})
+    (pytester.path / "prod.yaml").write_text(target_yaml(http_server.url))
+    result = pytester.runpytest_subprocess("--target=prod.yaml", *xdist)
+    result.stdout.fnmatch_lines(
+        [
+            'FAILED prod.yaml::http:health - status: expected 200, got 503; json status: expected "ok", got "down-5521"'
+        ]
+    )
+    # the problem, the evidence, the opsverify summary and pytest's short summary: each once
+    assert result.stdout.str().count("down-5521") == 4
