@@ -30,7 +30,6 @@ from opsverify.notify.router import RunContext
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
-from opsverify.pytest_plugin.pool import ProbeTiming
 from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
@@ -46,7 +45,6 @@ from opsverify.report.terminal import summary_lines
 from opsverify.units import format_duration
 
 RECORDER = pytest.StashKey["RunRecorder"]()
-PROBE_TIMING = pytest.StashKey[ProbeTiming]()  # the probe whose facts the item took in its setup
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
@@ -182,40 +180,27 @@ def extra_attachments(facts: Any) -> None:
 def pytest_runtest_makereport(item: pytest.Item) -> Any:
     """A check's duration includes its probe's: JUnit, summary.json, --durations and Allure alike.
 
-    Live probes run in the pool ahead of the tests, so a test waits for its facts in setup (the first
-    tests) or not at all (the rest): its phases would show 2 ms for a check whose endpoint took 4.6 s.
-    The time the test blocked on its probe moves out of setup, and the call phase gains the probe's
-    whole duration (drills, run in setup, likewise: their test lasts at least their RTO).
+    Live probes run in the pool ahead of the tests, so a test finds its facts ready or waits only for the
+    rest of its probe: its call would show 2 ms for a check whose endpoint took 4.6 s. The call phase gains
+    the part of the probe's run it did not wait for (a drill runs in the call: its test lasts its RTO).
     """
     report: pytest.TestReport = yield
-    if not isinstance(item, CheckTest):
+    if not isinstance(item, CheckTest) or report.when != "call":
         return report
-    check = item.check
-    if report.when == "call" and item.judgement is not None:
+    if item.judgement is not None:
         # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
         report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
-    if pool is None or report.when not in ("setup", "call"):
-        return report
-    taken = pool.take_timing(check)  # facts taken in this phase (the facts fixture: setup)
-    if report.when == "setup":
-        if taken is not None and report.passed:
-            report.duration = max(0.0, report.duration - taken.waited)
-            item.stash[PROBE_TIMING] = taken
-        return report
-    if taken is not None:  # facts taken in the call itself: the wait is already in its duration
-        report.duration += max(0.0, taken.seconds - taken.waited)
-    else:
-        taken = item.stash.get(PROBE_TIMING, None)
-        if taken is None:
-            return report
-        report.duration += taken.seconds
-    include_probe_in_allure(item, check.id, taken)
+    taken = pool.take_timing(item.check) if pool is not None else None
+    if taken is not None:
+        before_call = max(0.0, taken.seconds - taken.waited)  # the waited part is in the call already
+        report.duration += before_call
+        include_probe_in_allure(item, item.check.id, before_call)
     return report
 
 
-def include_probe_in_allure(item: pytest.Item, check_id: str, probe: ProbeTiming) -> None:
-    """Start the Allure result (and its `probe` step) the probe's duration before the call began.
+def include_probe_in_allure(item: pytest.Item, check_id: str, seconds: float) -> None:
+    """Start the Allure result (and its `probe` step) `seconds` earlier: when the probe began, before the call.
 
     allure-pytest times a test by its call phase and writes the result when the test's protocol ends;
     until then the result is the listener's last scheduled one. Start and stop are epoch milliseconds.
@@ -225,7 +210,7 @@ def include_probe_in_allure(item: pytest.Item, check_id: str, probe: ProbeTiming
     result = reporter.get_test(None) if reporter is not None else None
     if result is None or getattr(result, "start", None) is None:
         return
-    result.start -= round(probe.seconds * 1000)
+    result.start -= round(seconds * 1000)
     for step in getattr(result, "steps", None) or []:
         if step.name == f"probe {check_id}":
             step.start = result.start
