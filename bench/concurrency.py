@@ -11,8 +11,10 @@ without allure-pytest, to separate the cost of writing 100 Allure results from t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -21,56 +23,66 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-class SlowServer(ThreadingHTTPServer):
-    """Every GET answers `{"ok": true}` after `latency` seconds; a deep backlog so no connect is dropped."""
-
-    daemon_threads = True
-    request_queue_size = 1024
-
-    def __init__(self, latency: float) -> None:
-        self.latency = latency
-        super().__init__(("127.0.0.1", 0), SlowHandler)
-
-
-class SlowHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        assert isinstance(self.server, SlowServer)
-        time.sleep(self.server.latency)
-        body = json.dumps({"ok": True, "path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float) -> None:
+    """HTTP/1.1 with keep-alive: every GET answers `{"ok": true, "path": ...}` after `latency` seconds."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode()
+            await asyncio.sleep(latency)
+            body = json.dumps({"ok": True, "path": path}).encode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+            if b"connection: close" in head.lower():
+                break
+    except (asyncio.IncompleteReadError, ConnectionError, IndexError):
         pass
+    finally:
+        writer.close()
 
 
 @contextmanager
 def slow_server(latency: float) -> Iterator[str]:
-    server = SlowServer(latency)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    """An asyncio server in its own thread: 1000 connections at once cost it one event loop, not 1000
+    threads, so it answers them all in about `latency` (measured by `server_alone`)."""
+    loop = asyncio.new_event_loop()
+    ready: queue.Queue[int] = queue.Queue()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(lambda r, w: _handle(r, w, latency), "127.0.0.1", 0, backlog=4096)
+        ready.put(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    task = loop.create_task(serve())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{ready.get(timeout=10)}"
     finally:
-        server.shutdown()
-        server.server_close()
+
+        async def stop() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
 
 
 def write_target(path: Path, base_url: str, endpoints: int) -> Path:
     lines = [f"target: bench-{endpoints}", "http:" if endpoints else "http: {}"]
     lines += [
-        f"  ep-{i:03d}: {{url: '{base_url}/ep/{i}', expect: {{json: {{ok: true}}}}, tiers: [smoke]}}"
+        f"  ep-{i:04d}: {{url: '{base_url}/ep/{i}', expect: {{json: {{ok: true}}}}, tiers: [smoke]}}"
         for i in range(endpoints)
     ]
     path.write_text("\n".join(lines) + "\n")
@@ -79,28 +91,83 @@ def write_target(path: Path, base_url: str, endpoints: int) -> Path:
 
 def run_gate(target: Path, reports: Path, *extra: str) -> tuple[float, int, str]:
     """One `pytest -m smoke` run like an operator's: (wall seconds, exit code, last line or all output)."""
+    seconds, code, tail, _ = run_gate_rss(target, reports, *extra)
+    return seconds, code, tail
+
+
+def run_gate_rss(target: Path, reports: Path, *extra: str) -> tuple[float, int, str, float]:
+    """`run_gate` plus the pytest process's peak RSS in MB (from wait4's rusage of that one child)."""
+    seconds, code, tail, rss, _ = run_gate_usage(target, reports, *extra)
+    return seconds, code, tail, rss
+
+
+def run_gate_usage(target: Path, reports: Path, *extra: str) -> tuple[float, int, str, float, float]:
+    """`run_gate_rss` plus the CPU seconds (user + system) the pytest process used: on a machine busy with
+    other jobs, wall time stretches with the load; CPU time much less so."""
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "smoke"]
     command += [f"--target={target}", str(target), *extra]  # as installed: the plugin collects the target
     environment = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(reports), "PYTHONDONTWRITEBYTECODE": "1"}
     environment.pop("OPSVERIFY_TARGET", None)
+    with tempfile.TemporaryFile() as out:
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    tail = output if code not in (0, 5) else (output.strip().splitlines() or [""])[-1]
+    return seconds, code, tail, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+_CLIENT = """
+import asyncio, sys, time
+host, port, endpoints = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+async def one(index):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET /ep/{index} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n".encode())
+    await writer.drain()
+    await asyncio.wait_for(reader.read(), timeout=30)
+    writer.close()
+
+async def main():
     started = time.monotonic()
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
-    seconds = time.monotonic() - started
-    output = completed.stdout + completed.stderr
-    tail = output if completed.returncode not in (0, 5) else (output.strip().splitlines() or [""])[-1]
-    return seconds, completed.returncode, tail
+    results = await asyncio.gather(*(one(i) for i in range(endpoints)), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    print(time.monotonic() - started, len(errors), errors[:1])
+
+asyncio.run(main())
+"""
 
 
-def measure(target: Path, empty: Path, reports: Path, repeat: int, *extra: str) -> tuple[float, float]:
-    """Median wall times (empty run, full run) over `repeat` interleaved pairs; a failing run aborts."""
-    empties, fulls = [], []
+def server_alone(url: str, endpoints: int) -> float:
+    """Wall seconds for the bench server to answer `endpoints` requests sent all at once by an asyncio
+    client in another process (as pytest is): what the server alone costs, so it is known not to be the
+    bottleneck."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    command = [sys.executable, "-c", _CLIENT, parts.hostname or "127.0.0.1", str(parts.port), str(endpoints)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split(maxsplit=2)
+    if output[1] != "0":
+        raise SystemExit(f"the bench server failed {output[1]} of {endpoints} requests: {output[2]}")
+    return float(output[0])
+
+
+def measure(target: Path, empty: Path, reports: Path, repeat: int, *extra: str) -> tuple[float, float, float]:
+    """Median wall times (empty run, full run) over `repeat` interleaved pairs, and the full runs' peak
+    RSS in MB (the largest); a failing run aborts."""
+    empties, fulls, peak = [], [], 0.0
     for _ in range(repeat):
         for path, times in ((empty, empties), (target, fulls)):
-            seconds, code, tail = run_gate(path, reports, *extra)
+            seconds, code, tail, rss = run_gate_rss(path, reports, *extra)
             if code not in (0, 5):
                 raise SystemExit(f"run {' '.join(extra) or '(default)'} failed with exit code {code}: {tail}")
             times.append(seconds)
-    return statistics.median(empties), statistics.median(fulls)
+            if path is target:
+                peak = max(peak, rss)
+    return statistics.median(empties), statistics.median(fulls), peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (median is reported)")
     parser.add_argument(
         "--no-serial", action="store_true", help="skip the serial baseline (endpoints x latency)"
+    )
+    parser.add_argument(
+        "--only-default", action="store_true", help="only the default configuration (no xdist, no variants)"
     )
     args = parser.parse_args(argv)
     latency = args.latency_ms / 1000
@@ -125,20 +195,25 @@ def main(argv: list[str] | None = None) -> int:
             ("concurrent, -n 2", ("-n", "2")),
             ("concurrent, -n auto", ("-n", "auto")),
         ]
-        if not args.no_serial:
+        if args.only_default:
+            configurations = configurations[:1]
+        if not args.no_serial and not args.only_default:
             configurations.append(("serial (--probe-workers 1)", ("--probe-workers", "1")))
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"{args.endpoints} endpoints x {args.latency_ms:.0f} ms, median of {args.repeat} runs", end="")
         print(f" ({os.cpu_count()} CPUs, load average {load})", flush=True)
-        print(f"{'configuration':<30} {'empty run':>10} {'run':>8} {'run - empty':>12} {'x slowest':>10}")
+        alone = statistics.median(server_alone(url, args.endpoints) for _ in range(3))
+        print(f"the server alone, {args.endpoints} requests at once: {alone:.2f} s ({alone / latency:.1f}x)")
+        header = f"{'configuration':<30} {'empty run':>10} {'run':>8} {'run - empty':>12} {'x slowest':>10}"
+        print(f"{header} {'peak RSS':>9}")
         ratios = {}
         for label, extra in configurations:
             repeat = 1 if "--probe-workers" in extra else args.repeat
-            baseline, seconds = measure(target, empty, reports, repeat, *extra)
+            baseline, seconds, peak = measure(target, empty, reports, repeat, *extra)
             ratios[label] = (seconds - baseline) / latency
             print(
                 f"{label:<30} {baseline:>9.2f}s {seconds:>7.2f}s {seconds - baseline:>11.2f}s "
-                f"{ratios[label]:>9.1f}x",
+                f"{ratios[label]:>9.1f}x {peak:>6.0f} MB",
                 flush=True,
             )
     worst = max(ratio for label, ratio in ratios.items() if "serial" not in label)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -19,11 +19,13 @@ from opsverify.config.interpolate import (
     read_env_file,
     resolve,
 )
-from opsverify.config.notify import NotifyConfig
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
 from opsverify.redaction import redact
+
+if TYPE_CHECKING:
+    from opsverify.config.notify import NotifyConfig
 
 DEFAULT_TARGETS_DIR = Path("targets")
 _EXTENSIONS = (".yaml", ".yml")
@@ -42,7 +44,8 @@ class TargetBase(StrictModel):
     env_file: str | None = Field(default=None, description="KEY=value file, relative to the target file")
     public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
     settings: Settings = Field(default_factory=Settings)
-    notify: NotifyConfig | None = None
+    if TYPE_CHECKING:  # a field of the model target_model() builds (typed there only when the file has it)
+        notify: NotifyConfig | None
 
     @field_validator("target")
     @classmethod
@@ -55,12 +58,29 @@ class TargetBase(StrictModel):
         return value
 
 
+def target_model(present: frozenset[str] | None = None) -> type[TargetBase]:
+    """The target-file model: TargetBase, `notify`, and one optional section per registered kind.
+
+    With `present` (the top-level keys of one file), only the sections and the notify model that file uses
+    are built, so a run imports the models of the kinds its target uses and no others (start-up time).
+    """
+    if present is None:
+        return _target_model(None)
+    return _target_model(frozenset(present) & frozenset([*sections(), "notify"]))
+
+
 @cache
-def target_model() -> type[TargetBase]:
-    """The target-file model: TargetBase plus one optional section per registered kind."""
+def _target_model(present: frozenset[str] | None) -> type[TargetBase]:
     fields: dict[str, Any] = {}
     for section, kinds in sections().items():
         primary = kinds[0]
+        if present is not None and section not in present:
+            # Absent: the same empty value as the full model (checks of your own read `target.model.postgres`)
+            # without importing or building the kind's model.
+            fields[section] = (
+                (None, None) if primary.section_model else (dict[str, Any], Field(default_factory=dict))
+            )
+            continue
         if primary.section_model:
             module, _, name = primary.section_model.partition(":")
             section_type: Any = getattr(__import__(module, fromlist=[name]), name)
@@ -68,7 +88,18 @@ def target_model() -> type[TargetBase]:
         else:
             entries_type = dict.__class_getitem__((str, primary.load_entry_model()))
             fields[section] = (entries_type, Field(default_factory=dict))
+    if present is None or "notify" in present:
+        from opsverify.config.notify import NotifyConfig
+
+        fields["notify"] = (NotifyConfig | None, None)
+    else:
+        fields["notify"] = (None, None)
     return create_model("Target", __base__=TargetBase, **fields)
+
+
+def top_level_keys() -> list[str]:
+    """Every key a target file may have at its top level (without building any section's model)."""
+    return [*(f.alias or n for n, f in TargetBase.model_fields.items()), "notify", *sections()]
 
 
 @dataclass(frozen=True)
@@ -195,7 +226,7 @@ def load_target(
     env = Environment(env_values, frozenset(public) if isinstance(public, list) else frozenset())
     data = resolve(raw, (), source, env, path.parent)
     try:
-        model = target_model().model_validate(data)
+        model = target_model(frozenset(data) if isinstance(data, dict) else None).model_validate(data)
     except ValidationError as exc:
         raise TargetError(redact(explain_validation(exc, data, source))) from None
     return LoadedTarget(model.target, path, model, source)
@@ -240,13 +271,14 @@ def _parent_model(path: KeyPath) -> type[BaseModel] | None:
     """The model that owns the last key of `path`, when it can be determined."""
     if not path:
         return None
-    model: Any = target_model()
+    top: Any = target_model(frozenset([path[0]]) if isinstance(path[0], str) else None)
+    model = top
     for part in path[:-1]:
         if isinstance(part, int):
             continue
         field_info = getattr(model, "model_fields", {}).get(part)
         if field_info is None:
-            if model is target_model():
+            if model is top:
                 return None
             continue  # a user-chosen entry name inside a section
         annotation = field_info.annotation
@@ -303,10 +335,10 @@ def _message(error: Any, path: KeyPath, data: Any) -> str:
     key = path[-1] if path else ""
     got = describe_value(given)
     if kind == "extra_forbidden":
-        model = _parent_model(path)
+        model = _parent_model(path) if len(path) > 1 else None
         known = [f.alias or n for n, f in model.model_fields.items()] if model else []
         if not known and len(path) == 1:
-            known = list(target_model().model_fields)
+            known = top_level_keys()
         guess = difflib.get_close_matches(str(key), known, n=1)
         hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(sorted(known))}"
         return f"unknown key {key!r}; remove it or fix its spelling ({hint})"

@@ -19,25 +19,17 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import requests
 
 from opsverify.config.target import LoadedTarget
 from opsverify.kinds.base import ProbeContext
 from opsverify.pytest_plugin.targets import loaded_targets, no_target_message
 from opsverify.redaction import redact
 
-DEFAULT_TIMEOUT = 10.0
-
-
-class TimeoutSession(requests.Session):
-    """A requests session whose every call has a timeout (10 s unless given)."""
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
+if TYPE_CHECKING:
+    import requests
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +44,8 @@ def target(pytestconfig: pytest.Config) -> LoadedTarget:
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
     """A requests session with a default timeout, for checks of your own endpoints."""
+    from opsverify.pytest_plugin.http_session import TimeoutSession
+
     with TimeoutSession() as session:
         yield session
 

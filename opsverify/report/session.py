@@ -15,7 +15,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
@@ -23,10 +23,6 @@ import pytest
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.kinds.base import HasPhases, Phase
-from opsverify.notify.delivery import DeliveryRecord, append_journal
-from opsverify.notify.dispatch import NotifyOptions, notify_target
-from opsverify.notify.heartbeat import Event, ping
-from opsverify.notify.router import RunContext
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
@@ -43,6 +39,11 @@ from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, id
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.units import format_duration
+
+if TYPE_CHECKING:  # the notify modules load only when a target has notify: (start-up time)
+    from opsverify.notify.delivery import DeliveryRecord
+    from opsverify.notify.dispatch import NotifyOptions
+    from opsverify.notify.heartbeat import Event
 
 RECORDER = pytest.StashKey["RunRecorder"]()
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
@@ -297,10 +298,17 @@ class RunRecorder:
 
     @property
     def options(self) -> NotifyOptions:
+        from opsverify.notify.dispatch import NotifyOptions
+
+        enabled, dry_run = self.notify_switches()
+        return NotifyOptions(enabled=enabled, dry_run=dry_run)
+
+    def notify_switches(self) -> tuple[bool, bool]:
+        """(enabled, dry run) of notifications, without importing the notify modules."""
         off = self.config.getoption("opsverify_no_notify") or (
             os.environ.get("OPSVERIFY_NOTIFY", "1").strip().lower() in OFF_VALUES
         )
-        return NotifyOptions(enabled=not off, dry_run=bool(self.config.getoption("opsverify_notify_dry_run")))
+        return not off, bool(self.config.getoption("opsverify_notify_dry_run"))
 
     @property
     def runs_checks(self) -> bool:
@@ -362,10 +370,10 @@ class RunRecorder:
             return
         terminalreporter.write_sep("=", "opsverify summary")
         note = None
-        options = self.options
-        if options.dry_run:
+        enabled, dry_run = self.notify_switches()
+        if dry_run:
             note = "dry run (--notify-dry-run): nothing was sent"
-        elif not options.enabled:
+        elif not enabled:
             note = "off (--no-notify or OPSVERIFY_NOTIFY=0): nothing was sent"
         for line in summary_lines(self.summary, self.records, self.problems, self.written, note):
             terminalreporter.write_line(line.text, **line.markup)
@@ -401,7 +409,10 @@ class RunRecorder:
                 ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
                 self._heartbeat(target, "success" if ok else "fail", self._ping_body(summary, target.name))
             journal = self.reports / "notifications.jsonl"
-            append_journal(journal, [r for r in self.records if r.status != "dry-run"])
+            if self.records:
+                from opsverify.notify.delivery import append_journal
+
+                append_journal(journal, [r for r in self.records if r.status != "dry-run"])
             if journal.exists():
                 self.written.append(journal)
         xmlpath = getattr(self.config.option, "xmlpath", None)
@@ -429,6 +440,8 @@ class RunRecorder:
             return
         configured = str(target.base_dir / notify.state) if notify.state else None
         directory = state_dir(ops_root(self.config), configured)
+        from opsverify.notify.dispatch import notify_target
+        from opsverify.notify.router import RunContext
         from opsverify.notify.state import state_file
 
         run = RunContext(
@@ -458,6 +471,9 @@ class RunRecorder:
         notify = target.model.notify
         if notify is None or notify.heartbeat is None:
             return
+        from opsverify.notify.delivery import DeliveryRecord
+        from opsverify.notify.heartbeat import ping
+
         options = self.options
         if options.dry_run:
             self.records.append(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from opsverify.notify.delivery import DeliveryRecord
 from opsverify.redaction import redact
 from opsverify.report.summary import RunSummary
 from opsverify.units import format_duration, plural
+
+if TYPE_CHECKING:
+    from opsverify.notify.delivery import DeliveryRecord
 
 REASON_WIDTH = 300
 

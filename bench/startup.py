@@ -1,0 +1,93 @@
+"""Start-up: the wall time of a one-check smoke run (`pytest -m smoke`, one `http` entry answering at once).
+
+Measured in the same run against two baselines: an *empty run* (the same command against a target without
+entries: pytest start-up, plugin loading, collection; exit code 5) and bare pytest (`pytest --co` of an empty
+folder with opsverify's plugin off, `-p no:opsverify`). The issue's goal: the one-check run <= 0.6 s wall.
+Also prints which of the kinds' modules the one-check run imported (only the http kind's should be there).
+
+    python -m bench startup [--repeat 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.concurrency import run_gate_usage, slow_server, write_target
+
+_IMPORTED = """
+import sys
+sys.argv = ["pytest", *sys.argv[1:]]
+try:
+    import pytest
+    pytest.main(sys.argv[1:])
+finally:
+    names = sorted(m for m in sys.modules if m.startswith(("opsverify.kinds.", "opsverify.notify")) or m in ("requests", "httpx", "aiohttp"))
+    print("IMPORTED " + " ".join(names), file=sys.__stderr__)
+"""
+
+
+def bare_pytest(folder: Path) -> tuple[float, float]:
+    """(wall, CPU seconds) of `pytest --co` in an empty folder with opsverify's plugin off."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:opsverify", "-q", "--co"]
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(process.pid, 0)
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime
+
+
+def imported_modules(target: Path, reports: Path) -> list[str]:
+    command = [sys.executable, "-c", _IMPORTED, "-p", "no:cacheprovider", "-q", "-m", "smoke"]
+    command += [f"--target={target}", str(target)]
+    environment = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(reports)}
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    line = next((x for x in completed.stderr.splitlines() if x.startswith("IMPORTED ")), "IMPORTED ")
+    return line.split()[1:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9, help="runs of each (median is reported)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="opsverify-bench-") as tmp, slow_server(0.0) as url:
+        folder = Path(tmp)
+        reports = folder / "reports"
+        bare_dir = folder / "bare"
+        bare_dir.mkdir()
+        one = write_target(folder / "one.yaml", url, 1)
+        empty = write_target(folder / "empty.yaml", url, 0)
+        bare: list[tuple[float, float]] = []
+        empties: list[tuple[float, float]] = []
+        ones: list[tuple[float, float]] = []
+        for _ in range(args.repeat):  # interleaved, so the machine's load hits all three alike
+            bare.append(bare_pytest(bare_dir))
+            for path, times, codes in ((empty, empties, (5,)), (one, ones, (0,))):
+                seconds, code, tail, _, cpu = run_gate_usage(path, reports)
+                if code not in codes:
+                    raise SystemExit(f"{path.name}: exit code {code}: {tail}")
+                times.append((seconds, cpu))
+        modules = imported_modules(one, reports)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"start-up, median of {args.repeat} runs ({os.cpu_count()} CPUs, load average {load})")
+    figures = (("bare pytest (-p no:opsverify)", bare), ("empty run", empties), ("one-check smoke run", ones))
+    print(f"{'':<32} {'wall':>8} {'min wall':>9} {'CPU':>8}")
+    for label, pairs in figures:
+        walls, cpus = [w for w, _ in pairs], [c for _, c in pairs]
+        print(
+            f"{label:<32} {statistics.median(walls):>7.3f}s {min(walls):>8.3f}s {statistics.median(cpus):>7.3f}s"
+        )
+    one_check = statistics.median(w for w, _ in ones)
+    print(f"one-check run - empty run (wall): {one_check - statistics.median(w for w, _ in empties):.3f} s")
+    print(f"kind/notify modules imported by the one-check run: {' '.join(modules) or '(none)'}")
+    print(f"target (one-check smoke run <= 0.6 s): {'met' if one_check <= 0.6 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
