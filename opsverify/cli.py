@@ -1,4 +1,4 @@
-"""`opsverify validate | run | init | demo | report | schedule`."""
+"""`opsverify validate | run | init | demo | report | schedule | import | draft`."""
 
 from __future__ import annotations
 
@@ -121,6 +121,8 @@ SUBCOMMANDS = {
     "demo": "opsverify.demo.cli",
     "report": "opsverify.report.cli",
     "schedule": "opsverify.scheduler",
+    "import": "opsverify.importers.cli",
+    "draft": "opsverify.importers.draft_cli",
 }
 
 

@@ -1,7 +1,11 @@
-"""Tiny, safe expression language for `expect.conditions`: `$.a == $.b`, `$.n < 5`, `$.ok != false`.
+"""Conditions on a JSON document for `expect.conditions`, in two forms, neither using eval:
 
-No eval: each side is a JSON path (`$.a.b[0]`) or a YAML literal; the operator is one of
-==, !=, <, <=, >, >=.
+- the original comparisons, `$.a == $.b`, `$.n < 5`, `$.ok != false`: each side a JSON path (`$.a.b[0]`)
+  or a YAML literal, the operator one of ==, !=, <, <=, >, >= (a condition starting with `$`);
+- any other text is a JMESPath expression (https://jmespath.org) that must evaluate to `true`, with three
+  functions added for collections: `every(array, &expr)`, `any(array, &expr)` and `matches(string, regex)`:
+  `every(values(checks), &@ == 'healthy')`, `length(items) >= 3` (numbers in backticks), `matches(version, '^1[.]')`.
+  `every` of an empty array is false: a condition that observed nothing never holds.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import jmespath
+import jmespath.exceptions
+import jmespath.functions
 import yaml
 
 _OPERATOR = re.compile(r"\s(==|!=|<=|>=|<|>)\s")
@@ -55,7 +62,7 @@ class Operand:
 
 
 @dataclass(frozen=True)
-class Condition:
+class Comparison:
     text: str
     left: Operand
     operator: str
@@ -111,9 +118,15 @@ def _operand(text: str) -> Operand:
 
 
 def compile_condition(text: str) -> Condition:
-    """Parse 'LEFT OP RIGHT'; ValueError names what is wrong."""
+    """Parse `$.a OP b` or a JMESPath expression; ValueError names what is wrong."""
     if not isinstance(text, str):
         raise ValueError(f'expected a condition like "$.a == $.b", got {text!r}')
+    if text.lstrip().startswith("$"):
+        return _compile_comparison(text)
+    return _compile_jmespath(text)
+
+
+def _compile_comparison(text: str) -> Comparison:
     matches = list(_OPERATOR.finditer(text))
     if len(matches) != 1:
         raise ValueError(
@@ -124,4 +137,68 @@ def compile_condition(text: str) -> Condition:
     left, right = _operand(text[: match.start()]), _operand(text[match.end() :])
     if left.path is None and right.path is None:
         raise ValueError(f"condition {text!r}: at least one side must be a $.path into the response")
-    return Condition(text, left, match.group(1), right)
+    return Comparison(text, left, match.group(1), right)
+
+
+class _Functions(jmespath.functions.Functions):  # type: ignore[misc]
+    """JMESPath's functions plus every/any over a collection and a regex match."""
+
+    @jmespath.functions.signature({"types": ["array"]}, {"types": ["expref"]})  # type: ignore[untyped-decorator]
+    def _func_every(self, array: list[Any], expref: Any) -> bool:
+        return bool(array) and all(expref.visit(expref.expression, item) is True for item in array)
+
+    @jmespath.functions.signature({"types": ["array"]}, {"types": ["expref"]})  # type: ignore[untyped-decorator]
+    def _func_any(self, array: list[Any], expref: Any) -> bool:
+        return any(expref.visit(expref.expression, item) is True for item in array)
+
+    @jmespath.functions.signature({"types": ["string"]}, {"types": ["string"]})  # type: ignore[untyped-decorator]
+    def _func_matches(self, value: str, pattern: str) -> bool:
+        try:
+            return re.search(pattern, value) is not None
+        except re.error as exc:
+            raise jmespath.exceptions.JMESPathError(
+                f"invalid regular expression {pattern!r}: {exc}"
+            ) from None
+
+
+_OPTIONS = jmespath.Options(custom_functions=_Functions())
+_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`|\"(?:[^\"\\]|\\.)*\"")
+_FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+@dataclass(frozen=True)
+class JmesCondition:
+    """A JMESPath expression that must evaluate to `true`."""
+
+    text: str
+    compiled: Any
+
+    def evaluate(self, document: Any) -> tuple[bool, str]:
+        try:
+            result = self.compiled.search(document, options=_OPTIONS)
+        except jmespath.exceptions.JMESPathError as exc:
+            return False, f"cannot evaluate: {exc}".splitlines()[0]
+        if result is True:
+            return True, "true"
+        return False, f"evaluates to {json.dumps(result)}"
+
+
+def _compile_jmespath(text: str) -> JmesCondition:
+    known = {name.removeprefix("_func_") for name in dir(_Functions) if name.startswith("_func_")}
+    for name in _FUNCTION_CALL.findall(_LITERALS.sub("''", text)):
+        if name not in known:
+            raise ValueError(
+                f"condition {text!r}: unknown function {name}(); known: {', '.join(sorted(known))}"
+            )
+    try:
+        compiled = jmespath.compile(text)
+    except jmespath.exceptions.JMESPathError as exc:
+        detail = str(exc).splitlines()[0]
+        raise ValueError(
+            f"condition {text!r} is neither `$.path OP value` nor a valid JMESPath expression ({detail}); "
+            'e.g. "$.outbox_dead_count == 0" or "every(values(checks), &@ == \'healthy\')"'
+        ) from None
+    return JmesCondition(text, compiled)
+
+
+Condition = Comparison | JmesCondition

@@ -130,10 +130,10 @@ KINDS: dict[str, Kind] = {
             "opsverify.kinds.prometheus.model:PrometheusCheck",
             "opsverify.kinds.prometheus.probe:probe",
             ("daily",),
-            "Prometheus: instant PromQL queries (alert rules) against max/min, every series reported",
-            rules_of=lambda entry: list(entry.rules),
+            "Prometheus: instant PromQL queries (alert rules, a rules file) against max/min, firing alerts",
+            rules_of=lambda entry: entry.rule_names(),
             rules_only=True,
-            rule_thresholds_of=lambda entry, rule: [entry.rules[rule].threshold(rule)],
+            rule_thresholds_of=lambda entry, rule: [entry.rule_threshold(rule)],
         ),
         Kind(
             "metrics",

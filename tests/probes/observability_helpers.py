@@ -29,6 +29,32 @@ BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5)
 # 90 fast, 6 medium and 4 slow requests: p50 = 0.0556, p95 = 0.4583, p99 = 0.875 (linear interpolation).
 OBSERVATIONS = [0.05] * 90 + [0.3] * 6 + [0.7] * 4
 EXPECTED_P95 = 0.25 + 0.25 * 5 / 6
+# The alerting rules the test Prometheus evaluates (and the prometheus kind reads as a `rules_file:`):
+# PostgresDown fires (its job is down), AppDown and HighErrorRate never do; one recording rule.
+ALERT_RULES = """\
+groups:
+  - name: availability
+    rules:
+      - alert: PostgresDown
+        expr: up{job="postgres"} == 0
+        for: 0s
+        labels: {severity: critical}
+        annotations: {summary: "PostgreSQL is unreachable"}
+      - alert: AppDown
+        expr: up{job="app"} == 0
+        for: 1m
+        labels: {severity: critical}
+        annotations: {summary: "The app is down"}
+  - name: quality
+    rules:
+      - record: job:http_requests:sum
+        expr: sum by (job) (http_requests_total)
+      - alert: HighErrorRate
+        expr: sum(http_requests_total{status=~"5.."}) / sum(http_requests_total) > 0.5
+        for: 5m
+        labels: {severity: warning}
+        annotations: {summary: "More than half of the requests fail"}
+"""
 
 
 def app_registry(errors: int = 30, requests_ok: int = 970) -> CollectorRegistry:
@@ -103,8 +129,10 @@ class LocalPrometheus:
 def start_prometheus(folder: Path, app: LocalHTTPServer, down_port: int) -> LocalPrometheus:
     """Start Prometheus and wait until both jobs were scraped (about 6 s: its discovery runs every 5 s)."""
     config = folder / "prometheus.yml"
+    (folder / "alerts.yml").write_text(ALERT_RULES)
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: [{folder / 'alerts.yml'}]\n"
         "scrape_configs:\n"
         "  - job_name: app\n"
         f"    authorization: {{type: Bearer, credentials: {METRICS_TOKEN}}}\n"

@@ -58,16 +58,37 @@ class RuleResult:
         return lines
 
 
+@dataclass(frozen=True)
+class FiringAlert:
+    """One alert of `/api/v1/alerts` in state `firing` (pending ones are not firing yet)."""
+
+    name: str
+    labels: dict[str, str]
+    active_at: str = ""
+
+    def text(self) -> str:
+        others = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()) if k != "alertname")
+        since = f" since {self.active_at}" if self.active_at else ""
+        return f"{self.name}{{{others}}}{since}"
+
+
 @dataclass
 class PrometheusFacts:
     url: str
     results: dict[str, RuleResult] = field(default_factory=dict)
     error: str | None = None  # the server could not be queried (rules after the failed query have no result)
     elapsed_ms: float = 0.0
+    firing: list[FiringAlert] | None = None  # /api/v1/alerts, when the entry has `firing:`
+    firing_error: str | None = None
 
     def phases(self) -> list[Phase]:
         """One instant query per rule; a server that could not be queried ends the list."""
         phases = [result.phase(f"query {name}") for name, result in self.results.items()]
+        if self.firing is not None:
+            names = ", ".join(alert.text() for alert in self.firing) or "none"
+            phases.append(Phase("firing alerts", True, f"/api/v1/alerts -> {names}"))
+        elif self.firing_error:
+            phases.append(Phase("firing alerts", False, self.firing_error))
         if self.error:
             phases.append(Phase(f"query {self.url}", False, self.error, self.elapsed_ms / 1000))
         return phases
@@ -78,4 +99,7 @@ class PrometheusFacts:
         for name, result in self.results.items():
             if rule is None or name == rule:
                 lines += result.report_lines(name)
+        if self.firing is not None and (rule is None or rule == "firing"):
+            lines.append("firing alerts (/api/v1/alerts):")
+            lines += [f"    {alert.text()}" for alert in self.firing] or ["    (none)"]
         return "\n".join(lines)

@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+import yaml
+from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, field_validator, model_validator
 
 from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
 from opsverify.kinds.http.model import HttpAuth
@@ -59,6 +61,11 @@ class PrometheusRule(Bounds):
     expr: str = Field(min_length=1, description="PromQL, evaluated as an instant query at the current time")
     alert: bool = Field(default=False, description="fail when the query returns any series")
     description: str | None = None
+    severity: str | None = Field(default=None, description="the alerting rule's `severity` label")
+    summary: str | None = Field(default=None, description="the alerting rule's `summary` annotation")
+    for_: str | None = Field(
+        default=None, alias="for", description="the alerting rule's `for:`; reported, not waited for"
+    )
 
     @model_validator(mode="after")
     def _bounds_or_alert(self) -> PrometheusRule:
@@ -75,6 +82,68 @@ class PrometheusRule(Bounds):
         return f"{rule}: no series" if self.alert else super().threshold(rule)
 
 
+FIRING = "firing"  # the rule name of the `firing:` check (`prometheus:main/firing`)
+
+
+def parse_rules_file(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Alerting rules of a Prometheus rules file (`groups:` / `rules:` / `alert:`) as alert rules named
+    after the alert, and a note per recording rule skipped; ValueError names what is wrong."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the rules file is not YAML: {str(exc).splitlines()[0]}") from None
+    groups = document.get("groups") if isinstance(document, dict) else None
+    if not isinstance(groups, list):
+        raise ValueError(
+            "the rules file is not a Prometheus rules file: expected `groups:` with a list of "
+            "groups, each with `rules:` (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/)"
+        )
+    rules: dict[str, Any] = {}
+    notes: list[str] = []
+    for index, group in enumerate(groups):
+        group_rules = group.get("rules") if isinstance(group, dict) else None
+        if not isinstance(group_rules, list):
+            raise ValueError(f"the rules file's groups[{index}] has no `rules:` list")
+        for rule_index, rule in enumerate(group_rules):
+            where = f"the rules file's groups[{index}].rules[{rule_index}]"
+            if not isinstance(rule, dict) or not isinstance(rule.get("expr"), str | int | float):
+                raise ValueError(f"{where}: expected a mapping with `alert:` or `record:` and `expr:`")
+            if "record" in rule:
+                notes.append(
+                    f"recording rule {rule['record']} skipped (it records a series, it does not alert)"
+                )
+                continue
+            if not isinstance(rule.get("alert"), str) or not rule["alert"].strip():
+                raise ValueError(f"{where}: expected `alert: NAME` or `record: NAME`")
+            rules[_unique(rules, rule["alert"].strip())] = alert_rule(rule)
+    if not rules:
+        raise ValueError("the rules file has no alerting rules (`alert:`); nothing to check")
+    return rules, notes
+
+
+def alert_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One `alert:` rule of a rules file as an alert check (its severity, summary and `for:` kept)."""
+    labels: dict[str, Any] = rule["labels"] if isinstance(rule.get("labels"), dict) else {}
+    annotations: dict[str, Any] = rule["annotations"] if isinstance(rule.get("annotations"), dict) else {}
+    keys: dict[str, Any] = {"expr": str(rule["expr"]).strip(), "alert": True}
+    if labels.get("severity") is not None:
+        keys["severity"] = str(labels["severity"])
+    if annotations.get("summary") is not None:
+        keys["summary"] = str(annotations["summary"])
+    if rule.get("for") is not None:
+        keys["for"] = str(rule["for"])
+    return keys
+
+
+def _unique(rules: dict[str, Any], name: str) -> str:
+    """The alert's name, `-2`, `-3`... when several rules share it (one per severity, say)."""
+    candidate, number = name, 1
+    while candidate in rules:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
+
+
 class PrometheusCheck(CheckEntry):
     """A Prometheus server (`url` is its base URL) and the rules to evaluate there."""
 
@@ -83,7 +152,53 @@ class PrometheusCheck(CheckEntry):
     headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
     timeout: Duration = Field(default=10.0, gt=0, description="per query, sent to Prometheus too")
     verify: TlsVerify = Field(default=True, description="verify TLS: true, false, or a CA bundle path")
-    rules: dict[str, PrometheusRule] = Field(min_length=1)
+    rules: dict[str, PrometheusRule] = Field(
+        default_factory=dict,
+        description="name -> rule; or the text of a Prometheus rules file (`rules_file: alerts.yml`)",
+    )
+    firing: Literal["none"] | list[str] | None = Field(
+        default=None,
+        description="`none`: no alert may be firing; a list: only these alerts may fire (`/api/v1/alerts`)",
+    )
+    _skipped: list[str] = PrivateAttr(default_factory=list)  # from a rules file: what is not a check
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _rules_file_text(
+        cls, data: Any, handler: ModelWrapValidatorHandler[PrometheusCheck]
+    ) -> PrometheusCheck:
+        """`rules_file: alerts.yml` (every `X_file` key reads X from that file) gives `rules` as the text of a
+        Prometheus rules file: its alerting rules become the entry's rules."""
+        entry = handler(data)  # `rules` itself parses the text (errors name the key), below
+        if isinstance(data, dict) and isinstance(data.get("rules"), str):
+            entry._skipped = parse_rules_file(data["rules"])[1]
+        return entry
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_text(cls, value: Any) -> Any:
+        return parse_rules_file(value)[0] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> PrometheusCheck:
+        if not self.rules and self.firing is None:
+            raise ValueError("give `rules:`, `rules_file:` and/or `firing:`; this entry checks nothing")
+        if FIRING in self.rules and self.firing is not None:
+            raise ValueError(f"a rule named {FIRING!r} clashes with the `firing:` check; rename the rule")
+        return self
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the rules file held that is not a check (recording rules), one note each."""
+        return list(self._skipped)
+
+    def rule_names(self) -> list[str]:
+        """Each rule is a check; `firing:` is one more (`prometheus:main/firing`)."""
+        return list(self.rules) + ([FIRING] if self.firing is not None else [])
+
+    def firing_threshold(self) -> str:
+        allowed = "none" if self.firing == "none" or not self.firing else ", ".join(self.firing)
+        return f"firing alerts: {allowed}" if self.firing != "none" else "no alert firing"
 
     @field_validator("url")
     @classmethod
@@ -97,4 +212,12 @@ class PrometheusCheck(CheckEntry):
         return value.rstrip("/")
 
     def thresholds(self) -> list[str]:
-        return [rule.threshold(name) for name, rule in self.rules.items()]
+        rules = [rule.threshold(name) for name, rule in self.rules.items()]
+        return rules + ([self.firing_threshold()] if self.firing is not None else [])
+
+    def rule_threshold(self, rule: str) -> str:
+        return (
+            self.firing_threshold()
+            if rule == FIRING and self.firing is not None
+            else self.rules[rule].threshold(rule)
+        )

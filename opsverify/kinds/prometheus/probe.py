@@ -15,7 +15,7 @@ import requests
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.model import HttpAuth
 from opsverify.kinds.http.probe import USER_AGENT
-from opsverify.kinds.prometheus.facts import PrometheusFacts, RuleResult, Series
+from opsverify.kinds.prometheus.facts import FiringAlert, PrometheusFacts, RuleResult, Series
 from opsverify.netmessages import Endpoint, describe
 
 if TYPE_CHECKING:
@@ -91,8 +91,45 @@ def probe(entry: PrometheusCheck, ctx: ProbeContext) -> PrometheusFacts:
             except ApiError as exc:
                 facts.error = str(exc)
                 break
+        if entry.firing is not None and facts.error is None:
+            alerts_url = f"{entry.url}/api/v1/alerts"
+            try:
+                facts.firing = _firing_alerts(session, alerts_url, entry.timeout, verify)
+            except requests.exceptions.RequestException as exc:
+                facts.firing_error = describe(exc, Endpoint.from_url(alerts_url, entry.timeout))
+            except ApiError as exc:
+                facts.firing_error = str(exc)
     facts.elapsed_ms = (time.perf_counter() - started) * 1000
     return facts
+
+
+def _firing_alerts(
+    session: requests.Session, url: str, timeout: float, verify: bool | str
+) -> list[FiringAlert]:
+    """The alerts the server reports as firing (state `firing`; `pending` ones wait for their `for:`)."""
+    response, body = capped_get(session, url, timeout=timeout, verify=verify)
+    if reason := denied(response, url):
+        raise ApiError(reason)
+    try:
+        document = json.loads(body)
+        alerts = document["data"]["alerts"]
+        return sorted(
+            (
+                FiringAlert(
+                    str(alert["labels"].get("alertname", "?")),
+                    {str(k): str(v) for k, v in alert["labels"].items()},
+                    str(alert.get("activeAt", "")),
+                )
+                for alert in alerts
+                if alert.get("state") == "firing"
+            ),
+            key=lambda alert: (alert.name, sorted(alert.labels.items())),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ApiError(
+            f"{url} did not answer like the Prometheus alerts API (HTTP {response.status_code}); is `url` "
+            "the base URL of a Prometheus server, e.g. http://prometheus:9090?"
+        ) from None
 
 
 def _instant_query(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
 from opsverify.kinds.prometheus.facts import PrometheusFacts, RuleResult, Series
-from opsverify.kinds.prometheus.model import Bounds, PrometheusCheck, PrometheusRule
+from opsverify.kinds.prometheus.model import FIRING, Bounds, PrometheusCheck, PrometheusRule
 from opsverify.problem import Judgement, Problem
 from opsverify.units import format_number
 
@@ -34,8 +34,31 @@ class RuleFacts(Protocol):
 
 
 def judge(entry: PrometheusCheck, facts: PrometheusFacts, rule: str | None = None) -> Judgement:
-    """The problems of `rule` (of every rule when None): rejected, absent, out of bounds, alert firing."""
-    return judge_rules(entry.rules, facts, rule, _rule_problems)
+    """The problems of `rule` (of every rule when None): rejected, absent, out of bounds, alert firing;
+    `firing` judges the server's firing alerts against `firing:`."""
+    if rule == FIRING and entry.firing is not None:
+        return _judge_firing(entry, facts)
+    judgement = judge_rules(entry.rules, facts, rule, _rule_problems)
+    if rule is None and entry.firing is not None:
+        firing = _judge_firing(entry, facts)
+        if firing.problems:
+            problems = judgement.problems + [p for p in firing.problems if p not in judgement.problems]
+            return Judgement(problems, judgement.evidence or firing.evidence)
+    return judgement
+
+
+def _judge_firing(entry: PrometheusCheck, facts: PrometheusFacts) -> Judgement:
+    if facts.firing is None:
+        return Judgement([Problem("", facts.error or facts.firing_error or "the alerts were not read")])
+    allowed = set() if entry.firing == "none" or entry.firing is None else set(entry.firing)
+    unexpected = [alert for alert in facts.firing if alert.name not in allowed]
+    if not unexpected:
+        return Judgement([])
+    expected = "none firing" if not allowed else f"only {', '.join(sorted(allowed))} may fire"
+    found = f"{len(unexpected)} firing: " + "; ".join(a.text() for a in unexpected[:MAX_LISTED_SERIES])
+    more = len(unexpected) - MAX_LISTED_SERIES
+    found += f" … and {more} more" if more > 0 else ""
+    return Judgement([Problem("alerts", found, expected)], facts.report(FIRING))
 
 
 def _rule_problems(name: str, rule: PrometheusRule, result: RuleResult) -> list[Problem]:
@@ -45,9 +68,12 @@ def _rule_problems(name: str, rule: PrometheusRule, result: RuleResult) -> list[
         return [Problem(f"rule {name}", result.error)]
     if not result.series:
         return []
+    severity = f"{rule.severity} alert" if rule.severity else "alert"
+    summary = f" ({rule.summary})" if rule.summary else ""
+    waits = f"; its `for: {rule.for_}` is not waited for" if rule.for_ else ""
     found = (
-        f"alert condition {result.expr} is true for {len(result.series)} series (expected none): "
-        f"{list_series(result.series)}"
+        f"{severity} condition {result.expr} is true for {len(result.series)} series (expected none)"
+        f"{summary}: {list_series(result.series)}{waits}"
     )
     return [Problem(f"rule {name}", found)]
 

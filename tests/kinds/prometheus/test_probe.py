@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import time
+from pathlib import Path
 
 import pytest
+import requests
 from pydantic import ValidationError
 
+from opsverify.config.target import load_target
+from opsverify.config.yamlsource import TargetError
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.metrics.probe import evaluate as evaluate_metrics_rule
 from opsverify.kinds.metrics.probe import parse_exposition
@@ -15,7 +21,7 @@ from opsverify.kinds.prometheus.model import PrometheusCheck
 from opsverify.kinds.prometheus.probe import probe
 from opsverify.kinds.prometheus.verdict import judge
 from tests.conftest import LocalHTTPServer, json_response, refused_port
-from tests.probes.observability_helpers import EXPECTED_P95, LocalPrometheus, auth_proxy
+from tests.probes.observability_helpers import ALERT_RULES, EXPECTED_P95, LocalPrometheus, auth_proxy
 
 pytest_plugins = ["tests.probes.observability_helpers"]
 
@@ -103,8 +109,6 @@ def test_rejected_range_and_nan_queries_are_explained(prometheus: LocalPrometheu
 
 def test_metrics_quantile_matches_prometheus_histogram_quantile(prometheus: LocalPrometheus) -> None:
     """Our bucket interpolation (metrics kind) gives what Prometheus' histogram_quantile gives."""
-    import requests
-
     from opsverify.kinds.metrics.model import MetricsRule
     from tests.probes.observability_helpers import METRICS_TOKEN
 
@@ -200,5 +204,89 @@ def test_invalid_rules_are_rejected_with_the_fix(rule: dict[str, object], messag
 def test_the_url_must_be_the_base_url() -> None:
     with pytest.raises(ValidationError, match="not an API path"):
         check("http://prometheus:9090/api/v1/query", {"r": {"expr": "up", "min": 1}})
-    with pytest.raises(ValidationError, match="at least 1 item"):
+    with pytest.raises(ValidationError, match="this entry checks nothing"):
         check("http://prometheus:9090", {})
+
+
+def rules_file_check(url: str, folder: Path, **keys: object) -> PrometheusCheck:
+    """An entry with `rules_file: alerts.yml`, loaded from a target file like any other."""
+    (folder / "alerts.yml").write_text(ALERT_RULES)
+    lines = "".join(f"    {key}: {json.dumps(value)}\n" for key, value in keys.items())
+    (folder / "t.yaml").write_text(
+        f"target: t\nprometheus:\n  alerts:\n    url: {url}\n    rules_file: alerts.yml\n{lines}"
+    )
+    return load_target(str(folder / "t.yaml"), folder, {}).section("prometheus")["alerts"]  # type: ignore[no-any-return]
+
+
+def test_a_rules_file_gives_one_alert_check_per_alert(prometheus: LocalPrometheus, tmp_path: Path) -> None:
+    entry = rules_file_check(prometheus.url, tmp_path)
+    assert entry.rule_names() == ["PostgresDown", "AppDown", "HighErrorRate"]
+    assert entry.skipped == [
+        "recording rule job:http_requests:sum skipped (it records a series, it does not alert)"
+    ]
+    facts = probe(entry, CTX)
+    assert judge(entry, facts, "AppDown").problems == []
+    assert judge(entry, facts, "HighErrorRate").problems == []
+    (problem,) = judge(entry, facts, "PostgresDown").problems
+    assert problem.text.startswith('rule PostgresDown: critical alert condition up{job="postgres"} == 0')
+    assert "(PostgreSQL is unreachable)" in problem.text
+    assert "`for: 0s` is not waited for" in problem.text
+
+
+def wait_for_firing(prometheus: LocalPrometheus) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        alerts = requests.get(f"{prometheus.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        if any(a["labels"]["alertname"] == "PostgresDown" and a["state"] == "firing" for a in alerts):
+            return
+        time.sleep(0.2)
+    pytest.fail("PostgresDown did not fire within 20 s")
+
+
+def test_firing_none_names_the_firing_alerts(prometheus: LocalPrometheus) -> None:
+    wait_for_firing(prometheus)
+    entry = PrometheusCheck.model_validate({"url": prometheus.url, "firing": "none"})
+    assert entry.rule_names() == ["firing"]
+    facts = probe(entry, CTX)
+    (problem,) = judge(entry, facts, "firing").problems
+    assert problem.text.startswith("alerts: expected none firing, got 1 firing: PostgresDown{")
+    assert 'severity="critical"' in problem.text
+    assert "PostgresDown" in judge(entry, facts, "firing").evidence
+
+
+def test_firing_a_list_allows_those_alerts(prometheus: LocalPrometheus) -> None:
+    wait_for_firing(prometheus)
+    entry = PrometheusCheck.model_validate({"url": prometheus.url, "firing": ["PostgresDown"]})
+    assert judge(entry, probe(entry, CTX), "firing").problems == []
+
+
+def test_firing_on_a_server_that_is_not_prometheus(http_server: LocalHTTPServer) -> None:
+    http_server.routes["*"] = (200, {"Content-Type": "text/html"}, b"<html>Grafana</html>")
+    entry = PrometheusCheck.model_validate({"url": http_server.url, "firing": "none"})
+    (problem,) = judge(entry, probe(entry, CTX), "firing").problems
+    assert "did not answer like the Prometheus alerts API" in problem.text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("groups: [", "the rules file is not YAML"),
+        ("scrape_configs: []", "is not a Prometheus rules file: expected `groups:`"),
+        ("groups: [{name: a, rules: [{record: x, expr: up}]}]", "has no alerting rules"),
+        ("groups: [{name: a, rules: [{alert: X}]}]", "groups[0].rules[0]: expected a mapping with"),
+    ],
+)
+def test_a_bad_rules_file_is_named_with_its_key(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "alerts.yml").write_text(content)
+    (tmp_path / "t.yaml").write_text(
+        "target: t\nprometheus:\n  main:\n    url: http://p:9090\n    rules_file: alerts.yml\n"
+    )
+    with pytest.raises(TargetError, match=re.escape(message)) as raised:
+        load_target(str(tmp_path / "t.yaml"), tmp_path, {})
+    assert "t.yaml:5: prometheus.main.rules" in str(raised.value)
+    with pytest.raises(ValidationError, match="this entry checks nothing"):
+        PrometheusCheck.model_validate({"url": "http://p:9090"})
+    with pytest.raises(ValidationError, match="clashes with the `firing:` check"):
+        PrometheusCheck.model_validate(
+            {"url": "http://p:9090", "firing": "none", "rules": {"firing": {"expr": "up", "min": 1}}}
+        )

@@ -158,3 +158,42 @@ def test_an_unknown_rule_fails_closed() -> None:
 def test_a_rule_the_probe_never_reached_fails_closed() -> None:
     observed = facts(**{"error-rate": healthy()["error-rate"]})
     assert texts(judge(MAIN, observed, "per-instance").problems) == ["rule per-instance: not evaluated"]
+
+
+def test_firing_alerts_against_none_and_a_list() -> None:
+    from opsverify.kinds.prometheus.facts import FiringAlert
+
+    watchdog = FiringAlert("Watchdog", {"alertname": "Watchdog", "severity": "none"}, "2026-01-01T00:00:00Z")
+    disk = FiringAlert("DiskFull", {"alertname": "DiskFull", "instance": "db1"})
+    none = PrometheusCheck.model_validate({"url": URL, "firing": "none"})
+    observed = PrometheusFacts(url=URL, firing=[disk, watchdog])
+    (problem,) = judge(none, observed, "firing").problems
+    assert problem.text == (
+        'alerts: expected none firing, got 2 firing: DiskFull{instance="db1"}; '
+        'Watchdog{severity="none"} since 2026-01-01T00:00:00Z'
+    )
+    allowed = PrometheusCheck.model_validate({"url": URL, "firing": ["Watchdog", "DiskFull"]})
+    assert judge(allowed, observed, "firing").problems == []
+    assert judge(none, PrometheusFacts(url=URL, firing=[]), "firing").problems == []
+    unread = PrometheusFacts(url=URL, firing_error="connection refused by p:9090")
+    assert [p.text for p in judge(none, unread, "firing").problems] == ["connection refused by p:9090"]
+    assert [p.text for p in judge(none, PrometheusFacts(url=URL), "firing").problems] == [
+        "the alerts were not read"
+    ]
+
+
+def test_an_alert_rule_names_its_severity_summary_and_for() -> None:
+    check = PrometheusCheck.model_validate(
+        {
+            "url": URL,
+            "rules": "groups:\n- name: g\n  rules:\n  - alert: PgDown\n    expr: up == 0\n    for: 5m\n"
+            "    labels: {severity: critical}\n    annotations: {summary: PostgreSQL is down}\n"
+            "  - record: x\n    expr: up\n",
+        }
+    )
+    assert check.skipped == ["recording rule x skipped (it records a series, it does not alert)"]
+    (problem,) = judge(check, facts(PgDown=RuleResult("up == 0", [series(0, job="pg")])), "PgDown").problems
+    assert problem.text == (
+        "rule PgDown: critical alert condition up == 0 is true for 1 series (expected none) "
+        '(PostgreSQL is down): {job="pg"} = 0; its `for: 5m` is not waited for'
+    )
