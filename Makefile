@@ -31,7 +31,7 @@ typecheck: venv
 
 # Debian packages the tests run, as binary:package pairs; installed only when the binary is missing (a fresh
 # CI machine has only what the project installs). Tests never skip for lack of them: they fail.
-SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3
+SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3 mariadb-dump:mariadb-client mariadb-install-db:mariadb-server
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

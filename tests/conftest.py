@@ -25,6 +25,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OPSVERIFY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPSVERIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+MYSQL_URL = os.environ.get("OPSVERIFY_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/")
 
 
 def free_port() -> int:
@@ -159,6 +160,19 @@ def pg_url() -> str:
 
     _require("PostgreSQL", "OPSVERIFY_TEST_PG_URL", PG_URL, check)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> str:
+    """Admin URL of a real MySQL/MariaDB (OPSVERIFY_TEST_MYSQL_URL; default root on the local MariaDB)."""
+    from tests.mysql_server import admin
+
+    def check() -> None:
+        with admin(MYSQL_URL) as conn, conn.cursor() as cursor:
+            cursor.execute("select 1")
+
+    _require("MySQL/MariaDB", "OPSVERIFY_TEST_MYSQL_URL", MYSQL_URL, check)
+    return MYSQL_URL
 
 
 @pytest.fixture(scope="session")

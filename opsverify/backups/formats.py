@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsverify.backups.files import BackupFile
+from opsverify.backups.mysql_dump import starts_with_header
 
 GZIP_MAGIC = b"\x1f\x8b"
 CUSTOM_MAGIC = b"PGDMP"
@@ -40,6 +41,8 @@ _DECLARED = {
     "sqlite": ("sqlite", None),
     "tar": ("tar", None),
     "json": ("json", None),
+    "mysql-plain": ("mysql-plain", None),
+    "mysql-plain-gz": ("mysql-plain", True),
     "gzip": ("gzip", True),
 }
 
@@ -55,8 +58,8 @@ class Detected:
     def label(self) -> str:
         if self.format == "gzip":
             return "gzip"
-        if self.format == "pg-plain" and self.gzip:
-            return "pg-plain-gz"
+        if self.format in ("pg-plain", "mysql-plain") and self.gzip:
+            return f"{self.format}-gz"
         return f"{self.format}{' (gzip)' if self.gzip else ''}"
 
 
@@ -71,7 +74,7 @@ def detect_format(backup: BackupFile, declared: str = "auto") -> Detected:
         if found is None:
             raise FormatError(
                 "cannot tell the format from the name or the first bytes; set `format:` to one of pg-plain, "
-                "pg-plain-gz, pg-custom, pg-directory, sqlite, tar, json, gzip"
+                "pg-plain-gz, pg-custom, pg-directory, mysql-plain, mysql-plain-gz, sqlite, tar, json, gzip"
             )
         return found
     wanted, wanted_gzip = _DECLARED[declared]
@@ -86,7 +89,7 @@ def detect_format(backup: BackupFile, declared: str = "auto") -> Detected:
 
 
 def _conclusive(found: Detected) -> bool:
-    return found.format in ("pg-custom", "pg-directory", "sqlite", "tar")
+    return found.format in ("pg-custom", "pg-directory", "sqlite", "tar", "mysql-plain")
 
 
 def _sniff(backup: BackupFile) -> Detected | None:
@@ -110,7 +113,7 @@ def _sniff(backup: BackupFile) -> Detected | None:
                 f"is {name}-compressed, which opsverify does not read; compress backups with gzip "
                 "(or pg_dump --format=custom), or decompress before checking"
             )
-    found = _by_magic(head) or _by_extension(path) or _by_text(head)
+    found = _by_magic(head) or _by_mysql_header(head) or _by_extension(path) or _by_text(head)
     return Detected(found) if found else None
 
 
@@ -131,8 +134,15 @@ def _by_magic(head: bytes) -> str | None:
     return None
 
 
+def _by_mysql_header(head: bytes) -> str | None:
+    """mysqldump and mariadb-dump start with `-- MySQL dump 10.19 ...` / `-- MariaDB dump 10.19 ...`."""
+    return "mysql-plain" if starts_with_header(head) else None
+
+
 def _by_text(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if starts_with_header(head):
+        return "mysql-plain"
     if text.startswith(b"--") or b"PostgreSQL database dump" in head[:2048]:
         return "pg-plain"
     if text[:1] in (b"{", b"["):

@@ -10,6 +10,7 @@ from pathlib import Path
 from opsverify.backups.files import BackupFile
 from opsverify.backups.formats import Detected, FormatError, detect_format
 from opsverify.backups.json_document import read_json
+from opsverify.backups.mysql_dump import MysqlDumpScanner
 from opsverify.backups.pg_archive import read_archive
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.backups.plain_sql import PlainSqlScanner
@@ -18,7 +19,7 @@ from opsverify.backups.stream import read_once
 from opsverify.backups.tar_archive import read_tar
 from opsverify.units import format_size, plural
 
-SQL_FORMATS = ("pg-plain", "pg-custom", "pg-directory")
+SQL_FORMATS = ("pg-plain", "pg-custom", "pg-directory", "mysql-plain")
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Inspection:
     copies: int = 0
     inserts: int = 0
     dumped_from: str | None = None
+    databases: list[str] = field(default_factory=list)  # mysql-plain: the header's Database: and each USE
     members: int = 0
     files: int = 0
     items: int | None = None
@@ -61,7 +63,14 @@ class Inspection:
         parts = [self.format, f"{format_size(self.bytes_read)} read"]
         if self.inflated_bytes is not None:
             parts.append(f"{format_size(self.inflated_bytes)} inflated")
-        if self.is_sql:
+        if self.kind == "mysql-plain":
+            parts.append(f"{self.create_tables} CREATE TABLE, {self.inserts} INSERT")
+            parts.append(f"trailer {'present' if self.trailer else 'MISSING'}")
+            if self.databases:
+                parts.append(f"database {', '.join(self.databases[:5])}")
+            if self.dumped_from:
+                parts.append(f"dumped from {self.dumped_from}")
+        elif self.is_sql:
             parts.append(f"{self.create_tables} CREATE TABLE, {self.copies} COPY, {self.inserts} INSERT")
             parts.append(f"trailer {'present' if self.trailer else 'MISSING'}")
             if self.dumped_from:
@@ -138,6 +147,37 @@ def _plain(
         out.defects.append(
             "gzip stream inflates to 0 bytes (a gzip of an empty stream, ~20 bytes): pg_dump produced no "
             "output; check the backup job's log"
+        )
+        return
+    out.defects += scan.defects(scanner.bytes_seen)
+
+
+def _mysql(
+    backup: BackupFile,
+    detected: Detected,
+    out: Inspection,
+    _items: str | None,
+    _bin: str | None,
+    hash_file: bool,
+) -> None:
+    scanner = MysqlDumpScanner()
+    stream = read_once(backup.path, gzip=detected.gzip, sinks=[scanner], hash_file=hash_file)
+    out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
+    scan = scanner.finish()
+    out.header, out.trailer, out.create_tables, out.inserts = (
+        scan.header,
+        scan.trailer,
+        scan.create_tables,
+        scan.inserts,
+    )
+    out.dumped_from, out.databases = scan.server_version, scan.databases
+    if stream.gzip_error:
+        out.defects.append(stream.gzip_error)
+        return
+    if detected.gzip and stream.inflated_bytes == 0:
+        out.defects.append(
+            "gzip stream inflates to 0 bytes (a gzip of an empty stream, ~20 bytes): mysqldump produced no "
+            "output (a failed `mysqldump | gzip` pipeline still writes one); check the backup job's log"
         )
         return
     out.defects += scan.defects(scanner.bytes_seen)
@@ -231,6 +271,7 @@ _READERS = {
     "pg-plain": _plain,
     "pg-custom": _archive,
     "pg-directory": _archive,
+    "mysql-plain": _mysql,
     "sqlite": _sqlite,
     "tar": _tar,
     "json": _json,

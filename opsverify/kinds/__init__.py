@@ -96,6 +96,17 @@ KINDS: dict[str, Kind] = {
             rule_thresholds_of=lambda entry, rule: [entry.query_threshold(rule)],
         ),
         Kind(
+            "mysql",
+            "mysql",
+            "opsverify.kinds.mysql.model:MysqlCheck",
+            "opsverify.kinds.mysql.probe:probe",
+            ("smoke", "daily"),
+            "MySQL / MariaDB (read-only): reachable, schema revision, connections, long queries, replica lag, "
+            "named queries",
+            rules_of=lambda entry: list(entry.queries),
+            rule_thresholds_of=lambda entry, rule: [entry.query_threshold(rule)],
+        ),
+        Kind(
             "redis",
             "redis",
             "opsverify.kinds.redis.model:RedisCheck",

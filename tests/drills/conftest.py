@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backups.mysqldumps import mysql_dumps  # noqa: F401 - real mariadb-dump output
 from tests.backups.pgdumps import dumps, source_db  # noqa: F401 - fixtures shared with tests/backups
 
 

@@ -14,7 +14,17 @@ from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
 BackupFormat = Literal[
-    "auto", "pg-plain", "pg-plain-gz", "pg-custom", "pg-directory", "sqlite", "tar", "json", "gzip"
+    "auto",
+    "pg-plain",
+    "pg-plain-gz",
+    "pg-custom",
+    "pg-directory",
+    "mysql-plain",
+    "mysql-plain-gz",
+    "sqlite",
+    "tar",
+    "json",
+    "gzip",
 ]
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
 
@@ -39,6 +49,10 @@ class BackupCheck(CheckEntry):
     min_items: int | None = Field(default=None, ge=0, description="json: items the document must hold")
     items_path: str | None = Field(default=None, description="json: dotted path of the counted list/object")
     allow_schema_only: bool = False
+    expect_database: str | None = Field(
+        default=None,
+        description="mysql-plain: the database the dump must be of (header `Database:` or `USE`)",
+    )
     ignore: list[str] = Field(default_factory=lambda: list(IN_PROGRESS_PATTERNS))
     settle: Duration = Field(default=2.0, ge=0, description="watch a just-modified newest file this long")
     client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")

@@ -118,13 +118,28 @@ def _content_problems(entry: BackupCheck, facts: BackupFacts, name: str) -> list
     inspection = facts.inspection
     assert inspection is not None
     problems = []
+    mysql = inspection.kind == "mysql-plain"
     if inspection.is_sql and not entry.allow_schema_only and inspection.data_sections == 0:
+        how = (
+            "INSERT data (made with mysqldump --no-data?)"
+            if mysql
+            else "COPY or INSERT data (made with pg_dump --schema-only?)"
+        )
         problems.append(
             Problem(
                 name,
-                f"schema-only dump: {inspection.create_tables} CREATE TABLE but no COPY or INSERT data "
-                "(made with pg_dump --schema-only?)",
+                f"schema-only dump: {inspection.create_tables} CREATE TABLE but no {how}",
                 fix="dump the data too, or set allow_schema_only: true",
+            )
+        )
+    if mysql and entry.expect_database is not None and entry.expect_database not in inspection.databases:
+        found = ", ".join(inspection.databases) or "no database named in the dump"
+        problems.append(
+            Problem(
+                name,
+                f"a dump of another database: {found}",
+                f"a dump of {entry.expect_database} (expect_database)",
+                fix="the backup job dumps the wrong database: check the database name in its command",
             )
         )
     if inspection.kind == "tar" and entry.min_files is not None and inspection.files < entry.min_files:

@@ -24,6 +24,16 @@ from opsverify.backups.pgtools import ToolMissing
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.evidence import append_record
 from opsverify.drills.local import reap_local_sandboxes
+from opsverify.drills.mysql import (
+    MysqlDrillDatabase,
+    MysqlLocalSandbox,
+    MysqlSandbox,
+    MysqlUrlSandbox,
+    reap_local_mysql_sandboxes,
+    restore_mysql,
+    verify_mysql,
+)
+from opsverify.drills.mysql import refuse_production as refuse_mysql_production
 from opsverify.drills.restore import (
     RestoreResult,
     count_files,
@@ -56,7 +66,7 @@ if TYPE_CHECKING:
     from opsverify.kinds.restore.model import RestoreSpec
 
 _EXPECTED = (SandboxUnavailable, SandboxRefused, SandboxError, ToolMissing, OSError)
-RestoredKind = Literal["postgres", "sqlite", "files"]
+RestoredKind = Literal["postgres", "mysql", "sqlite", "files"]
 
 
 class DrillInterrupted(BaseException):
@@ -200,21 +210,23 @@ def _prepare(
     kind = inspection.detected.format
     if kind in ("pg-plain", "pg-custom", "pg-directory"):
         return _restore_postgres(entry, spec, ctx, facts, hooks, teardown)
+    if kind == "mysql-plain":
+        return _restore_mysql(entry, spec, ctx, facts, hooks, teardown)
     if kind in ("sqlite", "tar"):
         workdir = Path(tempfile.mkdtemp(prefix=DRILL_PREFIX))
         teardown.add("remove the restored copy", lambda: _remove(workdir))
         return _restore_local_copy(kind, backup, workdir, facts)
     facts.fail(
-        f"a {inspection.format} backup cannot be restored by a drill (restore: supports PostgreSQL dumps, "
-        "SQLite databases and tar archives); keep the daily integrity check and remove `restore:`"
+        f"a {inspection.format} backup cannot be restored by a drill (restore: supports PostgreSQL and MySQL "
+        "dumps, SQLite databases and tar archives); keep the daily integrity check and remove `restore:`"
     )
     return None
 
 
-def production_entries(ctx: ProbeContext) -> dict[str, str]:
-    """name -> URL of the target's postgres entries (empty when the probe runs without the target)."""
+def production_entries(ctx: ProbeContext, section_name: str = "postgres") -> dict[str, str]:
+    """name -> URL of the target's postgres (or mysql) entries (empty when the probe runs without the target)."""
     target = ctx.target
-    section = target.section("postgres") if target is not None else None
+    section = target.section(section_name) if target is not None else None
     if not section:
         return {}
     return {
@@ -270,6 +282,82 @@ def _restore_postgres(
             facts.fail(facts.restore.error or "restore failed")
             return None
     return Restored("postgres", url=database.url)
+
+
+def _restore_mysql(
+    entry: BackupCheck,
+    spec: RestoreSpec,
+    ctx: ProbeContext,
+    facts: DrillFacts,
+    hooks: DrillHooks,
+    teardown: Teardown,
+) -> Restored | None:
+    """A mysqldump restored into a drill database of a `url` or `local` MariaDB/MySQL sandbox."""
+    backup = facts.backup
+    assert backup is not None
+    assert backup.newest is not None
+    assert backup.inspection is not None
+    inspection = backup.inspection
+    production = production_entries(ctx, "mysql")
+    if len(inspection.databases) > 1:
+        facts.fail(
+            f"the dump holds {len(inspection.databases)} databases ({', '.join(inspection.databases[:5])}); a "
+            "drill restores one database: dump each database to its own file (mysqldump DB or --databases DB)"
+        )
+        return None
+    with facts.step("sandbox") as step:
+        kind = spec.sandbox
+        if kind == "docker":
+            raise SandboxUnavailable(
+                "sandbox: docker is not available for MySQL dumps yet; use sandbox: url (a scratch server's "
+                "admin URL) or sandbox: local (a temporary mariadbd)"
+            )
+        if kind == "auto":
+            kind = "url" if spec.sandbox_url else "local"
+        if kind == "local":
+            facts.reaped += reap_local_mysql_sandboxes()
+            sandbox: MysqlSandbox = MysqlLocalSandbox(spec.server_bin)
+        else:
+            assert spec.sandbox_url is not None
+            refuse_mysql_production(spec.sandbox_url, production.items())
+            sandbox = MysqlUrlSandbox(spec.sandbox_url)
+        try:
+            sandbox.start()
+        except SandboxUnavailable:
+            sandbox.stop()
+            raise
+        teardown.add("stop the sandbox", lambda: _stop(sandbox))
+        facts.sandbox, facts.sandbox_detail = sandbox.kind, sandbox.describe()
+        database = MysqlDrillDatabase(sandbox)
+        facts.database = database.name
+        if not sandbox.disposable:
+            teardown.add(f"drop {database.name}", database.drop)
+        database.create()
+        facts.reaped += database.reaped
+        step.detail = facts.sandbox_detail
+        if hooks.on_sandbox_ready is not None:
+            hooks.on_sandbox_ready(sandbox)
+    with facts.step("restore") as step:
+        on_progress = hooks.on_restore_progress
+
+        def progress(written: int) -> None:
+            if on_progress is not None:
+                on_progress(sandbox, written)
+
+        assert inspection.detected is not None
+        facts.restore = restore_mysql(
+            backup.newest.path,
+            gzip=inspection.detected.gzip,
+            database_url=database.url,
+            client_bin=entry.client_bin,
+            timeout=spec.restore_timeout(),
+            progress=progress,
+        )
+        step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
+        if not facts.restore.ok:
+            facts.fail(facts.restore.error or "restore failed")
+            return None
+    return Restored("mysql", url=database.url)
 
 
 def _run_restore(
@@ -334,6 +422,14 @@ def verify(restored: Restored, entry: BackupCheck, ctx: ProbeContext) -> Verific
     if restored.kind == "postgres":
         assert restored.url is not None
         found = verify_postgres(restored.url, expect, spec.statement_timeout)
+    elif restored.kind == "mysql":
+        assert restored.url is not None
+        found = verify_mysql(restored.url, expect, spec.statement_timeout)
+        if expect.compare_to is not None:
+            found.compare_error = (
+                "compare_to counts rows of a postgres entry; it does not apply to a MySQL drill"
+            )
+            return found
     elif restored.kind == "sqlite":
         assert restored.path is not None
         found = verify_sqlite(restored.path, expect)
