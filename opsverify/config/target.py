@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -23,7 +24,7 @@ from opsverify.config.notify import NotifyConfig
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
-from opsverify.redaction import redact
+from opsverify.redaction import SECRETS, redact
 
 DEFAULT_TARGETS_DIR = Path("targets")
 _EXTENSIONS = (".yaml", ".yml")
@@ -35,6 +36,32 @@ class Settings(StrictModel):
     concurrency: int = Field(default=128, ge=1, le=512, description="live probes run at once (per process)")
 
 
+class StateConfig(StrictModel):
+    """`state:` where the results and notification state are kept (default: SQLite under reports/state)."""
+
+    url: str | None = Field(
+        default=None,
+        description="postgresql://... shared by every runner of the target (else $OPSVERIFY_STATE_URL)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or (
+            not parts.hostname and "host=" not in parts.query
+        ):
+            raise ValueError(
+                f"expected a PostgreSQL URL such as postgresql://user:password@host:5432/ops, got "
+                f"{redact(value)!r}; leave `state` out for the SQLite file under reports/state"
+            )
+        if parts.password:
+            SECRETS.add(parts.password)
+        return value
+
+
 class TargetBase(StrictModel):
     """The keys every target file has besides its check sections."""
 
@@ -43,6 +70,7 @@ class TargetBase(StrictModel):
     public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
     settings: Settings = Field(default_factory=Settings)
     notify: NotifyConfig | None = None
+    state: StateConfig | None = None
 
     @field_validator("target")
     @classmethod

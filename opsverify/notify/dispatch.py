@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from opsverify.config.notify import NotifyConfig
 from opsverify.notify.base import Channel
 from opsverify.notify.delivery import DeliveryRecord, Sleep, deliver_all
-from opsverify.notify.policy import decide, mark_alerted
+from opsverify.notify.policy import decide, decide_without_state, mark_alerted
 from opsverify.notify.registry import create_channel
 from opsverify.notify.router import RoutedMessage, RunContext, route_messages
-from opsverify.notify.state import locked_state, save_state
 from opsverify.report.summary import CheckResult
+from opsverify.state.model import NotifyState
+from opsverify.state.store import StateStore
 
 
 @dataclass
@@ -39,16 +41,21 @@ def notify_target(
     notify: NotifyConfig,
     results: list[CheckResult],
     run: RunContext,
-    state_path: Path,
+    store: StateStore | None,
     options: NotifyOptions,
 ) -> NotifyOutcome:
-    """Decide, route and send for one target. A dry run leaves the state file untouched."""
+    """Decide, route and send for one target under the store's lock. A dry run leaves the state untouched.
+
+    Without a store (it is unreachable) every failure is sent and nothing is remembered.
+    """
     outcome = NotifyOutcome()
     channels = {name: create_channel(name, config) for name, config in notify.channels.items()}
     problems = {name: channel.validate() for name, channel in channels.items()}
     now = time.time()
-    with locked_state(state_path) as state:
-        decisions = decide(results, state, notify.policy, now)
+    with _state(store, target, write=not options.dry_run) as state:
+        decisions = (
+            decide(results, state, notify.policy, now) if store is not None else decide_without_state(results)
+        )
         routed = route_messages(target, results, decisions, notify, run)
         if options.dry_run:
             for item in routed:
@@ -63,7 +70,6 @@ def notify_target(
             outcome.records += [
                 _record(target, item, channels[name], "disabled") for item in routed for name in item.route.to
             ]
-            save_state(state)
             return outcome
         jobs: list[tuple[Channel[Any], Any, str, str]] = []
         owners: list[RoutedMessage] = []
@@ -84,8 +90,16 @@ def notify_target(
         for item in routed:
             if id(item) in delivered:
                 mark_alerted(state, item.alert_ids, now)
-        save_state(state)
     return outcome
+
+
+@contextmanager
+def _state(store: StateStore | None, target: str, write: bool) -> Iterator[NotifyState]:
+    if store is None:
+        yield NotifyState()
+    else:
+        with store.notify_state(target, write=write) as state:
+            yield state
 
 
 def _record(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from opsverify.config.notify import Policy
-from opsverify.notify.state import NotifyState
 from opsverify.report.summary import CheckResult
+from opsverify.state.model import NotifyState
 
 Decision = Literal["new", "reminder", "ongoing", "below_threshold", "resolved", "passing", "skipped"]
 ALERTING: frozenset[Decision] = frozenset({"new", "reminder"})
@@ -50,3 +50,8 @@ def mark_alerted(state: NotifyState, check_ids: set[str], now: float) -> None:
     """Record that the failures of these checks reached a person (starts the reminder clock)."""
     for check_id in check_ids:
         state.check(check_id).alerted_at = now
+
+
+def decide_without_state(results: list[CheckResult]) -> dict[str, Decision]:
+    """The state store is unreachable: every failure is sent (better a duplicate than a missed alert)."""
+    return {r.id: "skipped" if r.status == "skipped" else "new" if r.failed else "passing" for r in results}

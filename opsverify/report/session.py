@@ -43,6 +43,9 @@ from opsverify.report.allure_files import (
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
+from opsverify.state.figures import figures_of
+from opsverify.state.model import StoredResult
+from opsverify.state.store import StateError, StateStore, open_store, state_url
 from opsverify.units import format_duration
 
 RECORDER = pytest.StashKey["RunRecorder"]()
@@ -194,6 +197,7 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
     if report.when == "call" and item.judgement is not None:
         # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
         report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
+        report.opsverify_figures = figures_of(item.facts)  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
     if pool is None or report.when not in ("setup", "call"):
         return report
@@ -204,18 +208,20 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
             item.stash[PROBE_TIMING] = taken
         return report
     if taken is not None:  # facts taken in the call itself: the wait is already in its duration
-        report.duration += max(0.0, taken.seconds - taken.waited)
+        earlier = max(0.0, taken.seconds - taken.waited)  # the part of the probe before the call began
     else:
         taken = item.stash.get(PROBE_TIMING, None)
         if taken is None:
             return report
-        report.duration += taken.seconds
-    include_probe_in_allure(item, check.id, taken)
+        earlier = taken.seconds
+    report.duration += earlier
+    include_probe_in_allure(item, check.id, earlier)
     return report
 
 
-def include_probe_in_allure(item: pytest.Item, check_id: str, probe: ProbeTiming) -> None:
-    """Start the Allure result (and its `probe` step) the probe's duration before the call began.
+def include_probe_in_allure(item: pytest.Item, check_id: str, earlier: float) -> None:
+    """Start the Allure result (and its `probe` step) `earlier` seconds (the probe's time before the call
+    began; the time the call waited for it is already inside the call) before the call began.
 
     allure-pytest times a test by its call phase and writes the result when the test's protocol ends;
     until then the result is the listener's last scheduled one. Start and stop are epoch milliseconds.
@@ -225,7 +231,7 @@ def include_probe_in_allure(item: pytest.Item, check_id: str, probe: ProbeTiming
     result = reporter.get_test(None) if reporter is not None else None
     if result is None or getattr(result, "start", None) is None:
         return
-    result.start -= round(probe.seconds * 1000)
+    result.start -= round(earlier * 1000)
     for step in getattr(result, "steps", None) or []:
         if step.name == f"probe {check_id}":
             step.start = result.start
@@ -352,6 +358,9 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        figures = getattr(report, "opsverify_figures", None)
+        if isinstance(figures, dict):
+            result.figures.update(figures)
         if report.failed:
             if not result.failed:
                 problems = getattr(report, "opsverify_problems", None) or []
@@ -410,7 +419,8 @@ class RunRecorder:
         self.written.append(self.reports / "summary.json")
         if self.runs_checks:
             for target in targets:
-                self._notify(target, summary, ran)
+                store = self._store(target, summary)
+                self._notify(target, summary, ran, store)
             for target in targets:
                 failed = any(r.failed for r in summary.of_target(target.name))
                 ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
@@ -438,29 +448,62 @@ class RunRecorder:
             redact_results_dir(results_dir, since=self.started - 2)
             self.written.append(results_dir)
 
-    def _notify(self, target: LoadedTarget, summary: RunSummary, ran: tuple[str, ...]) -> None:
+    def _store(self, target: LoadedTarget, summary: RunSummary) -> StateStore | None:
+        """Open the target's state store and keep this run's results in it; None (said why) when it fails."""
+        notify = target.model.notify
+        configured = str(target.base_dir / notify.state) if notify is not None and notify.state else None
+        directory = state_dir(ops_root(self.config), configured)
+        url = state_url(target.model.state.url if target.model.state is not None else None)
+        try:
+            store = open_store(url, directory)
+            store.record_results(
+                summary.run_id,
+                target.name,
+                [
+                    StoredResult(
+                        summary.run_id,
+                        target.name,
+                        r.id,
+                        r.status,
+                        r.duration,
+                        summary.finished,
+                        r.reason,
+                        r.figures,
+                    )
+                    for r in summary.of_target(target.name)
+                ],
+            )
+        except StateError as exc:
+            routes = notify is not None and bool(notify.routes)
+            self.problems.append(
+                f"state store for {target.name}: {redact(str(exc))}; the checks ran and their verdicts stand"
+                + ("; notifications were sent without state (duplicates possible)" if routes else "")
+            )
+            return None
+        return store
+
+    def _notify(
+        self, target: LoadedTarget, summary: RunSummary, ran: tuple[str, ...], store: StateStore | None
+    ) -> None:
         notify = target.model.notify
         if notify is None or not notify.routes:
             return
-        configured = str(target.base_dir / notify.state) if notify.state else None
-        directory = state_dir(ops_root(self.config), configured)
-        from opsverify.notify.state import state_file
-
         run = RunContext(
             run_id=summary.run_id,
             duration=summary.duration,
             tiers_run=ran,
             report_url=notify.report_url or summary.report_url,
         )
+        results = summary.of_target(target.name)
         try:
-            outcome = notify_target(
-                target.name,
-                notify,
-                summary.of_target(target.name),
-                run,
-                state_file(directory, target.name),
-                self.options,
-            )
+            try:
+                outcome = notify_target(target.name, notify, results, run, store, self.options)
+            except StateError as exc:  # the store failed under the lock: send without state
+                self.problems.append(
+                    f"state store for {target.name}: {redact(str(exc))}; notifications were sent without "
+                    "state (duplicates possible)"
+                )
+                outcome = notify_target(target.name, notify, results, run, None, self.options)
         except Exception as exc:  # noqa: BLE001 (a notifier bug must not change any verdict)
             self.problems.append(
                 f"notifications for {target.name} failed: {type(exc).__name__}: {redact(str(exc))}"

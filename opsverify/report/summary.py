@@ -35,6 +35,9 @@ class CheckResult:
     duration: float = 0.0
     nodeid: str = ""
     problems: list[dict[str, str]] = field(default_factory=list)  # structured: subject, expected, found, fix
+    figures: dict[str, float] = field(
+        default_factory=dict
+    )  # latency_ms, backup_bytes, rto_s, ... (the store)
 
     @property
     def id(self) -> str:
