@@ -121,6 +121,8 @@ SUBCOMMANDS = {
     "demo": "opsverify.demo.cli",
     "report": "opsverify.report.cli",
     "schedule": "opsverify.scheduler",
+    "silence": "opsverify.state.silence",
+    "history": "opsverify.state.history",
 }
 
 

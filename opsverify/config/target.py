@@ -226,7 +226,25 @@ def load_target(
         model = target_model().model_validate(data)
     except ValidationError as exc:
         raise TargetError(redact(explain_validation(exc, data, source))) from None
-    return LoadedTarget(model.target, path, model, source)
+    loaded = LoadedTarget(model.target, path, model, source)
+    _check_dependencies(loaded)
+    return loaded
+
+
+def _check_dependencies(target: LoadedTarget) -> None:
+    """Every `depends_on` names a check of the same target (`kind:name`, or a rule `kind:name/rule`)."""
+    checks = target.all_checks()
+    known = {c.id for c in checks} | {f"{c.kind.name}:{c.name}" for c in checks}
+    for check in checks:
+        for dependency in getattr(check.entry, "depends_on", None) or []:
+            if dependency not in known:
+                guess = difflib.get_close_matches(dependency, sorted(known), n=1)
+                hint = f"did you mean {guess[0]!r}?" if guess else "write kind:name, e.g. postgres:main"
+                where = target.source.where((check.kind.section, check.name, "depends_on"))
+                raise TargetError(
+                    f"{where}: {check.kind.section}.{check.name}.depends_on: no check {dependency!r} in target "
+                    f"{target.name} ({hint})"
+                )
 
 
 def explain_validation(exc: ValidationError, data: Any, source: SourceMap) -> str:

@@ -11,9 +11,10 @@ from typing import Any
 from opsverify.config.notify import NotifyConfig
 from opsverify.notify.base import Channel
 from opsverify.notify.delivery import DeliveryRecord, Sleep, deliver_all
+from opsverify.notify.gates import Gate
 from opsverify.notify.policy import decide, decide_without_state, mark_alerted
 from opsverify.notify.registry import create_channel
-from opsverify.notify.router import RoutedMessage, RunContext, route_messages
+from opsverify.notify.router import ChannelMessage, RunContext, by_channel, route_messages
 from opsverify.report.summary import CheckResult
 from opsverify.state.model import NotifyState
 from opsverify.state.store import StateStore
@@ -34,6 +35,7 @@ class NotifyOutcome:
 
     records: list[DeliveryRecord] = field(default_factory=list)
     previews: list[str] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)  # check id -> what the policy and gates decided
 
 
 def notify_target(
@@ -43,6 +45,7 @@ def notify_target(
     run: RunContext,
     store: StateStore | None,
     options: NotifyOptions,
+    gated: dict[str, Gate] | None = None,
 ) -> NotifyOutcome:
     """Decide, route and send for one target under the store's lock. A dry run leaves the state untouched.
 
@@ -56,40 +59,38 @@ def notify_target(
         decisions = (
             decide(results, state, notify.policy, now) if store is not None else decide_without_state(results)
         )
-        routed = route_messages(target, results, decisions, notify, run)
+        for check_id, gate in (gated or {}).items():
+            if check_id in decisions:
+                decisions[check_id] = gate.decision
+        outcome.decisions = dict(decisions)
+        routed = by_channel(route_messages(target, results, decisions, notify, run))
         if options.dry_run:
             for item in routed:
-                for name in item.route.to:
-                    outcome.records.append(_record(target, item, channels[name], "dry-run"))
-                    outcome.previews.append(
-                        f"--- {item.message.route} -> {name} ({channels[name].type_name}) ---\n"
-                        + channels[name].preview(item.message)
-                    )
+                channel = channels[item.channel]
+                outcome.records.append(_record(target, item, channel, "dry-run"))
+                outcome.previews.append(
+                    f"--- {item.message.route} -> {item.channel} ({channel.type_name}) ---\n"
+                    + channel.preview(item.message)
+                )
             return outcome
         if not options.enabled:
-            outcome.records += [
-                _record(target, item, channels[name], "disabled") for item in routed for name in item.route.to
-            ]
+            outcome.records += [_record(target, item, channels[item.channel], "disabled") for item in routed]
             return outcome
         jobs: list[tuple[Channel[Any], Any, str, str]] = []
-        owners: list[RoutedMessage] = []
+        owners: list[ChannelMessage] = []
         for item in routed:
-            for name in item.route.to:
-                if problems[name]:
-                    outcome.records.append(
-                        _record(target, item, channels[name], "failed", "; ".join(problems[name]))
-                    )
-                    continue
-                jobs.append((channels[name], item.message, target, item.message.route))
-                owners.append(item)
+            if problems[item.channel]:
+                outcome.records.append(
+                    _record(target, item, channels[item.channel], "failed", "; ".join(problems[item.channel]))
+                )
+                continue
+            jobs.append((channels[item.channel], item.message, target, item.message.route))
+            owners.append(item)
         records = deliver_all(jobs, options.sleep)
         outcome.records += records
-        delivered = {
-            id(owner) for owner, record in zip(owners, records, strict=True) if record.status == "sent"
-        }
-        for item in routed:
-            if id(item) in delivered:
-                mark_alerted(state, item.alert_ids, now)
+        for owner, record in zip(owners, records, strict=True):
+            if record.status == "sent":
+                mark_alerted(state, owner.alert_ids, now)
     return outcome
 
 
@@ -103,7 +104,7 @@ def _state(store: StateStore | None, target: str, write: bool) -> Iterator[Notif
 
 
 def _record(
-    target: str, item: RoutedMessage, channel: Channel[Any], status: str, error: str | None = None
+    target: str, item: ChannelMessage, channel: Channel[Any], status: str, error: str | None = None
 ) -> DeliveryRecord:
     return DeliveryRecord(
         kind="message",

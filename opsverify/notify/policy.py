@@ -8,7 +8,18 @@ from opsverify.config.notify import Policy
 from opsverify.report.summary import CheckResult
 from opsverify.state.model import NotifyState
 
-Decision = Literal["new", "reminder", "ongoing", "below_threshold", "resolved", "passing", "skipped"]
+Decision = Literal[
+    "new",
+    "reminder",
+    "ongoing",
+    "below_threshold",
+    "resolved",
+    "passing",
+    "skipped",
+    "blocked",
+    "silenced",
+    "maintenance",
+]
 ALERTING: frozenset[Decision] = frozenset({"new", "reminder"})
 FAILING_REACHED: frozenset[Decision] = frozenset({"new", "reminder", "ongoing"})
 
@@ -21,16 +32,19 @@ def decide(results: list[CheckResult], state: NotifyState, policy: Policy, now: 
     `alerted_at` is not touched here: it is set only once a message was actually delivered.
     """
     decisions: dict[str, Decision] = {}
+    needed, window = policy.threshold
     for result in results:
         if result.status == "skipped":
             decisions[result.id] = "skipped"
             continue
         check = state.check(result.id)
         check.last_run = now
+        check.recent = (check.recent + ("F" if result.failed else "P"))[-(window or 1) :]
         if result.failed:
             check.failures += 1
             check.status = "failed"
-            if check.failures < policy.failure_threshold:
+            reached = check.recent.count("F") >= needed if window else check.failures >= needed
+            if not reached and check.alerted_at is None:
                 decisions[result.id] = "below_threshold"
             elif check.alerted_at is None:
                 decisions[result.id] = "new"

@@ -25,8 +25,10 @@ from opsverify.config.types import TIERS
 from opsverify.kinds.base import HasPhases, Phase
 from opsverify.notify.delivery import DeliveryRecord, append_journal
 from opsverify.notify.dispatch import NotifyOptions, notify_target
+from opsverify.notify.gates import Gate, gates
 from opsverify.notify.heartbeat import Event, ping
 from opsverify.notify.router import RunContext
+from opsverify.notify.timebox import call_limited
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
@@ -45,6 +47,7 @@ from opsverify.report.summary import CheckResult, RunSummary, split_failure_text
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
 from opsverify.state.model import StoredResult
+from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
 from opsverify.units import format_duration
 
@@ -53,6 +56,7 @@ PROBE_TIMING = pytest.StashKey[ProbeTiming]()  # the probe whose facts the item 
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
+DEPENDS_ON_PROPERTY = "opsverify_depends_on"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,6 +122,8 @@ def pytest_collection_modifyitems(
     for item in items:
         identity = identity_of(item, default_target)
         item.user_properties.extend(identity.properties())
+        if isinstance(item, CheckTest) and getattr(item.check.entry, "depends_on", None):
+            item.user_properties.append((DEPENDS_ON_PROPERTY, ",".join(item.check.entry.depends_on)))
         if with_allure:
             for mark in allure_marks(identity):
                 item.add_marker(mark)
@@ -288,6 +294,14 @@ def tiers_run(config: pytest.Config) -> tuple[str, ...]:
     return tuple(tier for tier in TIERS if expression.evaluate(lambda name, /, _t=tier, **kwargs: name == _t))
 
 
+def hook_timeout() -> float:
+    """Seconds each opsverify hook implementation may take: $OPSVERIFY_HOOK_TIMEOUT, else 30."""
+    try:
+        return max(0.1, float(os.environ.get("OPSVERIFY_HOOK_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
+
+
 def make_run_id() -> str:
     given = os.environ.get("OPSVERIFY_RUN_ID")
     if given:
@@ -313,6 +327,7 @@ class RunRecorder:
         self.problems: list[str] = []
         self.written: list[Path] = []
         self.summary: RunSummary | None = None
+        self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -358,6 +373,9 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        depends = dict(report.user_properties).get(DEPENDS_ON_PROPERTY)
+        if isinstance(depends, str) and depends:
+            result.depends_on = tuple(depends.split(","))
         figures = getattr(report, "opsverify_figures", None)
         if isinstance(figures, dict):
             result.figures.update(figures)
@@ -415,12 +433,18 @@ class RunRecorder:
             empty_reason=None if results else empty_run_reason(self.config),
         )
         self.summary = summary
+        stores: dict[str, tuple[StateStore | None, dict[str, Gate]]] = {}
+        if self.runs_checks:
+            for target in targets:
+                store = self._store(target, summary)
+                stores[target.name] = (store, self._gates(target, summary, store))
         write_json(self.reports / "summary.json", summary.as_json())
         self.written.append(self.reports / "summary.json")
         if self.runs_checks:
             for target in targets:
-                store = self._store(target, summary)
-                self._notify(target, summary, ran, store)
+                store, gated = stores[target.name]
+                self._notify(target, summary, ran, store, gated)
+            self._hooks(summary, stores)
             for target in targets:
                 failed = any(r.failed for r in summary.of_target(target.name))
                 ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
@@ -482,8 +506,59 @@ class RunRecorder:
             return None
         return store
 
+    def _hooks(
+        self, summary: RunSummary, stores: dict[str, tuple[StateStore | None, dict[str, Gate]]]
+    ) -> None:
+        """opsverify_check_failed per failure, then opsverify_run_finished: each implementation time-limited."""
+        if self.options.dry_run or not self.options.enabled:
+            return
+        limit = hook_timeout()
+        for result in summary.failures:
+            key = f"{result.target}/{result.id}"
+            gate = stores.get(result.target, (None, {}))[1].get(result.id)
+            decision = self.decisions.get(key) or (gate.decision if gate else "unrouted")
+            self.decisions.setdefault(key, decision)
+            problems = [Problem.from_json(p) for p in result.problems]
+            for impl in self.config.hook.pytest_opsverify_check_failed.get_hookimpls():
+                self._call_hook(impl, limit, check=result, problems=problems, decision=decision)
+        for impl in self.config.hook.pytest_opsverify_run_finished.get_hookimpls():
+            self._call_hook(impl, limit, summary=summary, decisions=dict(self.decisions))
+
+    def _call_hook(self, impl: Any, limit: float, **kwargs: Any) -> None:
+        wanted = {name: value for name, value in kwargs.items() if name in impl.argnames}
+        error = call_limited(impl.function, limit, **wanted)
+        if error is not None:
+            where = getattr(impl.plugin, "__file__", None) or impl.plugin_name
+            self.problems.append(f"hook {impl.function.__name__} ({where}): {error}")
+
+    def _gates(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> dict[str, Gate]:
+        """Failures that send nothing (blocked by a dependency, silenced, in a maintenance window), noted."""
+        silences: list[Silence] = []
+        if store is not None:
+            try:
+                silences = active_silences(store, target.name)
+            except StateError as exc:
+                self.problems.append(f"reading the silences of {target.name}: {redact(str(exc))}")
+        notify = target.model.notify
+        results = summary.of_target(target.name)
+        gated = gates(
+            results,
+            lambda check_id: s.label() if (s := silence_for(silences, target.name, check_id)) else None,
+            notify.maintenance if notify is not None else [],
+            time.time(),
+        )
+        for result in results:
+            if result.id in gated:
+                result.note = gated[result.id].note
+        return gated
+
     def _notify(
-        self, target: LoadedTarget, summary: RunSummary, ran: tuple[str, ...], store: StateStore | None
+        self,
+        target: LoadedTarget,
+        summary: RunSummary,
+        ran: tuple[str, ...],
+        store: StateStore | None,
+        gated: dict[str, Gate],
     ) -> None:
         notify = target.model.notify
         if notify is None or not notify.routes:
@@ -497,13 +572,13 @@ class RunRecorder:
         results = summary.of_target(target.name)
         try:
             try:
-                outcome = notify_target(target.name, notify, results, run, store, self.options)
+                outcome = notify_target(target.name, notify, results, run, store, self.options, gated)
             except StateError as exc:  # the store failed under the lock: send without state
                 self.problems.append(
                     f"state store for {target.name}: {redact(str(exc))}; notifications were sent without "
                     "state (duplicates possible)"
                 )
-                outcome = notify_target(target.name, notify, results, run, None, self.options)
+                outcome = notify_target(target.name, notify, results, run, None, self.options, gated)
         except Exception as exc:  # noqa: BLE001 (a notifier bug must not change any verdict)
             self.problems.append(
                 f"notifications for {target.name} failed: {type(exc).__name__}: {redact(str(exc))}"
@@ -511,6 +586,7 @@ class RunRecorder:
             return
         self.records += outcome.records
         self.previews += outcome.previews
+        self.decisions.update({f"{target.name}/{key}": value for key, value in outcome.decisions.items()})
 
     def _heartbeat(self, target: LoadedTarget, event: Event, body: str = "") -> None:
         notify = target.model.notify

@@ -13,6 +13,7 @@ class CheckState:
     alerted_at: float | None = None  # when its failure was last sent (None: not alerted / resolved)
     status: str = "passed"
     last_run: float = 0.0
+    recent: str = ""  # the last outcomes, oldest first: F failed, P passed (for `failure_threshold: N of M`)
 
 
 @dataclass

@@ -36,7 +36,9 @@ _TABLES = (
     " figures TEXT NOT NULL, PRIMARY KEY (run_id, target, check_id))",
     "notify_state (target TEXT NOT NULL, check_id TEXT NOT NULL, failures INTEGER NOT NULL,"
     " alerted_at DOUBLE PRECISION, status TEXT NOT NULL, last_run DOUBLE PRECISION NOT NULL,"
-    " PRIMARY KEY (target, check_id))",
+    " recent TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, check_id))",
+    "silences (id TEXT PRIMARY KEY, target TEXT NOT NULL, pattern TEXT NOT NULL, ends DOUBLE PRECISION NOT NULL,"
+    " reason TEXT NOT NULL, created DOUBLE PRECISION NOT NULL)",
 )
 _INDEXES = ("results_by_check ON results (target, check_id, finished)",)
 
@@ -179,7 +181,7 @@ class StateStore:
         with self.transaction(lock=f"notify:{target}") as cur:
             cur.execute(
                 self.sql(
-                    f"SELECT check_id, failures, alerted_at, status, last_run FROM {self.table('notify_state')} "
+                    f"SELECT check_id, failures, alerted_at, status, last_run, recent FROM {self.table('notify_state')} "
                     "WHERE target = ?"
                 ),
                 (target,),
@@ -187,7 +189,7 @@ class StateStore:
             state = NotifyState(
                 {
                     str(r[0]): CheckState(
-                        int(r[1]), None if r[2] is None else float(r[2]), str(r[3]), float(r[4])
+                        int(r[1]), None if r[2] is None else float(r[2]), str(r[3]), float(r[4]), str(r[5])
                     )
                     for r in cur.fetchall()
                 }
@@ -202,10 +204,18 @@ class StateStore:
         for check_id, check in sorted(state.checks.items()):
             cur.execute(
                 self.sql(
-                    f"INSERT INTO {table} (target, check_id, failures, alerted_at, status, last_run) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"
+                    f"INSERT INTO {table} (target, check_id, failures, alerted_at, status, last_run, recent) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)"
                 ),
-                (target, check_id, check.failures, check.alerted_at, check.status, check.last_run),
+                (
+                    target,
+                    check_id,
+                    check.failures,
+                    check.alerted_at,
+                    check.status,
+                    check.last_run,
+                    check.recent,
+                ),
             )
 
 
