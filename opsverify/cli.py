@@ -123,6 +123,8 @@ SUBCOMMANDS = {
     "schedule": "opsverify.scheduler",
     "import": "opsverify.importers.cli",
     "draft": "opsverify.importers.draft_cli",
+    "silence": "opsverify.state.silence",
+    "history": "opsverify.state.history",
 }
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from opsverify.config.types import Duration, Severity, StrictModel, Tier, TlsVerify
+from opsverify.notify.maintenance import MaintenanceWindow
 from opsverify.redaction import SECRETS
 
 RouteStatus = Literal["failed", "passed", "completed", "resolved"]
@@ -164,6 +165,21 @@ class AppriseSettings(ChannelSettings):
         return list(self.url)
 
 
+class PythonSettings(ChannelSettings):
+    """A Python function of yours, `package.module:function`, called with the channel's message."""
+
+    callable: str = Field(description="package.module:function, importable on the runner")
+    retries: int = Field(default=0, ge=0, le=10, description="retries when it raises")
+
+    @field_validator("callable")
+    @classmethod
+    def _reference(cls, value: str) -> str:
+        module, colon, attribute = value.partition(":")
+        if not colon or not module or not attribute:
+            raise ValueError(f"expected `package.module:function`, got {value!r}")
+        return value
+
+
 @dataclass(frozen=True)
 class ChannelType:
     """A row of the channel table: its settings model, its sender ("module:Class") and what it is."""
@@ -200,6 +216,12 @@ CHANNEL_TYPES: dict[str, ChannelType] = {
             AppriseSettings,
             "opsverify.notify.apprise:AppriseChannel",
             "any Apprise URL: Teams, PagerDuty, Discord, Telegram and the rest (optional extra)",
+        ),
+        ChannelType(
+            "python",
+            PythonSettings,
+            "opsverify.notify.python:PythonChannel",
+            "a Python function of yours (package.module:function) called with the message, time-limited",
         ),
     )
 }
@@ -302,9 +324,37 @@ class Route(StrictModel):
 class Policy(StrictModel):
     """When a failing check alerts, repeats and resolves (kept across runs in the state file)."""
 
-    failure_threshold: int = Field(default=1, ge=1, le=1000, description="consecutive failing runs")
+    failure_threshold: int | str = Field(
+        default=1, description="N consecutive failing runs, or 'N of M': N of the last M runs failed"
+    )
     send_on_resolved: bool = True
     remind_every: Duration | None = Field(default=None, gt=0)
+
+    @field_validator("failure_threshold")
+    @classmethod
+    def _threshold(cls, value: int | str) -> int | str:
+        parse_threshold(value)
+        return value
+
+    @property
+    def threshold(self) -> tuple[int, int | None]:
+        """(N, M): alert when N of the last M runs failed; M None: N consecutive failing runs."""
+        return parse_threshold(self.failure_threshold)
+
+
+def parse_threshold(value: int | str) -> tuple[int, int | None]:
+    if isinstance(value, int) or str(value).strip().isdigit():
+        count = int(value)
+        if not 1 <= count <= 1000:
+            raise ValueError(f"expected 1 to 1000 consecutive failing runs, got {count}")
+        return count, None
+    match = re.fullmatch(r"\s*(\d+)\s+of\s+(\d+)\s*", str(value))
+    if match is None or not 1 <= int(match[1]) <= int(match[2]) <= 1000:
+        raise ValueError(
+            f"expected a number of consecutive failing runs (3) or 'N of M' with 1 <= N <= M <= 1000 "
+            f"(3 of 5: alert when 3 of the last 5 runs failed), got {value!r}"
+        )
+    return int(match[1]), int(match[2])
 
 
 class Heartbeat(StrictModel):
@@ -327,6 +377,9 @@ class NotifyConfig(StrictModel):
     routes: list[Route] = Field(default_factory=list)
     policy: Policy = Field(default_factory=Policy)
     heartbeat: Heartbeat | None = None
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="recurring windows during which failures send nothing"
+    )
     state: str | None = Field(
         default=None, description="folder of the state file (relative to the target file)"
     )

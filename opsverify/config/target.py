@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -22,7 +23,7 @@ from opsverify.config.interpolate import (
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
-from opsverify.redaction import redact
+from opsverify.redaction import SECRETS, redact
 
 if TYPE_CHECKING:
     from opsverify.config.notify import NotifyConfig
@@ -37,6 +38,32 @@ class Settings(StrictModel):
     concurrency: int = Field(default=128, ge=1, le=512, description="live probes run at once (per process)")
 
 
+class StateConfig(StrictModel):
+    """`state:` where the results and notification state are kept (default: SQLite under reports/state)."""
+
+    url: str | None = Field(
+        default=None,
+        description="postgresql://... shared by every runner of the target (else $OPSVERIFY_STATE_URL)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or (
+            not parts.hostname and "host=" not in parts.query
+        ):
+            raise ValueError(
+                f"expected a PostgreSQL URL such as postgresql://user:password@host:5432/ops, got "
+                f"{redact(value)!r}; leave `state` out for the SQLite file under reports/state"
+            )
+        if parts.password:
+            SECRETS.add(parts.password)
+        return value
+
+
 class TargetBase(StrictModel):
     """The keys every target file has besides its check sections."""
 
@@ -46,6 +73,7 @@ class TargetBase(StrictModel):
     settings: Settings = Field(default_factory=Settings)
     if TYPE_CHECKING:  # a field of the model target_model() builds (typed there only when the file has it)
         notify: NotifyConfig | None
+    state: StateConfig | None = None
 
     @field_validator("target")
     @classmethod
@@ -229,7 +257,25 @@ def load_target(
         model = target_model(frozenset(data) if isinstance(data, dict) else None).model_validate(data)
     except ValidationError as exc:
         raise TargetError(redact(explain_validation(exc, data, source))) from None
-    return LoadedTarget(model.target, path, model, source)
+    loaded = LoadedTarget(model.target, path, model, source)
+    _check_dependencies(loaded)
+    return loaded
+
+
+def _check_dependencies(target: LoadedTarget) -> None:
+    """Every `depends_on` names a check of the same target (`kind:name`, or a rule `kind:name/rule`)."""
+    checks = target.all_checks()
+    known = {c.id for c in checks} | {f"{c.kind.name}:{c.name}" for c in checks}
+    for check in checks:
+        for dependency in getattr(check.entry, "depends_on", None) or []:
+            if dependency not in known:
+                guess = difflib.get_close_matches(dependency, sorted(known), n=1)
+                hint = f"did you mean {guess[0]!r}?" if guess else "write kind:name, e.g. postgres:main"
+                where = target.source.where((check.kind.section, check.name, "depends_on"))
+                raise TargetError(
+                    f"{where}: {check.kind.section}.{check.name}.depends_on: no check {dependency!r} in target "
+                    f"{target.name} ({hint})"
+                )
 
 
 def explain_validation(exc: ValidationError, data: Any, source: SourceMap) -> str:

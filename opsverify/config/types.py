@@ -92,6 +92,10 @@ class CheckEntry(StrictModel):
     severity: Severity = "normal"
     description: str | None = None
     enabled: bool = True
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="check ids (postgres:main) whose failure blocks this check's alert: only the root cause alerts",
+    )
 
     def thresholds(self) -> list[str]:
         """What this entry enforces, one short phrase each (`status 200`, `p95 ≤ 500 ms`) for `validate`."""

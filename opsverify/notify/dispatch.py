@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from opsverify.config.notify import NotifyConfig
 from opsverify.notify.base import Channel
 from opsverify.notify.delivery import DeliveryRecord, Sleep, deliver_all
-from opsverify.notify.policy import decide, mark_alerted
+from opsverify.notify.gates import Gate
+from opsverify.notify.policy import decide, decide_without_state, mark_alerted
 from opsverify.notify.registry import create_channel
-from opsverify.notify.router import RoutedMessage, RunContext, route_messages
-from opsverify.notify.state import locked_state, save_state
+from opsverify.notify.router import ChannelMessage, RunContext, by_channel, route_messages
 from opsverify.report.summary import CheckResult
+from opsverify.state.model import NotifyState
+from opsverify.state.store import StateStore
 
 
 @dataclass
@@ -32,6 +35,7 @@ class NotifyOutcome:
 
     records: list[DeliveryRecord] = field(default_factory=list)
     previews: list[str] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)  # check id -> what the policy and gates decided
 
 
 def notify_target(
@@ -39,57 +43,68 @@ def notify_target(
     notify: NotifyConfig,
     results: list[CheckResult],
     run: RunContext,
-    state_path: Path,
+    store: StateStore | None,
     options: NotifyOptions,
+    gated: dict[str, Gate] | None = None,
 ) -> NotifyOutcome:
-    """Decide, route and send for one target. A dry run leaves the state file untouched."""
+    """Decide, route and send for one target under the store's lock. A dry run leaves the state untouched.
+
+    Without a store (it is unreachable) every failure is sent and nothing is remembered.
+    """
     outcome = NotifyOutcome()
     channels = {name: create_channel(name, config) for name, config in notify.channels.items()}
     problems = {name: channel.validate() for name, channel in channels.items()}
     now = time.time()
-    with locked_state(state_path) as state:
-        decisions = decide(results, state, notify.policy, now)
-        routed = route_messages(target, results, decisions, notify, run)
+    with _state(store, target, write=not options.dry_run) as state:
+        decisions = (
+            decide(results, state, notify.policy, now) if store is not None else decide_without_state(results)
+        )
+        for check_id, gate in (gated or {}).items():
+            if check_id in decisions:
+                decisions[check_id] = gate.decision
+        outcome.decisions = dict(decisions)
+        routed = by_channel(route_messages(target, results, decisions, notify, run))
         if options.dry_run:
             for item in routed:
-                for name in item.route.to:
-                    outcome.records.append(_record(target, item, channels[name], "dry-run"))
-                    outcome.previews.append(
-                        f"--- {item.message.route} -> {name} ({channels[name].type_name}) ---\n"
-                        + channels[name].preview(item.message)
-                    )
+                channel = channels[item.channel]
+                outcome.records.append(_record(target, item, channel, "dry-run"))
+                outcome.previews.append(
+                    f"--- {item.message.route} -> {item.channel} ({channel.type_name}) ---\n"
+                    + channel.preview(item.message)
+                )
             return outcome
         if not options.enabled:
-            outcome.records += [
-                _record(target, item, channels[name], "disabled") for item in routed for name in item.route.to
-            ]
-            save_state(state)
+            outcome.records += [_record(target, item, channels[item.channel], "disabled") for item in routed]
             return outcome
         jobs: list[tuple[Channel[Any], Any, str, str]] = []
-        owners: list[RoutedMessage] = []
+        owners: list[ChannelMessage] = []
         for item in routed:
-            for name in item.route.to:
-                if problems[name]:
-                    outcome.records.append(
-                        _record(target, item, channels[name], "failed", "; ".join(problems[name]))
-                    )
-                    continue
-                jobs.append((channels[name], item.message, target, item.message.route))
-                owners.append(item)
+            if problems[item.channel]:
+                outcome.records.append(
+                    _record(target, item, channels[item.channel], "failed", "; ".join(problems[item.channel]))
+                )
+                continue
+            jobs.append((channels[item.channel], item.message, target, item.message.route))
+            owners.append(item)
         records = deliver_all(jobs, options.sleep)
         outcome.records += records
-        delivered = {
-            id(owner) for owner, record in zip(owners, records, strict=True) if record.status == "sent"
-        }
-        for item in routed:
-            if id(item) in delivered:
-                mark_alerted(state, item.alert_ids, now)
-        save_state(state)
+        for owner, record in zip(owners, records, strict=True):
+            if record.status == "sent":
+                mark_alerted(state, owner.alert_ids, now)
     return outcome
 
 
+@contextmanager
+def _state(store: StateStore | None, target: str, write: bool) -> Iterator[NotifyState]:
+    if store is None:
+        yield NotifyState()
+    else:
+        with store.notify_state(target, write=write) as state:
+            yield state
+
+
 def _record(
-    target: str, item: RoutedMessage, channel: Channel[Any], status: str, error: str | None = None
+    target: str, item: ChannelMessage, channel: Channel[Any], status: str, error: str | None = None
 ) -> DeliveryRecord:
     return DeliveryRecord(
         kind="message",

@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import Literal
 
 from opsverify.config.notify import Policy
-from opsverify.notify.state import NotifyState
 from opsverify.report.summary import CheckResult
+from opsverify.state.model import NotifyState
 
-Decision = Literal["new", "reminder", "ongoing", "below_threshold", "resolved", "passing", "skipped"]
+Decision = Literal[
+    "new",
+    "reminder",
+    "ongoing",
+    "below_threshold",
+    "resolved",
+    "passing",
+    "skipped",
+    "blocked",
+    "silenced",
+    "maintenance",
+]
 ALERTING: frozenset[Decision] = frozenset({"new", "reminder"})
 FAILING_REACHED: frozenset[Decision] = frozenset({"new", "reminder", "ongoing"})
 
@@ -21,16 +32,19 @@ def decide(results: list[CheckResult], state: NotifyState, policy: Policy, now: 
     `alerted_at` is not touched here: it is set only once a message was actually delivered.
     """
     decisions: dict[str, Decision] = {}
+    needed, window = policy.threshold
     for result in results:
         if result.status == "skipped":
             decisions[result.id] = "skipped"
             continue
         check = state.check(result.id)
         check.last_run = now
+        check.recent = (check.recent + ("F" if result.failed else "P"))[-(window or 1) :]
         if result.failed:
             check.failures += 1
             check.status = "failed"
-            if check.failures < policy.failure_threshold:
+            reached = check.recent.count("F") >= needed if window else check.failures >= needed
+            if not reached and check.alerted_at is None:
                 decisions[result.id] = "below_threshold"
             elif check.alerted_at is None:
                 decisions[result.id] = "new"
@@ -50,3 +64,8 @@ def mark_alerted(state: NotifyState, check_ids: set[str], now: float) -> None:
     """Record that the failures of these checks reached a person (starts the reminder clock)."""
     for check_id in check_ids:
         state.check(check_id).alerted_at = now
+
+
+def decide_without_state(results: list[CheckResult]) -> dict[str, Decision]:
+    """The state store is unreachable: every failure is sent (better a duplicate than a missed alert)."""
+    return {r.id: "skipped" if r.status == "skipped" else "new" if r.failed else "passing" for r in results}

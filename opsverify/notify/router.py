@@ -116,3 +116,71 @@ def _route_message(
         report_url=run.report_url,
     )
     return RoutedMessage(index, route, message, {r.id for r in due} if status == "failed" else set())
+
+
+@dataclass
+class ChannelMessage:
+    """What one channel receives this run: one message, whatever routes matched, and the alerts it carries."""
+
+    channel: str
+    message: Message
+    alert_ids: set[str] = field(default_factory=set)
+    routes: list[RoutedMessage] = field(default_factory=list)
+
+
+_PRIORITY: dict[str, int] = {"failed": 0, "resolved": 1, "completed": 2, "passed": 3}
+
+
+def _union(lists: list[list[CheckResult]]) -> list[CheckResult]:
+    seen: dict[str, CheckResult] = {}
+    for results in lists:
+        for result in results:
+            seen.setdefault(result.id, result)
+    return list(seen.values())
+
+
+def merge_message(messages: list[Message]) -> Message:
+    """One message out of several routes' messages for the same channel: the most urgent status, every
+    failure and every resolved check once, the tiers of all, the counts of the widest route."""
+    ordered = sorted(messages, key=lambda m: _PRIORITY.get(m.status, 9))
+    first = ordered[0]
+    if len(messages) == 1:
+        return first
+    tiers = {t for m in messages for t in m.tiers}
+    widest = max(messages, key=lambda m: m.counts.get("total", 0))
+    failures = _union([m.failures for m in ordered])
+    resolved = [r for r in _union([m.resolved for m in ordered]) if r.id not in {f.id for f in failures}]
+    counts = dict(widest.counts)
+    counts["failed"] = max(counts.get("failed", 0), len(failures))
+    return Message(
+        status=first.status,
+        target=first.target,
+        tiers=tuple(t for t in TIERS if t in tiers),
+        route=" + ".join(m.route for m in messages),
+        failures=failures,
+        resolved=resolved,
+        new=frozenset().union(*(m.new for m in messages)),
+        counts=counts,
+        run_id=first.run_id,
+        duration=first.duration,
+        report_url=first.report_url,
+    )
+
+
+def by_channel(routed: list[RoutedMessage]) -> list[ChannelMessage]:
+    """One message per channel per run (in the order channels first appear in the routes)."""
+    grouped: dict[str, list[RoutedMessage]] = {}
+    for item in routed:
+        for name in item.route.to:
+            grouped.setdefault(name, [])
+            if item not in grouped[name]:
+                grouped[name].append(item)
+    return [
+        ChannelMessage(
+            name,
+            merge_message([item.message for item in items]),
+            set().union(*(item.alert_ids for item in items)),
+            items,
+        )
+        for name, items in grouped.items()
+    ]

@@ -23,6 +23,12 @@ import pytest
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.kinds.base import HasPhases, Phase
+from opsverify.notify.delivery import DeliveryRecord
+from opsverify.notify.dispatch import NotifyOptions, notify_target
+from opsverify.notify.gates import Gate, gates
+from opsverify.notify.heartbeat import Event, ping
+from opsverify.notify.router import RunContext
+from opsverify.notify.timebox import call_limited
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
@@ -38,6 +44,10 @@ from opsverify.report.allure_files import (
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
+from opsverify.state.figures import figures_of
+from opsverify.state.model import StoredResult
+from opsverify.state.silences import Silence, active_silences, silence_for
+from opsverify.state.store import StateError, StateStore, open_store, state_url
 from opsverify.units import format_duration
 
 if TYPE_CHECKING:  # the notify modules load only when a target has notify: (start-up time)
@@ -49,6 +59,7 @@ RECORDER = pytest.StashKey["RunRecorder"]()
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
+DEPENDS_ON_PROPERTY = "opsverify_depends_on"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,6 +125,8 @@ def pytest_collection_modifyitems(
     for item in items:
         identity = identity_of(item, default_target)
         item.user_properties.extend(identity.properties())
+        if isinstance(item, CheckTest) and getattr(item.check.entry, "depends_on", None):
+            item.user_properties.append((DEPENDS_ON_PROPERTY, ",".join(item.check.entry.depends_on)))
         if with_allure:
             for mark in allure_marks(identity):
                 item.add_marker(mark)
@@ -191,6 +204,7 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
     if item.judgement is not None:
         # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
         report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
+        report.opsverify_figures = figures_of(item.facts)  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
     taken = pool.take_timing(item.check) if pool is not None else None
     if taken is not None:
@@ -268,6 +282,14 @@ def tiers_run(config: pytest.Config) -> tuple[str, ...]:
     return tuple(tier for tier in TIERS if expression.evaluate(lambda name, /, _t=tier, **kwargs: name == _t))
 
 
+def hook_timeout() -> float:
+    """Seconds each opsverify hook implementation may take: $OPSVERIFY_HOOK_TIMEOUT, else 30."""
+    try:
+        return max(0.1, float(os.environ.get("OPSVERIFY_HOOK_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
+
+
 def make_run_id() -> str:
     given = os.environ.get("OPSVERIFY_RUN_ID")
     if given:
@@ -293,6 +315,7 @@ class RunRecorder:
         self.problems: list[str] = []
         self.written: list[Path] = []
         self.summary: RunSummary | None = None
+        self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -345,6 +368,12 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        depends = dict(report.user_properties).get(DEPENDS_ON_PROPERTY)
+        if isinstance(depends, str) and depends:
+            result.depends_on = tuple(depends.split(","))
+        figures = getattr(report, "opsverify_figures", None)
+        if isinstance(figures, dict):
+            result.figures.update(figures)
         if report.failed:
             if not result.failed:
                 problems = getattr(report, "opsverify_problems", None) or []
@@ -399,11 +428,18 @@ class RunRecorder:
             empty_reason=None if results else empty_run_reason(self.config),
         )
         self.summary = summary
+        stores: dict[str, tuple[StateStore | None, dict[str, Gate]]] = {}
+        if self.runs_checks:
+            for target in targets:
+                store = self._store(target, summary)
+                stores[target.name] = (store, self._gates(target, summary, store))
         write_json(self.reports / "summary.json", summary.as_json())
         self.written.append(self.reports / "summary.json")
         if self.runs_checks:
             for target in targets:
-                self._notify(target, summary, ran)
+                store, gated = stores[target.name]
+                self._notify(target, summary, ran, store, gated)
+            self._hooks(summary, stores)
             for target in targets:
                 failed = any(r.failed for r in summary.of_target(target.name))
                 ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
@@ -434,31 +470,113 @@ class RunRecorder:
             redact_results_dir(results_dir, since=self.started - 2)
             self.written.append(results_dir)
 
-    def _notify(self, target: LoadedTarget, summary: RunSummary, ran: tuple[str, ...]) -> None:
+    def _store(self, target: LoadedTarget, summary: RunSummary) -> StateStore | None:
+        """Open the target's state store and keep this run's results in it; None (said why) when it fails."""
+        notify = target.model.notify
+        configured = str(target.base_dir / notify.state) if notify is not None and notify.state else None
+        directory = state_dir(ops_root(self.config), configured)
+        url = state_url(target.model.state.url if target.model.state is not None else None)
+        try:
+            store = open_store(url, directory)
+            store.record_results(
+                summary.run_id,
+                target.name,
+                [
+                    StoredResult(
+                        summary.run_id,
+                        target.name,
+                        r.id,
+                        r.status,
+                        r.duration,
+                        summary.finished,
+                        r.reason,
+                        r.figures,
+                    )
+                    for r in summary.of_target(target.name)
+                ],
+            )
+        except StateError as exc:
+            routes = notify is not None and bool(notify.routes)
+            self.problems.append(
+                f"state store for {target.name}: {redact(str(exc))}; the checks ran and their verdicts stand"
+                + ("; notifications were sent without state (duplicates possible)" if routes else "")
+            )
+            return None
+        return store
+
+    def _hooks(
+        self, summary: RunSummary, stores: dict[str, tuple[StateStore | None, dict[str, Gate]]]
+    ) -> None:
+        """opsverify_check_failed per failure, then opsverify_run_finished: each implementation time-limited."""
+        if self.options.dry_run or not self.options.enabled:
+            return
+        limit = hook_timeout()
+        for result in summary.failures:
+            key = f"{result.target}/{result.id}"
+            gate = stores.get(result.target, (None, {}))[1].get(result.id)
+            decision = self.decisions.get(key) or (gate.decision if gate else "unrouted")
+            self.decisions.setdefault(key, decision)
+            problems = [Problem.from_json(p) for p in result.problems]
+            for impl in self.config.hook.pytest_opsverify_check_failed.get_hookimpls():
+                self._call_hook(impl, limit, check=result, problems=problems, decision=decision)
+        for impl in self.config.hook.pytest_opsverify_run_finished.get_hookimpls():
+            self._call_hook(impl, limit, summary=summary, decisions=dict(self.decisions))
+
+    def _call_hook(self, impl: Any, limit: float, **kwargs: Any) -> None:
+        wanted = {name: value for name, value in kwargs.items() if name in impl.argnames}
+        error = call_limited(impl.function, limit, **wanted)
+        if error is not None:
+            where = getattr(impl.plugin, "__file__", None) or impl.plugin_name
+            self.problems.append(f"hook {impl.function.__name__} ({where}): {error}")
+
+    def _gates(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> dict[str, Gate]:
+        """Failures that send nothing (blocked by a dependency, silenced, in a maintenance window), noted."""
+        silences: list[Silence] = []
+        if store is not None:
+            try:
+                silences = active_silences(store, target.name)
+            except StateError as exc:
+                self.problems.append(f"reading the silences of {target.name}: {redact(str(exc))}")
+        notify = target.model.notify
+        results = summary.of_target(target.name)
+        gated = gates(
+            results,
+            lambda check_id: s.label() if (s := silence_for(silences, target.name, check_id)) else None,
+            notify.maintenance if notify is not None else [],
+            time.time(),
+        )
+        for result in results:
+            if result.id in gated:
+                result.note = gated[result.id].note
+        return gated
+
+    def _notify(
+        self,
+        target: LoadedTarget,
+        summary: RunSummary,
+        ran: tuple[str, ...],
+        store: StateStore | None,
+        gated: dict[str, Gate],
+    ) -> None:
         notify = target.model.notify
         if notify is None or not notify.routes:
             return
-        configured = str(target.base_dir / notify.state) if notify.state else None
-        directory = state_dir(ops_root(self.config), configured)
-        from opsverify.notify.dispatch import notify_target
-        from opsverify.notify.router import RunContext
-        from opsverify.notify.state import state_file
-
         run = RunContext(
             run_id=summary.run_id,
             duration=summary.duration,
             tiers_run=ran,
             report_url=notify.report_url or summary.report_url,
         )
+        results = summary.of_target(target.name)
         try:
-            outcome = notify_target(
-                target.name,
-                notify,
-                summary.of_target(target.name),
-                run,
-                state_file(directory, target.name),
-                self.options,
-            )
+            try:
+                outcome = notify_target(target.name, notify, results, run, store, self.options, gated)
+            except StateError as exc:  # the store failed under the lock: send without state
+                self.problems.append(
+                    f"state store for {target.name}: {redact(str(exc))}; notifications were sent without "
+                    "state (duplicates possible)"
+                )
+                outcome = notify_target(target.name, notify, results, run, None, self.options, gated)
         except Exception as exc:  # noqa: BLE001 (a notifier bug must not change any verdict)
             self.problems.append(
                 f"notifications for {target.name} failed: {type(exc).__name__}: {redact(str(exc))}"
@@ -466,13 +584,13 @@ class RunRecorder:
             return
         self.records += outcome.records
         self.previews += outcome.previews
+        self.decisions.update({f"{target.name}/{key}": value for key, value in outcome.decisions.items()})
 
     def _heartbeat(self, target: LoadedTarget, event: Event, body: str = "") -> None:
         notify = target.model.notify
         if notify is None or notify.heartbeat is None:
             return
         from opsverify.notify.delivery import DeliveryRecord
-        from opsverify.notify.heartbeat import ping
 
         options = self.options
         if options.dry_run:

@@ -35,6 +35,9 @@ class CheckResult:
     duration: float = 0.0
     nodeid: str = ""
     problems: list[dict[str, str]] = field(default_factory=list)  # structured: subject, expected, found, fix
+    depends_on: tuple[str, ...] = ()
+    note: str = ""  # why a failure sent nothing: "blocked by postgres:main", "silenced until ..."
+    figures: dict[str, float] = field(default_factory=dict)  # latency_ms, backup_bytes, rto_s, ...
 
     @property
     def id(self) -> str:
@@ -48,6 +51,7 @@ class CheckResult:
         data = asdict(self)
         data["id"] = self.id
         data["tiers"] = list(self.tiers)
+        data["depends_on"] = list(self.depends_on)
         data["duration"] = round(self.duration, 3)
         return data
 

@@ -49,7 +49,8 @@ def summary_lines(
                 reason = result.reason.replace("\n", " ")
                 if len(reason) > REASON_WIDTH:
                     reason = reason[: REASON_WIDTH - 1] + "…"
-                lines.append(Line(f"  FAILED {result.id} ({result.severity}): {reason}", {"red": True}))
+                note = f" [{result.note}]" if result.note else ""
+                lines.append(Line(f"  FAILED {result.id} ({result.severity}){note}: {reason}", {"red": True}))
     if summary.empty_reason:
         lines.append(Line(f"no checks selected: {summary.empty_reason}", {"yellow": True, "bold": True}))
     if notify_note:

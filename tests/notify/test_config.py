@@ -86,7 +86,7 @@ def test_full_section_loads(tmp_path) -> None:
         ),
         (
             "  channels:\n    s: {}\n",
-            "a channel has exactly one type key (slack, email, webhook, apprise), got none",
+            "a channel has exactly one type key (slack, email, webhook, apprise, python), got none",
         ),
         (
             "  channels:\n    s: {slack: {webhook_url: 'https://x.example/y'}}\n  routes:\n    - {to: [slak]}\n",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -39,8 +40,11 @@ def test_threshold_no_duplicates_and_resolved_over_runs(service, run_checks, tmp
         ["[RESOLVED] shop-prod smoke: 1 check recovered, all 2 checks pass"],
         [],
     ]
-    state = json.loads((tmp_path / "reports" / "state" / "notify-shop-prod.json").read_text())
-    assert state["checks"]["http:api"] == {**state["checks"]["http:api"], "failures": 0, "alerted_at": None}
+    with sqlite3.connect(tmp_path / "reports" / "state" / "opsverify.db") as db:
+        row = db.execute(
+            "select failures, alerted_at from notify_state where target = 'shop-prod' and check_id = 'http:api'"
+        ).fetchone()
+    assert row == (0, None)
     journal = [
         json.loads(line) for line in (tmp_path / "reports" / "notifications.jsonl").read_text().splitlines()
     ]
@@ -104,7 +108,8 @@ def test_dry_run_prints_messages_and_keeps_state(service, run_checks, tmp_path) 
     assert "notifications: dry run (--notify-dry-run): nothing was sent" in run.output
     assert "--- routes[0] -> ops-slack (slack) ---" in run.output
     assert '"text": "[FAILED] shop-prod smoke, daily: 1 of 2 checks failed"' in run.output
-    assert not (tmp_path / "reports" / "state" / "notify-shop-prod.json").exists()
+    with sqlite3.connect(tmp_path / "reports" / "state" / "opsverify.db") as db:
+        assert db.execute("select count(*) from notify_state").fetchone() == (0,)
     # a real run afterwards still alerts: the dry run did not mark anything as sent
     run_checks(text)
     assert len(service.slack_messages()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opsverify.config.notify import Policy
 from opsverify.notify.policy import decide, mark_alerted
-from opsverify.notify.state import NotifyState, load_state, locked_state, save_state
+from opsverify.notify.state import NotifyState
 from tests.notify.conftest import result
 
 HOUR = 3600.0
@@ -18,7 +18,7 @@ def run(state: NotifyState, policy: Policy, status: str, now: float) -> str:
 
 
 def test_threshold_then_no_duplicates_then_resolved(tmp_path) -> None:
-    state, policy = NotifyState(tmp_path / "s.json"), Policy(failure_threshold=3)
+    state, policy = NotifyState(), Policy(failure_threshold=3)
     decisions = [run(state, policy, s, i * HOUR) for i, s in enumerate(["failed"] * 5 + ["passed", "passed"])]
     assert decisions == [
         "below_threshold",
@@ -32,31 +32,19 @@ def test_threshold_then_no_duplicates_then_resolved(tmp_path) -> None:
 
 
 def test_remind_every_repeats_while_failing(tmp_path) -> None:
-    state, policy = NotifyState(tmp_path / "s.json"), Policy(remind_every=6 * HOUR)
+    state, policy = NotifyState(), Policy(remind_every=6 * HOUR)
     decisions = [run(state, policy, "failed", i * 2 * HOUR) for i in range(7)]
     assert decisions == ["new", "ongoing", "ongoing", "reminder", "ongoing", "ongoing", "reminder"]
 
 
 def test_undelivered_alert_is_tried_again(tmp_path) -> None:
-    state, policy = NotifyState(tmp_path / "s.json"), Policy()
+    state, policy = NotifyState(), Policy()
     assert decide([result("api")], state, policy, 0)["http:api"] == "new"  # not marked: delivery failed
     assert decide([result("api")], state, policy, 1)["http:api"] == "new"
 
 
 def test_skipped_checks_leave_the_count_alone(tmp_path) -> None:
-    state, policy = NotifyState(tmp_path / "s.json"), Policy(failure_threshold=2)
+    state, policy = NotifyState(), Policy(failure_threshold=2)
     run(state, policy, "failed", 0)
     assert decide([result("api", "skipped")], state, policy, 1)["http:api"] == "skipped"
     assert run(state, policy, "failed", 2) == "new"
-
-
-def test_state_round_trip_and_broken_file(tmp_path) -> None:
-    path = tmp_path / "state" / "notify-prod.json"
-    with locked_state(path) as state:
-        run(state, Policy(), "failed", 100.0)
-        save_state(state)
-    loaded = load_state(path)
-    assert loaded.checks["http:api"].failures == 1
-    assert loaded.checks["http:api"].alerted_at == 100.0
-    path.write_text("{not json")
-    assert load_state(path).checks == {}

@@ -28,7 +28,7 @@ def test_every_channel_module_is_registered_in_the_table() -> None:
 
 
 def test_every_row_loads_its_sender_and_settings() -> None:
-    assert set(CHANNEL_TYPES) == {"slack", "email", "webhook", "apprise"}
+    assert set(CHANNEL_TYPES) == {"slack", "email", "webhook", "apprise", "python"}
     for name, row in CHANNEL_TYPES.items():
         cls = channel_class(row)
         assert cls.type_name == name
