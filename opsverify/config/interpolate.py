@@ -133,7 +133,8 @@ def _read_secret_file(file: Path, where: str, path: KeyPath) -> str:
         value = file.read_text(encoding="utf-8").rstrip("\r\n")
     except FileNotFoundError:
         raise TargetError(
-            f"{where}: {format_path(path)}: secret file {file} not found; create it or fix the path "
+            f"{where}: {format_path(path)}: {'secret ' if is_secret_key(str(path[-1])[:-5]) else ''}file {file} "
+            "not found; create it or fix the path "
             "(relative paths are relative to the target file)"
         ) from None
     except OSError as exc:
