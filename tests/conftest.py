@@ -22,6 +22,10 @@ from typing import Any
 
 import pytest
 
+from tests.deployment import deployment  # noqa: F401 - a fixture, used by name
+from tests.docker_engine import DockerEngine
+from tests.sshd import SshServer
+
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OPSVERIFY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OPSVERIFY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -247,3 +251,20 @@ def run_checks(tmp_path: Path) -> Callable[..., RunResult]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """A real OpenSSH server on a loopback port (key login only); fails, never skips, when it cannot start."""
+    server = SshServer.start(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[DockerEngine]:
+    """A real Docker Engine: the running one, or a dockerd started for the session (vfs, its own data root
+    and socket) and stopped at the end. A failure to start fails the tests, never skips them."""
+    engine = DockerEngine.start()
+    yield engine
+    engine.stop()

@@ -39,7 +39,7 @@ def docker_unavailable_reason() -> str | None:
 
 def _ping() -> str | None:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
     except ImportError:
         return "the docker Python package is not installed (pip install 'testcontainers[postgres]')"
     try:

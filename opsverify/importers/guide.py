@@ -23,6 +23,7 @@ import yaml
 from opsverify.importers.draft import Draft, ImportProblem, quote, slug
 from opsverify.importers.prometheus_rules import alert_rule_entry
 from opsverify.importers.source import read_text
+from opsverify.kinds import KINDS
 
 TIER_WORDS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly"}
 HEALTHY_WORDS = {"ok", "healthy", "ready", "up", "connected", "pass", "passing", "available", "success"}
@@ -92,6 +93,7 @@ def draft_guide(file: Path, target: str) -> Draft:
     for line in lines:
         _prose(state, line)
     _finish_metrics(state)
+    _containers(state, lines)
     _restore(state)
     _checklists(state, lines)
     if not state.draft.entry_count():
@@ -449,6 +451,31 @@ def _logs(
         {"path": path + "*", "since": "24h", "patterns": [pattern]},
         line,
     )
+
+
+COMPOSE_SERVICE = re.compile(
+    r"\bdocker[- ]compose\s+(?:logs|exec|ps|restart|stop|start|top|stats|up)\b(?:\s+-[-\w]+)*\s+([a-z][\w-]*)"
+)
+
+
+def _containers(state: State, lines: list[Line]) -> None:
+    """`docker compose logs app`, `docker compose exec app ...`: a `docker` entry for the compose project with
+    every service the guide names (running, healthy, restarts), when the docker kind is installed."""
+    found: dict[str, Line] = {}
+    for line in lines:
+        for command in _shell_commands(line):
+            if match := COMPOSE_SERVICE.search(command):
+                found.setdefault(match.group(1), line)
+    if not found:
+        return
+    if "docker" not in KINDS:
+        state.draft.skip(
+            f"{state.file}: docker compose services {', '.join(sorted(found))}: needs the docker kind"
+        )
+        return
+    first = min(found.values(), key=lambda line: line.number)
+    project = state.draft.var("COMPOSE_PROJECT", slug(state.draft.target) or "app")
+    _add(state, "docker", "stack", {"project": project, "services": sorted(found)}, first)
 
 
 def _http_path(state: State, line: Line, path: str) -> None:

@@ -174,6 +174,30 @@ KINDS: dict[str, Kind] = {
             "The machine the suite runs on: disk, memory, load, CPU",
             section_model="opsverify.kinds.host.model:HostSection",
         ),
+        Kind(
+            "tcp",
+            "tcp",
+            "opsverify.kinds.tcp.model:TcpCheck",
+            "opsverify.kinds.tcp.probe:probe",
+            ("smoke", "daily"),
+            "TCP port: accepts connections within a time, optional banner",
+        ),
+        Kind(
+            "command",
+            "command",
+            "opsverify.kinds.command.model:CommandCheck",
+            "opsverify.kinds.command.probe:probe",
+            ("daily",),
+            "A command, locally or via SSH/Docker: exit code, stdout/stderr, line count, JSON",
+        ),
+        Kind(
+            "docker",
+            "docker",
+            "opsverify.kinds.docker.model:DockerCheck",
+            "opsverify.kinds.docker.probe:probe",
+            ("smoke", "daily"),
+            "Containers of a deployment: running, healthy, restarts, unhealthy-for, memory vs limit",
+        ),
     )
 }
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.conftest import (
     SeedRunner,
     assert_all_pass,
@@ -22,8 +23,10 @@ CHECKLIST_MAIL = ("checklist-complete", "admin-mail")
 
 
 @pytest.fixture(scope="module")
-def replica(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[BIMCalc]:
-    system = BIMCalc(tmp_path_factory.mktemp("bimcalc"), pg_url)
+def replica(
+    tmp_path_factory: pytest.TempPathFactory, pg_url: str, docker_engine: DockerEngine
+) -> Iterator[BIMCalc]:
+    system = BIMCalc(tmp_path_factory.mktemp("bimcalc"), pg_url, docker_engine)
     yield system
     system.stop()
 
@@ -81,6 +84,7 @@ FAILURES = {
         {CHECKLIST_MAIL},
     ),
     "broken_backup": ({"backups:db": ["bimcalc_backup_"]}, {CHECKLIST_MAIL}),
+    "web_container_down": ({"docker:stack": ["-web-1: expected running, got exited"]}, {CHECKLIST_MAIL}),
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.conftest import (
     SeedRunner,
     assert_all_pass,
@@ -20,9 +21,9 @@ from tests.seeds.replicas.cleanwithsnapshot import CleanWithSnapshot
 
 @pytest.fixture(scope="module")
 def replica(
-    tmp_path_factory: pytest.TempPathFactory, pg_url: str, redis_url: str
+    tmp_path_factory: pytest.TempPathFactory, pg_url: str, redis_url: str, docker_engine: DockerEngine
 ) -> Iterator[CleanWithSnapshot]:
-    system = CleanWithSnapshot(tmp_path_factory.mktemp("cleanwithsnapshot"), pg_url, redis_url)
+    system = CleanWithSnapshot(tmp_path_factory.mktemp("cleanwithsnapshot"), pg_url, redis_url, docker_engine)
     yield system
     system.stop()
 
@@ -48,6 +49,7 @@ def test_smoke_gate_is_the_deploy_step(replica: CleanWithSnapshot, run_seed: See
         "postgres:main",
         "postgres:main/migration-heads",
         "redis:cache",
+        "docker:stack",
     }
 
 
@@ -76,6 +78,10 @@ FAILURES = {
     "slow_queries": {"logs:slow-queries": ["3 lines", "duration: 12042.0 ms"]},
     "stale_backup": {"backups:db-nightly": ["at most 26h old (max_age"]},
     "broken_backup": {"backups:db-nightly": ["backup_"]},
+    "container_unhealthy": {
+        "docker:stack": ["-api-1: expected healthy, got unhealthy", "health check failed"]
+    },
+    "container_down": {"docker:stack": ["-redis-1: expected running, got exited"]},
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.conftest import SeedRunner, assert_all_pass, assert_fails_exactly, check_ids, tiers_of
 from tests.seeds.replicas.emailops import EmailOps
 
@@ -14,8 +15,8 @@ SUPPORT = ("alerting-rules", "support-mail")
 
 
 @pytest.fixture(scope="module")
-def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmailOps]:
-    system = EmailOps(tmp_path_factory.mktemp("emailops"))
+def replica(tmp_path_factory: pytest.TempPathFactory, docker_engine: DockerEngine) -> Iterator[EmailOps]:
+    system = EmailOps(tmp_path_factory.mktemp("emailops"), docker_engine)
     yield system
     system.stop()
 
@@ -79,6 +80,26 @@ def test_resource_alert_rules(replica: EmailOps, run_seed: SeedRunner, variable:
     replica.enter("healthy")
     run = run_seed(replica, "-m", "daily", env={variable: "1"})
     assert_fails_exactly(run, {check: ["expected at most 1%"]})
+
+
+def test_container_unhealthy_for_more_than_the_alert_rule(replica: EmailOps, run_seed: SeedRunner) -> None:
+    """ "Container unhealthy for > 5 minutes": a few seconds of unhealthy are tolerated; past the limit
+    (here shortened to 1 ms with its ${VAR}) docker:stack fails and support is mailed."""
+    replica.enter("container_unhealthy")
+    assert_all_pass(run_seed(replica, "-m", "smoke"), check_ids(replica, "smoke"))
+    replica.receivers.clear()
+    run = run_seed(replica, "-m", "smoke", env={"CONTAINER_UNHEALTHY_MAX": "1ms"})
+    assert_fails_exactly(
+        run, {"docker:stack": ["-app-1: expected healthy, or unhealthy for at most", "health check failed"]}
+    )
+    assert run.routed() == {SUPPORT}
+
+
+def test_container_memory_alert_rule(replica: EmailOps, run_seed: SeedRunner) -> None:
+    """ "Memory usage > 90%" per container: at 0.0001 % of its limit the app container is over it."""
+    replica.enter("healthy")
+    run = run_seed(replica, "-m", "smoke", env={"CONTAINER_MEMORY_MAX_PCT": "0.0001"})
+    assert_fails_exactly(run, {"docker:stack": ["memory: expected at most 0.0001%"]})
 
 
 def test_broken_backup_fails_the_dr_drill(replica: EmailOps, run_seed: SeedRunner) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
+from opsverify.connect.via import ViaKey
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
@@ -38,6 +39,12 @@ class Retention(StrictModel):
 
 class BackupCheck(CheckEntry):
     path: str = Field(description="directory holding the backups")
+    via: ViaKey | None = Field(
+        default=None, description="the machine holding them: local, ssh://…, docker://…"
+    )
+    verify_timeout: Duration = Field(
+        default=600.0, gt=0, description="via: each verifying command run there (gzip -t, sha256sum)"
+    )
     pattern: str = Field(default="*", description="glob of backup names in `path`")
     format: BackupFormat = "auto"
     max_age: Duration | None = Field(default=None, gt=0, description="RPO gate: the newest backup's age")
@@ -74,6 +81,15 @@ class BackupCheck(CheckEntry):
                 f"expected a file-name glob like backup_*.sql.gz (put the folder in `path`), got {value!r}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _restore_is_local(self) -> BackupCheck:
+        if self.via is not None and not self.via.is_local and self.restore is not None:
+            raise ValueError(
+                f"`restore` drills read the backup on this machine, but `via` is {self.via.describe()}: "
+                "mount or copy the backups here for the drill, or drop `via` from this entry"
+            )
+        return self
 
     def thresholds(self) -> list[str]:
         """What the daily backup check enforces (freshness, size, retention, contents), for `validate`."""

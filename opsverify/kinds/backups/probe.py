@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from opsverify.backups.checksum import ChecksumResult, find_sidecar, hash_directory_files, read_sidecar
 from opsverify.backups.files import BackupFile, Listing, list_backups, settle_newest, stat_backup
 from opsverify.backups.integrity import Inspection, inspect_backup
+from opsverify.backups.remote import checksum_remote, inspect_remote, list_remote, settle_remote
+from opsverify.connect import ConnectError, connect
 from opsverify.kinds.backups.facts import BackupFacts
 from opsverify.kinds.base import ProbeContext
 from opsverify.units import format_size
@@ -19,10 +22,49 @@ if TYPE_CHECKING:
 def probe(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
     """Find the entry's backups and check the newest; expected I/O problems become `facts.error`."""
     started = time.monotonic()
+    if entry.via is not None and not entry.via.is_local:
+        facts = probe_remote(entry, ctx)
+        facts.seconds = time.monotonic() - started
+        return facts
     facts = find(entry, ctx)
     if facts.newest is not None and facts.error is None:
         check_newest(entry, facts)
     facts.seconds = time.monotonic() - started
+    return facts
+
+
+def probe_remote(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
+    """The same checks on another machine: listed over the connection, verified by commands run there."""
+    assert entry.via is not None
+    where = entry.via.describe()
+    facts = BackupFacts(PurePosixPath(entry.path), entry.pattern)  # type: ignore[arg-type]
+    try:
+        with connect(entry.via, ctx.base_dir) as machine:
+            try:
+                listing = list_remote(machine, entry.path, entry.pattern, entry.ignore)
+            except FileNotFoundError:
+                facts.error = f"backup folder {entry.path} does not exist on {where}: is `path` right?"
+                return facts
+            except NotADirectoryError:
+                facts.error = f"backup path {entry.path} on {where} is a file, not a folder"
+                return facts
+            settle_remote(machine, listing, entry.settle)
+            _copy_listing(listing, facts)
+            facts.checked_at = time.time()
+            newest = facts.newest
+            if newest is None:
+                return facts
+            facts.inspection = inspect_remote(machine, newest, entry.format, entry.verify_timeout)
+            if entry.checksum != "off":
+                facts.checksum = checksum_remote(machine, newest, entry.verify_timeout)
+            after = machine.stat(str(newest.path))
+            if after is None or (after.size, after.mtime) != (newest.size, newest.mtime):
+                facts.changed_during_check = (
+                    f"newest backup {newest.name} changed or vanished while it was being checked: it is still "
+                    "being written; the writer should write to NAME.tmp and rename when done"
+                )
+    except ConnectError as exc:
+        facts.error = str(exc)
     return facts
 
 

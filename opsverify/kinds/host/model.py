@@ -10,11 +10,16 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
+from opsverify.connect.via import ViaKey
 from opsverify.units import format_size
 
 
 class HostEntry(CheckEntry):
     """Base of the host checks; the probe and the verdict dispatch on the subclass."""
+
+    via: ViaKey | None = Field(
+        default=None, description="the machine measured (default: the section's `via`)"
+    )
 
 
 class DiskCheck(HostEntry):
@@ -74,6 +79,7 @@ class CpuCheck(HostEntry):
 class HostSection(StrictModel):
     """`host:` — each key is optional; every item becomes its own test (`host:disk:/`, `host:memory` …)."""
 
+    via: ViaKey | None = Field(default=None, description="the machine measured: local, ssh://…, docker://…")
     disk: list[DiskCheck] = Field(default_factory=list)
     memory: MemoryCheck | None = None
     load: LoadCheck | None = None
@@ -91,6 +97,11 @@ class HostSection(StrictModel):
     def entries(self) -> list[tuple[str, HostEntry]]:
         items: list[tuple[str, HostEntry]] = [(f"disk:{d.path}", d) for d in self.disk]
         items += [(name, entry) for name, entry in self._singles() if entry is not None]
+        if self.via is not None:
+            items = [
+                (name, entry if entry.via is not None else entry.model_copy(update={"via": self.via}))
+                for name, entry in items
+            ]
         return items
 
     def _singles(self) -> list[tuple[str, HostEntry | None]]:

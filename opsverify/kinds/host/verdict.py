@@ -8,7 +8,7 @@ from opsverify.kinds.host.model import CpuCheck, DiskCheck, HostEntry, LoadCheck
 from opsverify.problem import Judgement, Problem
 from opsverify.units import format_size, plural
 
-MISSING_PATH_FIX = "fix `host.disk[].path` (the host checks measure the machine the suite runs on)"
+MISSING_PATH_FIX = "fix `host.disk[].path` (the host checks measure the machine of `via:`, by default the one the suite runs on)"
 BUSIEST = "see the busiest processes below"
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import CheckEntry, Duration
+from opsverify.connect.via import ViaKey
 from opsverify.units import format_duration, limits, plural
 
 # Severity ranks of level names (syslog and logging-library spellings); more severe is higher.
@@ -55,7 +56,21 @@ def _compiles(pattern: str, what: str) -> None:
 class LogsCheck(CheckEntry):
     """Log files (a glob, rotated and compressed ones included) and how many matching lines are allowed."""
 
-    path: str | list[str] = Field(description="glob(s), relative to the target file; `app.log*`")
+    path: str | list[str] | None = Field(
+        default=None, description="glob(s), relative to the target file; `app.log*`"
+    )
+    source: Literal["file", "docker"] = Field(
+        default="file", description="log files, or a container's output"
+    )
+    container: str | None = Field(default=None, description="source docker: the container's name or id")
+    project: str | None = Field(default=None, description="source docker: the compose project of `service`")
+    service: str | None = Field(default=None, description="source docker: the compose service (all replicas)")
+    docker_host: str | None = Field(
+        default=None, description="source docker: the engine (default DOCKER_HOST)"
+    )
+    via: ViaKey | None = Field(
+        default=None, description="the machine the files are on: local, ssh://…, docker://…"
+    )
     format: Literal["json", "text"] = "text"
     since: Duration | None = Field(default=None, description="only lines newer than this (24h); all if unset")
     level: str | None = Field(default=None, description="count lines of this level or more severe")
@@ -72,8 +87,8 @@ class LogsCheck(CheckEntry):
 
     @field_validator("path")
     @classmethod
-    def _paths_given(cls, value: str | list[str]) -> str | list[str]:
-        if not value or (isinstance(value, list) and not all(value)):
+    def _paths_given(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if value is not None and (not value or (isinstance(value, list) and not all(value))):
             raise ValueError("expected a file glob like /var/log/app/*.log* (or a list of them)")
         return value
 
@@ -125,6 +140,34 @@ class LogsCheck(CheckEntry):
         return data
 
     @model_validator(mode="after")
+    def _source_keys(self) -> LogsCheck:
+        docker_keys = [
+            k for k in ("container", "project", "service", "docker_host") if getattr(self, k) is not None
+        ]
+        if self.source == "file":
+            if self.path is None:
+                raise ValueError(
+                    "give `path:` (a file glob like /var/log/app/*.log*), or `source: docker` with `container:` "
+                    "or `project:` + `service:`"
+                )
+            if docker_keys:
+                raise ValueError(
+                    f"`{docker_keys[0]}` is for `source: docker`; add it, or remove `{docker_keys[0]}`"
+                )
+            return self
+        if self.path is not None or self.via is not None:
+            raise ValueError(
+                "`source: docker` reads the container's output: remove `path`/`via` (or use source: file)"
+            )
+        if (self.container is None) == (self.service is None):
+            raise ValueError(
+                "`source: docker` needs `container:` (a name) or `service:` (with `project:`), one of them"
+            )
+        if self.service is not None and self.project is None:
+            raise ValueError("`service:` needs `project:` (the compose project it belongs to)")
+        return self
+
+    @model_validator(mode="after")
     def _format_keys(self) -> LogsCheck:
         if self.format == "json" and self.time_regex is not None:
             raise ValueError("`time_regex` is for format: text; for json logs give `time_field`")
@@ -136,7 +179,9 @@ class LogsCheck(CheckEntry):
 
     @property
     def globs(self) -> list[str]:
-        return [self.path] if isinstance(self.path, str) else list(self.path)
+        if self.source == "docker":
+            return [f"docker logs {self.container or f'{self.project}/{self.service}'}"]
+        return [self.path] if isinstance(self.path, str) else list(self.path or [])
 
     def what(self, count: int) -> str:
         """What is counted, with the count: `3 lines of level ERROR or above matching /timeout/`."""
@@ -150,7 +195,7 @@ class LogsCheck(CheckEntry):
     def window(self, start: datetime | None) -> str:
         """The window counted in, given its start (UTC): `in the last 24h (since 2026-01-01 12:00:00Z)`."""
         if self.since is None or start is None:
-            return "in the whole files"
+            return "in the whole output" if self.source == "docker" else "in the whole files"
         return f"in the last {_span(self.since)} (since {start:%Y-%m-%d %H:%M:%S}Z)"
 
     def thresholds(self) -> list[str]:

@@ -57,7 +57,7 @@ def test_a_missing_path_has_the_fix_other_errors_do_not() -> None:
     judgement = judge(entry, missing)
     assert texts(entry, missing) == [
         "disk /no/such: no such path on db1; fix `host.disk[].path` "
-        "(the host checks measure the machine the suite runs on)"
+        "(the host checks measure the machine of `via:`, by default the one the suite runs on)"
     ]
     assert judgement.evidence == ""
     denied = HostFacts("disk", "/no/such", error="cannot measure it (Permission denied)")

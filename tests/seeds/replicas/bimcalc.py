@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
+from tests.seeds.replicas.containers import ComposeStack
 from tests.seeds.replicas.database import PostgresDatabase, corrupt, with_database
 from tests.seeds.replicas.receivers import SMTP_PASSWORD, SMTP_USER, Receivers
 from tests.seeds.replicas.tcp_proxy import TcpProxy
@@ -36,8 +38,10 @@ class BIMCalc(Replica):
     name = "bimcalc"
     backup_states = frozenset({"backup_failed", "broken_backup"})
 
-    def __init__(self, root: Path, admin_pg_url: str) -> None:
+    def __init__(self, root: Path, admin_pg_url: str, engine: DockerEngine) -> None:
         super().__init__(root)
+        self.stack = ComposeStack(engine, f"bimcalc{id(self) % 100000}", ["web", "db"], healthchecked=[])
+        self.on_stop(self.stack.down)
         self.db = PostgresDatabase(admin_pg_url, "seed_bimcalc", SCHEMA)
         self.on_stop(self.db.drop)
         self.proxy = TcpProxy(("127.0.0.1", 5432))
@@ -51,6 +55,8 @@ class BIMCalc(Replica):
             "DATABASE_URL": with_database(admin_pg_url, self.db.name, port=self.proxy.port),
             "BACKUP_DIR": str(self.backup_dir),
             "WEB_LOG_PATH": str(self.web_log.path),
+            "COMPOSE_PROJECT": self.stack.project,
+            "DOCKER_HOST": engine.base_url,
             "DRILL_ADMIN_URL": admin_pg_url,
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.receivers.smtp_port),
@@ -68,6 +74,7 @@ class BIMCalc(Replica):
         self.web_log.write_text(LOG_FORMAT.format(ts=ts, level=level, logger=logger, message=message))
 
     def reset(self) -> None:
+        self.stack.reset()
         self.proxy.up()
         self.db.execute("update items set risk_score = least(risk_score, 0.59)")
         self.web_log.reset()
@@ -104,6 +111,7 @@ class BIMCalc(Replica):
             "alerts_not_sent": self.alerts_not_sent,
             "backup_failed": self.backup_failed,
             "broken_backup": self.broken_backup,
+            "web_container_down": lambda: self.stack.stop("web"),
         }
 
     def ingestion_failed(self) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import psycopg
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
+from tests.seeds.replicas.containers import ComposeStack
 from tests.seeds.replicas.database import PostgresDatabase, corrupt, tar_backup, with_database
 from tests.seeds.replicas.tcp_proxy import TcpProxy
 from tests.seeds.replicas.telemetry import LogFile, Traffic, http_exposition, iso, utc
@@ -58,8 +60,12 @@ class CleanWithSnapshot(Replica):
     name = "cleanwithsnapshot"
     backup_states = frozenset({"stale_backup", "broken_backup"})
 
-    def __init__(self, root: Path, admin_pg_url: str, redis_url: str) -> None:
+    def __init__(self, root: Path, admin_pg_url: str, redis_url: str, engine: DockerEngine) -> None:
         super().__init__(root)
+        # docker compose: api, web, db, redis with their healthchecks (/healthz, pg_isready, redis-cli ping)
+        self.stack = ComposeStack(engine, f"cleaning{id(self) % 100000}", ["api", "web", "db", "redis"],
+                                  healthchecked=["api", "web", "db", "redis"])  # fmt: skip
+        self.on_stop(self.stack.down)
         self.db = PostgresDatabase(admin_pg_url, "seed_cleaning", SCHEMA)
         self.on_stop(self.db.drop)
         self.proxy = TcpProxy(("127.0.0.1", 5432))
@@ -95,6 +101,8 @@ class CleanWithSnapshot(Replica):
             "API_LOG_PATH": str(self.api_log.path),
             "DB_LOG_PATH": str(self.db_log.path),
             "DRILL_ADMIN_URL": admin_pg_url,
+            "COMPOSE_PROJECT": self.stack.project,
+            "DOCKER_HOST": engine.base_url,
         }
         self.healthy()
 
@@ -159,6 +167,7 @@ class CleanWithSnapshot(Replica):
     # --- state --------------------------------------------------------------------------------------
 
     def reset(self) -> None:
+        self.stack.reset()
         self.proxy.up()
         self.traffic = Traffic()
         self.db.execute(
@@ -231,6 +240,8 @@ class CleanWithSnapshot(Replica):
             "multiple_migration_heads": self.multiple_migration_heads,
             "stale_backup": self.stale_backup,
             "broken_backup": self.broken_backup,
+            "container_unhealthy": lambda: self.stack.unhealthy("api"),
+            "container_down": lambda: self.stack.stop("redis"),
         }
 
     def migrations_out_of_sync(self) -> None:
@@ -248,6 +259,10 @@ class CleanWithSnapshot(Replica):
     def high_error_rate(self) -> None:
         self.traffic = Traffic(requests=2000, errors_5xx=120)
         self._write_logs(errors=3)
+        # `docker compose logs api`: the same errors on the api container's output
+        self.stack.output(
+            "api", [line for line in self.api_log.path.read_text().splitlines() if "err-" in line]
+        )
 
     def slow_queries(self) -> None:
         for n, ms in enumerate((1520.4, 3310.9, 12042.0)):

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
+from tests.seeds.replicas.containers import ComposeStack
 from tests.seeds.replicas.database import age, corrupt, sqlite_backup, sqlite_database, tar_backup
 from tests.seeds.replicas.receivers import SMTP_PASSWORD, SMTP_USER, Receivers
 from tests.seeds.replicas.telemetry import LogFile, iso, utc
@@ -27,8 +29,10 @@ class EmailOps(Replica):
     name = "emailops"
     backup_states = frozenset({"stale_backup", "broken_backup"})
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, engine: DockerEngine) -> None:
         super().__init__(root)
+        self.stack = ComposeStack(engine, f"emailops{id(self) % 100000}", ["app"], healthchecked=["app"])
+        self.on_stop(self.stack.down)
         self.project = root / "emailops"
         self.data = self.project / "data"
         self.index = self.data / "emailops.db"
@@ -45,10 +49,13 @@ class EmailOps(Replica):
             "EMAIL_USERNAME": SMTP_USER,
             "EMAIL_PASSWORD": SMTP_PASSWORD,
             "SUPPORT_EMAIL": "support@emailops.test",
+            "COMPOSE_PROJECT": self.stack.project,
+            "DOCKER_HOST": engine.base_url,
         }
         self.healthy()
 
     def reset(self) -> None:
+        self.stack.reset()
         self.index.unlink(missing_ok=True)
         sqlite_database(self.index, SCHEMA)
         with closing(sqlite3.connect(self.index)) as conn:
@@ -100,6 +107,7 @@ class EmailOps(Replica):
             "stale_backup": self.stale_backup,
             "broken_backup": self.broken_backup,
             "old_logs_kept": self.old_logs_kept,
+            "container_unhealthy": lambda: self.stack.unhealthy("app"),
         }
 
     def application_errors(self) -> None:
