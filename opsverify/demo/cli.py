@@ -115,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
         if args.unhealthy is not None:
             failure = FAILURES[args.unhealthy]
             print(f"  unhealthy ({failure.name}): {failure.what}; expect {failure.check} to fail")
+        target = demo_target(root, home)
         if args.serve:
-            return serve(layout)
-        return run_checks(root, reports, args.tier, environment, strip_separator(args.pytest_args))
+            return serve(layout, target)
+        return run_checks(root, target, reports, args.tier, environment, strip_separator(args.pytest_args))
     finally:
         server.stop()
         print("opsverify demo: deployment stopped")
@@ -127,8 +128,19 @@ def strip_separator(extra: list[str]) -> list[str]:
     return extra[1:] if extra[:1] == ["--"] else extra
 
 
-def serve(layout: DemoLayout) -> int:
-    print(f"\nin another shell:  . {layout.env_file} && pytest -m smoke --target demo")
+def demo_target(root: Path, home: Path) -> Path:
+    """targets/demo.yaml of the source tree, else a copy of the shipped target in the demo's folder (so test ids
+    read `reports/demo/demo.yaml::http:healthcheck`, not a path into site-packages)."""
+    source = root / "targets" / "demo.yaml"
+    if source.is_file():
+        return source
+    copy = home / "demo.yaml"
+    shutil.copyfile(DEMO_TARGET, copy)
+    return copy
+
+
+def serve(layout: DemoLayout, target: Path) -> int:
+    print(f"\nin another shell:  . {layout.env_file} && pytest -m smoke --target={target}")
     print("press Ctrl-C to stop the deployment", flush=True)
     try:
         threading.Event().wait()
@@ -137,9 +149,11 @@ def serve(layout: DemoLayout) -> int:
     return 0
 
 
-def run_checks(root: Path, reports: Path, tier: str, environment: dict[str, str], extra: list[str]) -> int:
+def run_checks(
+    root: Path, target: Path, reports: Path, tier: str, environment: dict[str, str], extra: list[str]
+) -> int:
     """`pytest -m TIER --target=<the shipped demo target>`, run in `root` (works from an installed opsverify)."""
-    command = [sys.executable, "-m", "pytest", "-m", tier, f"--target={DEMO_TARGET}", str(DEMO_TARGET)]
+    command = [sys.executable, "-m", "pytest", "-m", tier, f"--target={target}", str(target)]
     command += [f"--junitxml={reports / 'junit.xml'}", f"--alluredir={reports / 'allure-results'}"]
     command += ["--clean-alluredir", *extra]
     print(f"\nrunning: pytest -m {tier} --target demo {' '.join(extra)}".rstrip(), flush=True)

@@ -38,8 +38,11 @@ class TargetFile(pytest.File):
     target: LoadedTarget
 
     @classmethod
-    def from_target(cls, parent: pytest.Collector, target: LoadedTarget) -> TargetFile:
-        path = target.path.resolve()
+    def from_target(
+        cls, parent: pytest.Collector, target: LoadedTarget, path: Path | None = None
+    ) -> TargetFile:
+        """`path`: where pytest found the file (a link keeps its own path, so pytest matches it to the argument)."""
+        path = path or target.path.resolve()
         node: TargetFile = cls.from_parent(parent, path=path, nodeid=node_path(parent.config, path))
         node.target = target
         return node
@@ -149,7 +152,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> TargetFile
     """A target file named as a path to collect (`pytest --target=prod.yaml prod.yaml`) is collected there."""
     for target in targets_given_as_paths(parent.config):
         if file_path.resolve() == target.path.resolve():
-            return TargetFile.from_target(parent, target)
+            return TargetFile.from_target(parent, target, file_path)
     return None
 
 

@@ -153,3 +153,17 @@ def test_the_demo_only_replaces_a_folder_it_created(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="was not created by `opsverify demo`"):
         prepare_home(foreign)
     assert (foreign / "precious.txt").exists()
+
+
+def test_an_installed_demo_runs_a_copy_of_its_target_in_its_own_folder(tmp_path) -> None:
+    """Outside the source tree the shipped target is copied into the demo's folder (readable test ids)."""
+    from opsverify.demo.cli import DEMO_TARGET, demo_target
+
+    home = tmp_path / "reports" / "demo"
+    home.mkdir(parents=True)
+    copy = demo_target(tmp_path, home)
+    assert copy == home / "demo.yaml"
+    assert copy.read_bytes() == DEMO_TARGET.read_bytes()
+    (tmp_path / "targets").mkdir()
+    (tmp_path / "targets" / "demo.yaml").write_text("target: demo\n")
+    assert demo_target(tmp_path, home) == tmp_path / "targets" / "demo.yaml"

@@ -196,3 +196,15 @@ def test_the_short_summary_names_the_problems_in_one_line_also_in_ci(
     )
     # the problem, the evidence, the opsverify summary and pytest's short summary: each once
     assert result.stdout.str().count("down-5521") == 4
+
+
+def test_a_linked_target_file_given_as_a_path_is_collected_there(
+    pytester: pytest.Pytester, site: LocalHTTPServer
+) -> None:
+    (pytester.path / "shared").mkdir()
+    (pytester.path / "shared" / "prod.yaml").write_text(target_yaml(site.url))
+    (pytester.path / "targets").mkdir()
+    (pytester.path / "targets" / "prod.yaml").symlink_to(pytester.path / "shared" / "prod.yaml")
+    result = pytester.runpytest_subprocess("--target=targets/prod.yaml", "targets/prod.yaml", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*targets/prod.yaml::http:health PASSED*"])
