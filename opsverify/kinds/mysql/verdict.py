@@ -6,6 +6,7 @@ connection failed, it fails with the connection's problem."""
 from __future__ import annotations
 
 from opsverify.comparison import compare
+from opsverify.kinds.database_verdict import judge_query, session_problem
 from opsverify.kinds.mysql.facts import MysqlFacts
 from opsverify.kinds.mysql.model import MysqlCheck
 from opsverify.problem import Judgement, Problem
@@ -18,9 +19,9 @@ REPLICA_FIX = "look at SHOW REPLICA STATUS (Last_IO_Error, Last_SQL_Error) and r
 def judge(entry: MysqlCheck, facts: MysqlFacts, rule: str | None = None) -> Judgement:
     """Problems of `facts` against `entry`: the entry's own options, or only the named query `rule`."""
     if rule is not None:
-        return _judge_query(entry, facts, rule)
+        return judge_query(entry.queries, facts, rule)
     if facts.error:
-        return Judgement([_session_problem(facts)])
+        return Judgement([session_problem(facts)])
     problems = []
     if not facts.read_only:
         problems.append(
@@ -42,27 +43,6 @@ def judge(entry: MysqlCheck, facts: MysqlFacts, rule: str | None = None) -> Judg
     if entry.max_replica_lag is not None:
         problems += _replica_problems(facts, entry.max_replica_lag)
     return Judgement(problems, facts.summary())
-
-
-def _judge_query(entry: MysqlCheck, facts: MysqlFacts, name: str) -> Judgement:
-    subject = f"query {name}"
-    expectation = entry.queries.get(name)
-    if expectation is None:
-        known = ", ".join(entry.queries) or "none"
-        return Judgement([Problem(subject, f"the entry has no such query (its queries: {known})")])
-    result = facts.queries.get(name)
-    if result is None:  # the connection failed, or was lost before this query ran
-        if facts.error:
-            return Judgement([_session_problem(facts)])
-        return Judgement([Problem(subject, f"the probe did not run it on {facts.where}")])
-    problems = compare(subject, expectation, result.value, found=result.found, error=result.error)
-    return Judgement(problems, facts.summary(query=name) if result.error is None else "")
-
-
-def _session_problem(facts: MysqlFacts) -> Problem:
-    if not facts.connected:
-        return Problem("connection", facts.error or f"not connected to {facts.where}")
-    return Problem("session", facts.error or f"lost the connection to {facts.where}")
 
 
 def _connection_problems(facts: MysqlFacts, limit: float) -> list[Problem]:

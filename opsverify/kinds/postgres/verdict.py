@@ -6,6 +6,7 @@ the connection's problem. The evidence is the session and what the check looked 
 from __future__ import annotations
 
 from opsverify.comparison import compare
+from opsverify.kinds.database_verdict import judge_query, session_problem
 from opsverify.kinds.postgres.facts import PostgresFacts
 from opsverify.kinds.postgres.model import PostgresCheck
 from opsverify.problem import Judgement, Problem
@@ -18,9 +19,9 @@ INVALID_INDEXES_FIX = "rebuild them with `REINDEX INDEX CONCURRENTLY <name>`"
 def judge(entry: PostgresCheck, facts: PostgresFacts, rule: str | None = None) -> Judgement:
     """Problems of `facts` against `entry`: the entry's own options, or only the named query `rule`."""
     if rule is not None:
-        return _judge_query(entry, facts, rule)
+        return judge_query(entry.queries, facts, rule)
     if facts.error:
-        return Judgement([_session_problem(facts)])
+        return Judgement([session_problem(facts)])
     problems = []
     if not facts.read_only:
         problems.append(
@@ -42,28 +43,6 @@ def judge(entry: PostgresCheck, facts: PostgresFacts, rule: str | None = None) -
     if entry.invalid_indexes:
         problems += _invalid_index_problems(facts)
     return Judgement(problems, facts.summary())
-
-
-def _judge_query(entry: PostgresCheck, facts: PostgresFacts, name: str) -> Judgement:
-    subject = f"query {name}"
-    expectation = entry.queries.get(name)
-    if expectation is None:
-        known = ", ".join(entry.queries) or "none"
-        return Judgement([Problem(subject, f"the entry has no such query (its queries: {known})")])
-    result = facts.queries.get(name)
-    if result is None:  # the connection failed, or was lost before this query ran
-        if facts.error:
-            return Judgement([_session_problem(facts)])
-        return Judgement([Problem(subject, f"the probe did not run it on {facts.where}")])
-    problems = compare(subject, expectation, result.value, found=result.found, error=result.error)
-    return Judgement(problems, facts.summary(query=name) if result.error is None else "")
-
-
-def _session_problem(facts: PostgresFacts) -> Problem:
-    """The connection could not be opened (`connection`), or failed once open (`session`)."""
-    if not facts.connected:
-        return Problem("connection", facts.error or f"not connected to {facts.where}")
-    return Problem("session", facts.error or f"lost the connection to {facts.where}")
 
 
 def _connection_problems(facts: PostgresFacts, limit: float) -> list[Problem]:
