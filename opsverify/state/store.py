@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -236,6 +238,24 @@ def _figures(text: str) -> dict[str, float]:
     return clean_figures(data) if isinstance(data, dict) else {}
 
 
+def _retry_busy(step: Callable[[], object], deadline: float) -> None:
+    """Run `step`, again while SQLite says the file is busy, until `deadline`.
+
+    SQLite answers "database is locked" at once, without waiting on its busy timeout, where waiting could
+    deadlock: two processes that both read a new file and both want to switch it to WAL, say. One of them
+    must let go and try again, which is what this does (with a little jitter so they do not collide again).
+    """
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01 + random.random() * 0.05)  # noqa: S311 - jitter, not a secret
+
+
 class SqliteStore(StateStore):
     """One SQLite file in WAL mode; `BEGIN IMMEDIATE` serialises writers across processes."""
 
@@ -251,16 +271,18 @@ class SqliteStore(StateStore):
         except (OSError, sqlite3.Error) as exc:
             raise StateUnavailable(f"cannot open the state store {self.where}: {exc}") from None
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT * 1000}")
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                _retry_busy(lambda: connection.execute("PRAGMA journal_mode=WAL"), deadline)
             cursor = connection.cursor()
-            connection.execute("BEGIN IMMEDIATE")
+            _retry_busy(lambda: connection.execute("BEGIN IMMEDIATE"), deadline)
             try:
                 yield cursor
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
+            _retry_busy(lambda: connection.execute("COMMIT"), deadline)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"the state store {self.where} failed: {exc}") from None
         finally:
