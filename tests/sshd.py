@@ -38,14 +38,17 @@ class SshServer:
         return f"ssh://{self.user}@127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, directory: Path) -> SshServer:
+    def start(cls, directory: Path, forced_command: str | None = None) -> SshServer:
+        """A server on a free loopback port; with `forced_command`, the user key runs only that command
+        (authorized_keys `command=`), whatever the client asks for."""
         if not os.path.exists(SSHD):
             raise RuntimeError("sshd is missing: run `make system-deps` (Debian package openssh-server)")
         directory.mkdir(parents=True, exist_ok=True)
         host_key = keygen(directory / "host_ed25519")
         user_key = keygen(directory / "user_ed25519")
         authorized = directory / "authorized_keys"
-        authorized.write_text((directory / "user_ed25519.pub").read_text())
+        options = f'command="{forced_command}",no-pty ' if forced_command else ""
+        authorized.write_text(options + (directory / "user_ed25519.pub").read_text())
         authorized.chmod(0o600)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))

@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
+import paramiko
 import requests
 from docker.utils.socket import demux_adaptor, frames_iter
 
@@ -41,12 +43,41 @@ def engine_client(docker_host: str | None, timeout: float) -> docker.DockerClien
         else:
             client = docker.from_env(timeout=int(max(1, timeout)))
         client.ping()
+    except (paramiko.SSHException, paramiko.ssh_exception.NoValidConnectionsError) as exc:
+        raise ConnectError(ssh_engine_problem(where, exc)) from None
     except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
         raise ConnectError(
             f"the Docker engine at {where} does not answer ({short(exc)}); start it, or point DOCKER_HOST "
             f"(or `docker_host:`) at the engine (unix:///var/run/docker.sock, ssh://user@host)"
         ) from None
     return client
+
+
+def ssh_engine_problem(
+    where: str, exc: paramiko.SSHException | paramiko.ssh_exception.NoValidConnectionsError
+) -> str:
+    """What went wrong logging in to an ssh:// engine, and the fix. The docker SDK logs in as `ssh` would:
+    ~/.ssh/config, its IdentityFile or ~/.ssh/id_* or ssh-agent, and the host key in ~/.ssh/known_hosts."""
+    parsed = urlsplit(where)
+    host, port = parsed.hostname or "?", parsed.port or 22
+    text = str(exc)
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        return (
+            f"the Docker engine at {where} does not answer: connection refused by {host}:{port} "
+            f"(is sshd running there, on that port?)"
+        )
+    if "not found in known_hosts" in text:
+        return (
+            f"the SSH host key of {host}:{port} (Docker engine {where}) is not in ~/.ssh/known_hosts, so it "
+            f"cannot be verified: check the key's fingerprint, then add it with "
+            f"`ssh-keyscan -p {port} {host} >> ~/.ssh/known_hosts`"
+        )
+    if isinstance(exc, paramiko.AuthenticationException):
+        return (
+            f"SSH login to the Docker engine at {where} was refused ({text or 'authentication failed'}): "
+            f"give the key as IdentityFile in ~/.ssh/config, as ~/.ssh/id_ed25519, or through ssh-agent"
+        )
+    return f"the Docker engine at {where} does not answer over SSH ({text[:200]}); check `ssh {host}` works"
 
 
 def unix_socket_refusal(path: str, timeout: float) -> str | None:
