@@ -34,7 +34,7 @@ def test_one_machine_over_ssh(run_checks: Callable[..., Any], sshd: SshServer, t
     )
     result = run_checks(target, "-m", "daily", "-v")
     assert result.returncode == 1, result.output
-    for passed in ("host:disk", "host:memory", "backups:database", "command:migrations"):
+    for passed in ("host:disk:/", "host:memory", "backups:database", "command:migrations"):
         assert f"{passed} PASSED" in result.output, result.output
     assert "1 failed, 4 passed" in result.output, result.output
     assert "smtp timeout" in result.output  # the error line of the remote log, counted and quoted
