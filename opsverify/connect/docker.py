@@ -42,6 +42,9 @@ def engine_client(docker_host: str | None, timeout: float) -> docker.DockerClien
             client = docker.DockerClient(base_url=docker_host, timeout=int(max(1, timeout)))
         else:
             client = docker.from_env(timeout=int(max(1, timeout)))
+        # the SDK's API client is a requests session: left trusting the environment, it walks os.environ on
+        # every call, racing pytest's PYTEST_CURRENT_TEST updates (see opsverify.httpclient)
+        client.api.trust_env = False
         client.ping()
     except (paramiko.SSHException, paramiko.ssh_exception.NoValidConnectionsError) as exc:
         raise ConnectError(ssh_engine_problem(where, exc)) from None

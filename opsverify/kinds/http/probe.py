@@ -6,6 +6,7 @@ import time
 
 import requests
 
+from opsverify.httpclient import ProbeSession
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.facts import HttpFacts
 from opsverify.kinds.http.model import HttpCheck
@@ -20,7 +21,7 @@ def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
     """Run the entry's request; with `wait_until_ready`, poll until the verdict passes or the deadline."""
     started = time.monotonic()
     deadline = started + entry.wait_until_ready if entry.wait_until_ready else None
-    with requests.Session() as session:
+    with ProbeSession() as session:
         session.headers["User-Agent"] = USER_AGENT
         while True:
             facts = _with_retries(session, entry, ctx)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from opsverify.httpclient import ProbeSession
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.model import HttpAuth
 from opsverify.kinds.http.probe import USER_AGENT
@@ -30,7 +31,7 @@ class ApiError(Exception):
 
 def session_for(auth: HttpAuth | None, headers: dict[str, str]) -> requests.Session:
     """A session carrying the entry's auth and headers (the caller closes it)."""
-    session = requests.Session()
+    session = ProbeSession()
     session.headers["User-Agent"] = USER_AGENT
     session.headers.update(headers)
     if auth is not None and auth.bearer is not None:
