@@ -83,6 +83,13 @@ def _short(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
+def _pull_reason(exc: BaseException) -> str:
+    """The engine's own words from a failed pull (docker-py wraps them in the HTTP request line)."""
+    text = _short(exc)
+    inner = re.search(r'\("(.*)"\)\s*$', text)
+    return inner.group(1) if inner else text
+
+
 def reap_docker_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
     """Remove sandbox containers (and their anonymous volumes) of drills killed before their teardown."""
     if docker_unavailable_reason() is not None:
@@ -117,40 +124,65 @@ class _Container:
 
     def start(self, container: Any) -> None:
         """Start `container` (made by the caller); raises SandboxUnavailable naming the image and the fix."""
+        from testcontainers.core.config import testcontainers_config
+
         from opsverify.redaction import SECRETS
 
         SECRETS.add(self.password)
+        self._ensure_image(
+            self.image,
+            f"run `docker pull {self.image}` where the registry is reachable, or set restore.image to a "
+            f"{self.what} image your engine has or can pull",
+        )
+        if not testcontainers_config.ryuk_disabled:
+            ryuk = testcontainers_config.ryuk_image
+            self._ensure_image(
+                ryuk,
+                f"testcontainers starts its reaper {ryuk} first: run `docker pull {ryuk}`, point "
+                "RYUK_CONTAINER_IMAGE at your registry's copy, or set TESTCONTAINERS_RYUK_DISABLED=true (the "
+                "drill removes its container itself)",
+            )
         labels = {LABEL: f"{time.time():.0f}", f"{LABEL}.image": self.image}
         container.with_kwargs(**{**getattr(container, "_kwargs", {}), "labels": labels})
         self.container = container
         try:
             container.start()
-        except Exception as exc:  # noqa: BLE001 - image pulls and engine errors come in many types
+        except Exception as exc:  # noqa: BLE001 - engine errors come in many types
             self.stop()
-            raise SandboxUnavailable(self._explain(exc)) from None
+            raise SandboxUnavailable(f"cannot start {self.image}: {_short(exc)}") from None
         except BaseException:  # SIGTERM or Ctrl-C while the server starts: the container goes too
             self.stop()
             raise
 
-    def _explain(self, exc: BaseException) -> str:
+    def _ensure_image(self, image: str, fix: str) -> None:
+        """The image is on the engine, or is pulled now; else SandboxUnavailable naming it and `fix`."""
+        import docker
         import docker.errors
-        from testcontainers.core.config import testcontainers_config
 
-        text = _short(exc)
-        if isinstance(exc, docker.errors.ImageNotFound | docker.errors.NotFound | docker.errors.APIError):
-            if testcontainers_config.ryuk_image in text:
-                return (
-                    f"cannot start testcontainers' reaper {testcontainers_config.ryuk_image} ({text}); pull it "
-                    "(docker pull), point RYUK_CONTAINER_IMAGE at your registry's copy, or set "
-                    "TESTCONTAINERS_RYUK_DISABLED=true (the drill removes its container itself)"
-                )
-            if self.image in text or "pull access denied" in text or "manifest" in text:
-                return (
-                    f"the image {self.image} is not on the Docker engine and cannot be pulled ({text}); run "
-                    f"`docker pull {self.image}` where the registry is reachable, or set restore.image to a "
-                    f"{self.what} image your engine has or can pull"
-                )
-        return f"cannot start {self.image}: {text}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            client = docker.from_env(timeout=API_TIMEOUT)
+            try:
+                try:
+                    client.images.get(image)
+                    return
+                except docker.errors.ImageNotFound:
+                    pass
+                try:
+                    client.images.pull(image)
+                except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
+                    raise SandboxUnavailable(
+                        f"the image {image} is not on the Docker engine and cannot be pulled "
+                        f"({_pull_reason(exc)}); {fix}"
+                    ) from None
+            except SandboxUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the engine went away between ping and now
+                raise SandboxUnavailable(
+                    f"the Docker engine failed while looking for {image}: {_short(exc)}"
+                ) from None
+            finally:
+                client.close()
 
     def connection(self, port: int) -> tuple[str, int]:
         """Host and published port of the container's `port`."""

@@ -226,6 +226,22 @@ def test_a_missing_image_names_the_image_and_the_fix(
     assert drill_record(result)["failed_step"] == "sandbox"
 
 
+@pytest.mark.usefixtures("leaves_nothing")
+def test_with_ryuk_on_its_missing_image_is_named(
+    run_checks: Callable[..., RunResult],
+    dumps: Dumps,
+    pg_image: str,
+    drill_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    place(dumps.plain_gz, tmp_path / "backups")
+    env = {**drill_env, "TESTCONTAINERS_RYUK_DISABLED": "false"}
+    result = run_checks(target(tmp_path / "backups", pg_image, PG_EXPECT), "-m", "dr", env=env)
+    assert result.returncode == 1, result.output
+    assert "the image testcontainers/ryuk:" in result.output
+    assert "set TESTCONTAINERS_RYUK_DISABLED=true" in result.output
+
+
 SIGTERM_SCRIPT = """
 import sys
 from pathlib import Path
