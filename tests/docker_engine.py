@@ -2,18 +2,23 @@
 
 `DockerEngine.start(dir)` uses the engine of DOCKER_HOST (or /var/run/docker.sock) when one answers, else starts
 `dockerd --data-root DIR --storage-driver vfs -H unix://DIR/docker.sock` (Debian's docker.io, as root) and
-`stop()` ends it. No registry is reachable, so images are imported from a root filesystem:
+`stop()` ends it. Our dockerd gets a bridge interface of its own (`ovd<pid>`, a free /24 of 10.213.0.0/16) and
+no iptables rules, so published ports work (docker-proxy) and parallel sessions do not share docker0. No registry is reachable, so images are imported from a root filesystem:
 `import_rootfs(client, "name:tag", rootfs_dir, entrypoint=[...])`; `busybox_image(client)` builds one from
-Debian's busybox-static, its tarball cached in ~/.cache/opsverify-test-images. Other suites (a MySQL sandbox,
-say) reuse both: nothing here is specific to opsverify's checks.
+Debian's busybox-static, its tarball cached in ~/.cache/opsverify-test-images; tests/docker_images.py builds
+PostgreSQL and MariaDB images the same way. Nothing here is specific to opsverify's checks.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
+import ipaddress
 import json
 import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -60,6 +65,7 @@ class DockerEngine:
     base_url: str  # unix:///…/docker.sock
     process: subprocess.Popen[bytes] | None  # None: an engine that was already running
     directory: Path | None = None
+    bridge: str | None = None  # the bridge interface made for our dockerd
 
     def client(self, timeout: int = 60) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.base_url, timeout=timeout)
@@ -81,6 +87,7 @@ class DockerEngine:
         socket_path = root / "docker.sock"
         base_url = f"unix://{socket_path}"
         log = root / "dockerd.log"
+        bridge = make_bridge()
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [
@@ -90,9 +97,9 @@ class DockerEngine:
                     "--pidfile", str(root / "dockerd.pid"),
                     "--storage-driver", "vfs",
                     "-H", base_url,
-                    # no bridge, no iptables: the tests' containers use network_mode none and the host's
-                    # network is left alone
-                    "--bridge", "none",
+                    # a bridge of our own (docker0 would be shared with any other engine on the machine) and
+                    # no iptables: the host's firewall is left alone; published ports go through docker-proxy
+                    "--bridge", bridge,
                     "--iptables=false",
                     "--ip6tables=false",
                     "--ip-masq=false",
@@ -104,11 +111,13 @@ class DockerEngine:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                remove_bridge(bridge)
                 raise RuntimeError(f"dockerd exited ({process.returncode}): {log.read_text()[-3000:]}")
             if socket_path.exists() and _answers(base_url):
-                return cls(base_url, process, root)
+                return cls(base_url, process, root, bridge)
             time.sleep(0.2)
         process.kill()
+        remove_bridge(bridge)
         raise RuntimeError(f"dockerd did not answer within {START_TIMEOUT:g}s: {log.read_text()[-3000:]}")
 
     def stop(self) -> None:
@@ -127,8 +136,61 @@ class DockerEngine:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+        if self.bridge is not None:
+            remove_bridge(self.bridge)
         if self.directory is not None:
             subprocess.run(["rm", "-rf", str(self.directory)], check=False, timeout=120)
+
+
+BRIDGE_PREFIX = "ovd"
+BRIDGE_NETWORKS = ipaddress.ip_network("10.213.0.0/16")
+BRIDGE_LOCK = Path("/tmp/opsverify-docker-bridges.lock")
+
+
+def _ip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def make_bridge() -> str:
+    """A bridge interface `ovd<pid>` with a free /24 of 10.213.0.0/16, for one dockerd's containers.
+
+    Bridges of test processes that are gone are removed first; a lock keeps parallel sessions from taking
+    the same network."""
+    with BRIDGE_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in _ip("-o", "link", "show", "type", "bridge").stdout.split("\n"):
+            match = re.match(rf"\d+: ({BRIDGE_PREFIX}([0-9a-f]+))[:@]", name)
+            if match and not Path(f"/proc/{int(match.group(2), 16)}").exists():
+                _ip("link", "delete", match.group(1))
+        used = [
+            ipaddress.ip_network(word, strict=False)
+            for word in _ip("-4", "-o", "addr", "show").stdout.split()
+            if re.fullmatch(r"\d+\.\d+\.\d+\.\d+/\d+", word)
+        ]
+        free = [
+            network
+            for network in BRIDGE_NETWORKS.subnets(new_prefix=24)
+            if not any(network.overlaps(other) for other in used)
+        ]
+        if not free:
+            raise RuntimeError(f"no free /24 in {BRIDGE_NETWORKS} for a docker bridge")
+        network = free[secrets.randbelow(len(free))]
+        name = f"{BRIDGE_PREFIX}{os.getpid():x}"
+        _ip("link", "delete", name)
+        for args in (
+            ("link", "add", name, "type", "bridge"),
+            ("addr", "add", f"{network.network_address + 1}/{network.prefixlen}", "dev", name),
+            ("link", "set", name, "up"),
+        ):
+            completed = _ip(*args)
+            if completed.returncode != 0:
+                _ip("link", "delete", name)
+                raise RuntimeError(f"cannot make the docker bridge (ip {' '.join(args)}): {completed.stderr}")
+    return name
+
+
+def remove_bridge(name: str) -> None:
+    _ip("link", "delete", name)
 
 
 def rootfs_tarball(rootfs: Path) -> bytes:

@@ -1,4 +1,10 @@
-"""The `docker` sandbox: a testcontainers PostgreSQL whose major version matches the dump's origin."""
+"""The `docker` sandbox: a throwaway database container (testcontainers) whose version matches the dump's origin.
+
+PostgreSQL dumps get `postgres:<major>`, MySQL dumps `mariadb:<major.minor>` (or `mysql:<major.minor>` for a
+dump of MySQL); `image:` names any other image that honours the official images' variables. The container,
+its anonymous volumes and nothing else are created; teardown removes them, and a container left by a drill
+that was killed outright is removed by the next docker drill (label `org.opsverify.drill-sandbox`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,19 @@ import contextlib
 import gc
 import re
 import secrets
+import time
 import warnings
 from typing import Any
 
-from opsverify.drills.sandbox import Sandbox, SandboxUnavailable
+from opsverify.drills.mysql import MysqlSandbox
+from opsverify.drills.sandbox import REAP_AFTER_SECONDS, Sandbox, SandboxUnavailable
 
 DEFAULT_IMAGE = "postgres:17"
+DEFAULT_MYSQL_IMAGE = "mariadb:lts"
 PING_TIMEOUT = 5
+API_TIMEOUT = 120  # one engine API call (create, pull, remove); pulls of big images get this long per call
+LABEL = "org.opsverify.drill-sandbox"
+_SANDBOX_USER = "root"
 
 
 def image_for(dumped_from: str | None, image: str | None = None) -> str:
@@ -26,6 +38,18 @@ def image_for(dumped_from: str | None, image: str | None = None) -> str:
     if major < 10 and match.group(2) is not None:
         return f"postgres:{major}.{match.group(2)}"
     return f"postgres:{major}"
+
+
+def mysql_image_for(server_version: str | None, image: str | None = None) -> str:
+    """`image` when given, else mariadb:<major.minor> of a dump's "-- Server version" (10.11.6-MariaDB-0+deb12u1
+    -> mariadb:10.11), mysql:<major.minor> for a MySQL server (8.0.36 -> mysql:8.0), mariadb:lts when unknown."""
+    if image:
+        return image
+    match = re.match(r"(\d+)\.(\d+)", server_version or "")
+    if not match:
+        return DEFAULT_MYSQL_IMAGE
+    name = "mariadb" if "mariadb" in (server_version or "").lower() else "mysql"
+    return f"{name}:{match.group(1)}.{match.group(2)}"
 
 
 def docker_unavailable_reason() -> str | None:
@@ -56,19 +80,138 @@ def _ping() -> str | None:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def _pull_reason(exc: BaseException) -> str:
+    """The engine's own words from a failed pull (docker-py wraps them in the HTTP request line)."""
+    text = _short(exc)
+    inner = re.search(r'\("(.*)"\)\s*$', text)
+    return inner.group(1) if inner else text
+
+
+def reap_docker_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
+    """Remove sandbox containers (and their anonymous volumes) of drills killed before their teardown."""
+    if docker_unavailable_reason() is not None:
+        return []
+    import docker
+
+    reaped: list[str] = []
+    with contextlib.suppress(Exception), warnings.catch_warnings():  # reaping never fails a drill
+        warnings.simplefilter("ignore", ResourceWarning)
+        client = docker.from_env(timeout=API_TIMEOUT)
+        try:
+            for container in client.containers.list(all=True, filters={"label": LABEL}):
+                started = float(container.labels.get(LABEL) or 0)
+                if time.time() - started > older_than:
+                    container.remove(force=True, v=True)
+                    reaped.append(
+                        f"container {container.name} ({container.labels.get(LABEL + '.image', '?')})"
+                    )
+        finally:
+            client.close()
+    return reaped
+
+
+class _Container:
+    """One testcontainers container of a sandbox: engine check, start with clear errors, full removal."""
+
+    def __init__(self, image: str, what: str) -> None:
+        self.image = image
+        self.what = what  # "PostgreSQL", "MariaDB/MySQL"
+        self.password = secrets.token_urlsafe(18)
+        self.container: Any = None
+
+    def start(self, container: Any) -> None:
+        """Start `container` (made by the caller); raises SandboxUnavailable naming the image and the fix."""
+        from testcontainers.core.config import testcontainers_config
+
+        from opsverify.redaction import SECRETS
+
+        SECRETS.add(self.password)
+        self._ensure_image(
+            self.image,
+            f"run `docker pull {self.image}` where the registry is reachable, or set restore.image to a "
+            f"{self.what} image your engine has or can pull",
+        )
+        if not testcontainers_config.ryuk_disabled:
+            ryuk = testcontainers_config.ryuk_image
+            self._ensure_image(
+                ryuk,
+                f"testcontainers starts its reaper {ryuk} first: run `docker pull {ryuk}`, point "
+                "RYUK_CONTAINER_IMAGE at your registry's copy, or set TESTCONTAINERS_RYUK_DISABLED=true (the "
+                "drill removes its container itself)",
+            )
+        labels = {LABEL: f"{time.time():.0f}", f"{LABEL}.image": self.image}
+        container.with_kwargs(**{**getattr(container, "_kwargs", {}), "labels": labels})
+        self.container = container
+        try:
+            container.start()
+        except Exception as exc:  # noqa: BLE001 - engine errors come in many types
+            self.stop()
+            raise SandboxUnavailable(f"cannot start {self.image}: {_short(exc)}") from None
+        except BaseException:  # SIGTERM or Ctrl-C while the server starts: the container goes too
+            self.stop()
+            raise
+
+    def _ensure_image(self, image: str, fix: str) -> None:
+        """The image is on the engine, or is pulled now; else SandboxUnavailable naming it and `fix`."""
+        import docker
+        import docker.errors
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            client = docker.from_env(timeout=API_TIMEOUT)
+            try:
+                try:
+                    client.images.get(image)
+                    return
+                except docker.errors.ImageNotFound:
+                    pass
+                try:
+                    client.images.pull(image)
+                except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
+                    raise SandboxUnavailable(
+                        f"the image {image} is not on the Docker engine and cannot be pulled "
+                        f"({_pull_reason(exc)}); {fix}"
+                    ) from None
+            except SandboxUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the engine went away between ping and now
+                raise SandboxUnavailable(
+                    f"the Docker engine failed while looking for {image}: {_short(exc)}"
+                ) from None
+            finally:
+                client.close()
+
+    def connection(self, port: int) -> tuple[str, int]:
+        """Host and published port of the container's `port`."""
+        host = str(self.container.get_container_host_ip())
+        if host == "localhost":
+            host = "127.0.0.1"  # a MySQL client takes `localhost` for its unix socket
+        return host, int(self.container.get_exposed_port(port))
+
+    def stop(self) -> None:
+        container, self.container = self.container, None
+        if container is None:
+            return
+        wrapped = getattr(container, "_container", None)
+        with contextlib.suppress(Exception):  # teardown goes on; the next docker drill reaps what is left
+            if wrapped is not None:
+                wrapped.remove(force=True, v=True)  # the container and its anonymous volumes
+        with contextlib.suppress(Exception):
+            container.get_docker_client().client.close()
 
 
 class DockerSandbox(Sandbox):
-    """A disposable PostgreSQL container (testcontainers), removed at teardown."""
+    """A disposable PostgreSQL container (testcontainers), removed with its volumes at teardown."""
 
     kind = "docker"
     disposable = True
 
     def __init__(self, dumped_from: str | None = None, image: str | None = None) -> None:
         self.image = image_for(dumped_from, image)
-        self._password = secrets.token_urlsafe(18)
-        self._container: Any = None
+        self._runner = _Container(self.image, "PostgreSQL")
         self._url = ""
 
     @property
@@ -84,22 +227,50 @@ class DockerSandbox(Sandbox):
             raise SandboxUnavailable(reason)
         from testcontainers.community.postgres import PostgresContainer
 
-        from opsverify.redaction import SECRETS
-
-        SECRETS.add(self._password)
-        container = PostgresContainer(
-            self.image, username="postgres", password=self._password, dbname="postgres", driver=None
+        password = self._runner.password
+        self._runner.start(
+            PostgresContainer(
+                self.image, username="postgres", password=password, dbname="postgres", driver=None
+            )
         )
-        self._container = container
-        try:
-            container.start()
-        except Exception as exc:  # noqa: BLE001 - image pulls and engine errors come in many types
-            self.stop()
-            raise SandboxUnavailable(f"cannot start {self.image}: {_short(exc)}") from None
-        self._url = container.get_connection_url()
+        host, port = self._runner.connection(5432)
+        self._url = f"postgresql://postgres:{password}@{host}:{port}/postgres"
 
     def stop(self) -> None:
-        container, self._container = self._container, None
-        if container is not None:
-            with contextlib.suppress(Exception):  # teardown goes on; Ryuk removes the container later
-                container.stop()
+        self._runner.stop()
+
+
+class MysqlDockerSandbox(MysqlSandbox):
+    """A disposable MariaDB/MySQL container (testcontainers), removed with its volumes at teardown."""
+
+    kind = "docker"
+    disposable = True
+
+    def __init__(self, server_version: str | None = None, image: str | None = None) -> None:
+        self.image = mysql_image_for(server_version, image)
+        self._runner = _Container(self.image, "MariaDB/MySQL")
+        self._url = ""
+
+    @property
+    def admin_url(self) -> str:
+        return self._url
+
+    def describe(self) -> str:
+        return f"docker sandbox {self.image}"
+
+    def start(self) -> None:
+        reason = docker_unavailable_reason()
+        if reason:
+            raise SandboxUnavailable(reason)
+        from testcontainers.community.mysql import MySqlContainer
+
+        password = self._runner.password
+        # MYSQL_ROOT_PASSWORD and MYSQL_DATABASE: read by the official mysql and mariadb images alike
+        self._runner.start(
+            MySqlContainer(self.image, username=_SANDBOX_USER, password=password, dbname="opsverify_sandbox")
+        )
+        host, port = self._runner.connection(3306)
+        self._url = f"mysql://{_SANDBOX_USER}:{password}@{host}:{port}/"
+
+    def stop(self) -> None:
+        self._runner.stop()

@@ -453,7 +453,11 @@ def restore_mysql(
     where = (
         [f"--socket={target.unix_socket}"]
         if target.unix_socket
-        else [f"--host={target.host}", f"--port={target.port}"]
+        else [
+            f"--host={target.host}",
+            f"--port={target.port}",
+            "--protocol=TCP",
+        ]  # `localhost` is TCP here too
     )
     command = [
         client,

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from opsverify.drills.choose import make_sandboxes, start_sandbox
-from opsverify.drills.docker import DEFAULT_IMAGE, DockerSandbox, docker_unavailable_reason, image_for
+from opsverify.drills.docker import (
+    DEFAULT_IMAGE,
+    DEFAULT_MYSQL_IMAGE,
+    DockerSandbox,
+    docker_unavailable_reason,
+    image_for,
+    mysql_image_for,
+)
 from opsverify.drills.sandbox import SandboxUnavailable
 
 
@@ -65,3 +72,18 @@ def test_auto_falls_back_to_local() -> None:
         assert notes[0].startswith("docker: ")
     finally:
         sandbox.stop()
+
+
+@pytest.mark.parametrize(
+    ("server_version", "image"),
+    [
+        ("10.11.19-MariaDB-0+deb12u1", "mariadb:10.11"),
+        ("11.4.2-MariaDB-ubu2404", "mariadb:11.4"),
+        ("8.0.36", "mysql:8.0"),
+        ("8.4.0-0ubuntu0.24.04.1", "mysql:8.4"),
+        (None, DEFAULT_MYSQL_IMAGE),
+    ],
+)
+def test_mysql_image_matches_the_dumps_server(server_version: str | None, image: str) -> None:
+    assert mysql_image_for(server_version) == image
+    assert mysql_image_for(server_version, "registry.local/mariadb:10.11") == "registry.local/mariadb:10.11"

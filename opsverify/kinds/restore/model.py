@@ -74,7 +74,8 @@ class RestoreSpec(StrictModel):
     sandbox: SandboxKind = "auto"
     sandbox_url: str | None = Field(default=None, description="admin URL of a scratch PostgreSQL server")
     image: str | None = Field(
-        default=None, description="docker image; default postgres:<dump's major version>"
+        default=None,
+        description="docker image; default postgres:<dump's major version>, mariadb:/mysql:<dump's server version>",
     )
     server_bin: str | None = Field(
         default=None, description="directory with initdb and pg_ctl (local sandbox)"

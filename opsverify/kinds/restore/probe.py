@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.drills.choose import make_sandboxes, start_sandbox
+from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
 from opsverify.drills.evidence import append_record
 from opsverify.drills.local import reap_local_sandboxes
 from opsverify.drills.mysql import (
@@ -255,6 +256,8 @@ def _restore_postgres(
             refuse_production(spec.sandbox_url, production.items())
         if spec.sandbox in ("auto", "local"):
             facts.reaped += reap_local_sandboxes()
+        if spec.sandbox in ("auto", "docker"):
+            facts.reaped += reap_docker_sandboxes()
         candidates = make_sandboxes(
             spec.sandbox,
             sandbox_url=spec.sandbox_url,
@@ -292,7 +295,7 @@ def _restore_mysql(
     hooks: DrillHooks,
     teardown: Teardown,
 ) -> Restored | None:
-    """A mysqldump restored into a drill database of a `url` or `local` MariaDB/MySQL sandbox."""
+    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
@@ -307,16 +310,14 @@ def _restore_mysql(
         return None
     with facts.step("sandbox") as step:
         kind = spec.sandbox
-        if kind == "docker":
-            raise SandboxUnavailable(
-                "sandbox: docker is not available for MySQL dumps yet; use sandbox: url (a scratch server's "
-                "admin URL) or sandbox: local (a temporary mariadbd)"
-            )
         if kind == "auto":
             kind = "url" if spec.sandbox_url else "local"
-        if kind == "local":
+        if kind == "docker":
+            facts.reaped += reap_docker_sandboxes()
+            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image)
+        elif kind == "local":
             facts.reaped += reap_local_mysql_sandboxes()
-            sandbox: MysqlSandbox = MysqlLocalSandbox(spec.server_bin)
+            sandbox = MysqlLocalSandbox(spec.server_bin)
         else:
             assert spec.sandbox_url is not None
             refuse_mysql_production(spec.sandbox_url, production.items())
