@@ -45,7 +45,7 @@ from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, id
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
-from opsverify.state.model import StoredResult
+from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
 from opsverify.units import format_duration
@@ -205,6 +205,9 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
         report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
         report.opsverify_figures = figures_of(item.facts)  # type: ignore[attr-defined]
+        drill = drill_record_of(item.facts)
+        if drill is not None:
+            report.opsverify_drill = drill  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
     taken = pool.take_timing(item.check) if pool is not None else None
     if taken is not None:
@@ -212,6 +215,18 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         report.duration += before_call
         include_probe_in_allure(item, item.check.id, before_call)
     return report
+
+
+def drill_record_of(facts: Any) -> dict[str, Any] | None:
+    """A drill's evidence record as plain JSON data (it travels from xdist workers), or None."""
+    record = getattr(facts, "record", None)
+    if not isinstance(record, dict) or not record or "rto_target_s" not in record:
+        return None
+    try:
+        data = json.loads(json.dumps(record, default=str))
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def include_probe_in_allure(item: pytest.Item, check_id: str, seconds: float) -> None:
@@ -290,6 +305,14 @@ def hook_timeout() -> float:
         return 30.0
 
 
+def _started(record: dict[str, Any], default: float) -> float:
+    """When a drill started: its record's `started` (the run's start when it has none)."""
+    started = record.get("started")
+    if isinstance(started, int | float) and not isinstance(started, bool):
+        return float(started)
+    return default
+
+
 def make_run_id() -> str:
     given = os.environ.get("OPSVERIFY_RUN_ID")
     if given:
@@ -316,6 +339,7 @@ class RunRecorder:
         self.written: list[Path] = []
         self.summary: RunSummary | None = None
         self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
+        self.drills: dict[str, dict[str, Any]] = {}  # nodeid -> the drill's evidence record
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -374,6 +398,9 @@ class RunRecorder:
         figures = getattr(report, "opsverify_figures", None)
         if isinstance(figures, dict):
             result.figures.update(figures)
+        drill = getattr(report, "opsverify_drill", None)
+        if isinstance(drill, dict):
+            self.drills[report.nodeid] = drill
         if report.failed:
             if not result.failed:
                 problems = getattr(report, "opsverify_problems", None) or []
@@ -493,6 +520,15 @@ class RunRecorder:
                         r.figures,
                     )
                     for r in summary.of_target(target.name)
+                ],
+            )
+            store.record_drills(
+                summary.run_id,
+                target.name,
+                [
+                    DrillRecord(summary.run_id, target.name, r.id, _started(record, summary.started), record)
+                    for r in summary.of_target(target.name)
+                    if (record := self.drills.get(r.nodeid)) is not None
                 ],
             )
         except StateError as exc:
