@@ -171,6 +171,68 @@ def write_results_metadata(results_dir: Path, environment: Mapping[str, str | No
         )
 
 
+MUTED_DECISIONS = ("silenced", "maintenance")  # shown muted in Allure: a known failure nobody is paged for
+
+
+def annotate_results(
+    results_dir: Path,
+    warnings: Mapping[str, list[str]],
+    gates: Mapping[str, tuple[str, str]],
+    since: float = 0.0,
+) -> int:
+    """Mark this run's results (by their `check` parameter, "target/check id") in place: how many changed.
+
+    A warning (never a failure) becomes the tag `warning` and a `warning: ...` line of the status message.
+    A failure held back by a gate (silenced, in a maintenance window, blocked by a dependency) gets the tag
+    of its decision and its note before the message; silenced and maintenance failures are muted
+    (`statusDetails.muted`, which Allure shows as muted).
+    """
+    if not results_dir.is_dir() or not (warnings or gates):
+        return 0
+    changed = 0
+    for path in results_dir.glob("*-result.json"):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        key = _check_parameter(data)
+        if key is None or (key not in warnings and key not in gates):
+            continue
+        labels = data.setdefault("labels", [])
+        details = data.setdefault("statusDetails", {})
+        message = str(details.get("message") or "")
+        gate = gates.get(key)
+        if gate is not None:
+            decision, note = gate
+            labels.append({"name": "tag", "value": decision})
+            message = f"[{note}; nothing was sent] {message}".rstrip()
+            if decision in MUTED_DECISIONS:
+                details["muted"] = True
+        found = warnings.get(key) or []
+        if found:
+            labels.append({"name": "tag", "value": "warning"})
+            message = "\n".join([*(f"warning: {w}" for w in found), *([message] if message else [])])
+        details["message"] = message
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        changed += 1
+    return changed
+
+
+def _check_parameter(result: dict[str, Any]) -> str | None:
+    """The result's `check` parameter ("target/check id"); allure-pytest writes it as a repr: 'prod/http:api'."""
+    for parameter in result.get("parameters") or []:
+        if isinstance(parameter, dict) and parameter.get("name") == "check":
+            value = str(parameter.get("value") or "")
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            return value
+    return None
+
+
 def redact_file(path: Path) -> bool:
     """Mask secrets in one written file (JSON parsed, other text as text, binary left alone): changed?"""
     if path.suffix.lower() not in TEXT_SUFFIXES:

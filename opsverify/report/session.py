@@ -35,6 +35,7 @@ from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
 from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
+    annotate_results,
     ci_executor,
     redact_junit,
     redact_results_dir,
@@ -48,6 +49,7 @@ from opsverify.state.figures import figures_of
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
+from opsverify.state.trends import rto_warnings
 from opsverify.units import format_duration
 
 if TYPE_CHECKING:  # the notify modules load only when a target has notify: (start-up time)
@@ -459,6 +461,7 @@ class RunRecorder:
         if self.runs_checks:
             for target in targets:
                 store = self._store(target, summary)
+                self._warnings(target, summary, store)
                 stores[target.name] = (store, self._gates(target, summary, store))
         write_json(self.reports / "summary.json", summary.as_json())
         self.written.append(self.reports / "summary.json")
@@ -493,6 +496,16 @@ class RunRecorder:
                     ops_root(self.config),
                     run_id=summary.run_id,
                 ),
+            )
+            annotate_results(
+                results_dir,
+                {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},
+                {
+                    f"{name}/{check_id}": (gate.decision, gate.note)
+                    for name, (_, gated) in stores.items()
+                    for check_id, gate in gated.items()
+                },
+                since=self.started - 2,
             )
             redact_results_dir(results_dir, since=self.started - 2)
             self.written.append(results_dir)
@@ -539,6 +552,28 @@ class RunRecorder:
             )
             return None
         return store
+
+    def _warnings(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> None:
+        """Drills whose RTO nears its target or rose run after run (from the store's earlier runs)."""
+        backups = target.section("backups") or {}
+        for result in summary.of_target(target.name):
+            entry = backups.get(result.name) if result.kind == "restore" else None
+            spec = getattr(entry, "restore", None)
+            if spec is None or "rto_s" not in result.figures:
+                continue
+            earlier: list[float] = []
+            if store is not None and spec.rto_trend_runs > 0:
+                try:
+                    rows = store.history(target.name, result.id, spec.rto_trend_runs + 1)
+                except StateError as exc:
+                    self.problems.append(f"reading the history of {result.id}: {redact(str(exc))}")
+                    rows = []
+                earlier = [
+                    r.figures["rto_s"] for r in rows if r.run_id != summary.run_id and "rto_s" in r.figures
+                ]
+            result.warnings = rto_warnings(
+                result.figures["rto_s"], spec.rto, spec.rto_warn_pct, earlier, spec.rto_trend_runs
+            )
 
     def _hooks(
         self, summary: RunSummary, stores: dict[str, tuple[StateStore | None, dict[str, Gate]]]
