@@ -15,6 +15,7 @@ from typing import Any
 
 from opsverify import __version__
 from opsverify.redaction import redact, redact_data
+from opsverify.report.store_history import check_key
 
 TEXT_SUFFIXES = {"", ".txt", ".json", ".log", ".html", ".htm", ".xml", ".csv", ".properties", ".yaml", ".md"}
 
@@ -199,7 +200,7 @@ def annotate_results(
             continue
         if not isinstance(data, dict):
             continue
-        key = _check_parameter(data)
+        key = check_key(data)
         if key is None or (key not in warnings and key not in gates):
             continue
         labels = data.setdefault("labels", [])
@@ -220,17 +221,6 @@ def annotate_results(
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         changed += 1
     return changed
-
-
-def _check_parameter(result: dict[str, Any]) -> str | None:
-    """The result's `check` parameter ("target/check id"); allure-pytest writes it as a repr: 'prod/http:api'."""
-    for parameter in result.get("parameters") or []:
-        if isinstance(parameter, dict) and parameter.get("name") == "check":
-            value = str(parameter.get("value") or "")
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            return value
-    return None
 
 
 def redact_file(path: Path) -> bool:

@@ -43,6 +43,7 @@ from opsverify.report.allure_files import (
     write_results_metadata,
 )
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
+from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, read_results, write_points
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
@@ -507,6 +508,7 @@ class RunRecorder:
                 },
                 since=self.started - 2,
             )
+            self._store_history(results_dir, summary, stores)
             redact_results_dir(results_dir, since=self.started - 2)
             self.written.append(results_dir)
 
@@ -552,6 +554,26 @@ class RunRecorder:
             )
             return None
         return store
+
+    def _store_history(
+        self,
+        results_dir: Path,
+        summary: RunSummary,
+        stores: dict[str, tuple[StateStore | None, dict[str, Gate]]],
+    ) -> None:
+        """The earlier runs in the store as Allure history points beside the results (for `opsverify report`)."""
+        stored: list[StoredResult] = []
+        for name, (store, _) in stores.items():
+            if store is None:
+                continue
+            try:
+                stored += store.recent_results(name, STORE_HISTORY_RUNS, exclude_run=summary.run_id)
+            except StateError as exc:
+                self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")
+        current = read_results(results_dir, since=self.started - 2)
+        write_points(
+            results_dir, history_points(current, stored, f"opsverify · {', '.join(summary.targets)}")
+        )
 
     def _warnings(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> None:
         """Drills whose RTO nears its target or rose run after run (from the store's earlier runs)."""

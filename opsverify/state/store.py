@@ -237,6 +237,25 @@ class StateStore:
             StoredResult(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7])) for r in rows
         ]
 
+    def recent_results(self, target: str, runs: int, exclude_run: str | None = None) -> list[StoredResult]:
+        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first."""
+        self.ensure_schema()
+        table = self.table("results")
+        with self.transaction() as cur:
+            cur.execute(
+                self.sql(
+                    "SELECT run_id, target, check_id, status, duration, finished, reason, figures "
+                    f"FROM {table} WHERE target = ? AND run_id IN (SELECT run_id FROM {table} WHERE target = ? "
+                    f"AND run_id <> ? GROUP BY run_id ORDER BY MAX(finished) DESC LIMIT {int(runs)}) "
+                    "ORDER BY finished, check_id"
+                ),
+                (target, target, exclude_run or ""),
+            )
+            rows = cur.fetchall()
+        return [
+            StoredResult(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7])) for r in rows
+        ]
+
     @contextmanager
     def notify_state(self, target: str, write: bool = True) -> Iterator[NotifyState]:
         """The target's notification state under its lock; written back when the block ends without error

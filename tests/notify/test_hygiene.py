@@ -119,10 +119,25 @@ def test_a_silence_sends_nothing_until_cleared(service, run_checks, tmp_path) ->
     (api,) = [r for r in summary["checks"] if r["id"] == "http:api"]
     assert api["note"].startswith("silenced until")
     assert api["status"] == "failed"
+    allure = allure_result(tmp_path / "reports", "shop-prod/http:api")
+    assert allure["status"] == "failed"  # still a failure, shown muted and tagged as silenced
+    assert allure["statusDetails"]["muted"] is True
+    assert {"name": "tag", "value": "silenced"} in allure["labels"]
+    assert allure["statusDetails"]["message"].startswith("[silenced until ")
+    assert "deploy 42" in allure["statusDetails"]["message"]
     cleared = opsverify(tmp_path, "silence", "--clear")
     assert "cleared 1 silence of shop-prod" in cleared.stdout
     run_checks(text)
     assert len(service.slack_messages()) == 1
+
+
+def allure_result(reports, key: str) -> dict:
+    """The Allure result of the check `key` (target/check id) in reports/allure-results."""
+    for path in (reports / "allure-results").glob("*-result.json"):
+        data = json.loads(path.read_text())
+        if any(p.get("name") == "check" and p.get("value") == repr(key) for p in data.get("parameters", [])):
+            return data
+    raise AssertionError(f"no Allure result for {key}")
 
 
 def test_silence_needs_a_duration(tmp_path) -> None:
@@ -153,6 +168,10 @@ def test_a_failing_dependency_alerts_alone(service, run_checks) -> None:
     assert "postgres:main" in json.dumps(message)
     assert "http:api" not in json.dumps(message)
     assert "blocked by postgres:main" in run.output
+    blocked = allure_result(run.reports, "shop-prod/http:api")
+    assert {"name": "tag", "value": "blocked"} in blocked["labels"]
+    assert "muted" not in blocked["statusDetails"]  # a blocked check is not muted: its cause is alerted
+    assert blocked["statusDetails"]["message"].startswith("[blocked by postgres:main; nothing was sent]")
 
 
 def test_depends_on_names_an_existing_check(run_checks) -> None:
