@@ -80,6 +80,46 @@ def test_failure_threshold_n_of_m_counts_flapping() -> None:
     assert last == "below_threshold"
 
 
+def test_a_flapping_check_resolves_only_once_it_stops_flapping() -> None:
+    """3 of 5: alerted once; each pass while 3 of the last 5 runs still failed is `flapping` (nothing sent,
+    the alert stays open, so the next failure is `ongoing`, not a new alert); resolved when it settles."""
+    state, policy = NotifyState(), Policy(failure_threshold="3 of 5")
+    runs = ["failed", "failed", "failed", "passed", "failed", "passed", "passed", "passed", "failed"]
+    decisions = []
+    for now, status in enumerate(runs):
+        decision = decide([result("api", status)], state, policy, float(now))["http:api"]
+        if decision in ("new", "reminder"):
+            mark_alerted(state, {"http:api"}, float(now))
+        decisions.append(decision)
+    assert decisions == [
+        "below_threshold",
+        "below_threshold",
+        "new",  # FFF
+        "flapping",  # FFFP: 3 of the last 5 failed, no "resolved"
+        "ongoing",  # FFFPF: the open alert, no second message
+        "flapping",  # FFPFP
+        "resolved",  # FPFPP: 2 of 5, once
+        "passing",
+        "below_threshold",  # PFPPPF... a new count from here
+    ]
+    assert state.check("http:api").alerted_at is None
+
+
+def test_a_flapping_check_sends_one_alert_and_one_resolved(service, run_checks) -> None:
+    """Through the plugin and a real webhook receiver: fail, fail, fail, pass, fail, pass, pass."""
+    text = target_yaml(service.server.url, ROUTES + "  policy: {failure_threshold: 3 of 5}\n")
+    outcomes = []
+    for healthy in (False, False, False, True, False, True, True):
+        service.healthy = healthy
+        run = run_checks(text)
+        outcomes.append(run.returncode)
+    assert outcomes == [1, 1, 1, 0, 1, 0, 0]
+    messages = [json.dumps(m) for m in service.slack_messages()]
+    assert len(messages) == 2, messages
+    assert "[FAILED]" in messages[0]
+    assert "[RESOLVED]" in messages[1]
+
+
 def test_bad_failure_threshold_is_a_config_error(run_checks) -> None:
     run = run_checks(target_yaml("http://127.0.0.1:9", ROUTES + "  policy: {failure_threshold: 6 of 5}\n"))
     assert run.returncode == 4, run.output
