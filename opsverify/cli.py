@@ -125,6 +125,7 @@ SUBCOMMANDS = {
     "draft": "opsverify.importers.draft_cli",
     "silence": "opsverify.state.silence",
     "history": "opsverify.state.history",
+    "evidence": "opsverify.evidence",
 }
 
 

@@ -14,6 +14,7 @@ Decision = Literal[
     "ongoing",
     "below_threshold",
     "resolved",
+    "flapping",
     "passing",
     "skipped",
     "blocked",
@@ -29,6 +30,10 @@ def decide(results: list[CheckResult], state: NotifyState, policy: Policy, now: 
 
     `new`: reached the threshold and not alerted yet; `reminder`: alerted at least `remind_every` ago;
     `ongoing`: alerted and still failing (no duplicate); `resolved`: passes after having alerted.
+    `flapping` (`failure_threshold: N of M` only): passes after having alerted, but N of its last M runs still
+    failed: nothing is sent and the alert stays open, so a check that flips pass/fail sends neither a
+    "resolved" on each pass nor a new alert on each failure. It resolves once fewer than N of the last M
+    runs failed.
     `alerted_at` is not touched here: it is set only once a message was actually delivered.
     """
     decisions: dict[str, Decision] = {}
@@ -53,10 +58,15 @@ def decide(results: list[CheckResult], state: NotifyState, policy: Policy, now: 
             else:
                 decisions[result.id] = "ongoing"
         else:
-            decisions[result.id] = "resolved" if check.alerted_at is not None else "passing"
             check.status = "passed"
             check.failures = 0
-            check.alerted_at = None
+            if check.alerted_at is None:
+                decisions[result.id] = "passing"
+            elif window and check.recent.count("F") >= needed:
+                decisions[result.id] = "flapping"  # the alert stays open: alerted_at is kept
+            else:
+                decisions[result.id] = "resolved"
+                check.alerted_at = None
     return decisions
 
 

@@ -32,4 +32,5 @@ def pytest_opsverify_check_failed(check: Any, problems: Any, decision: str) -> N
 @pytest.hookspec
 def pytest_opsverify_run_finished(summary: Any, decisions: Any) -> None:
     """Called on the controller once per run after notifications: `summary` is the `RunSummary` (every
-    result, counts, run id), `decisions` maps `target/check id` to the channels' decision. Time-limited."""
+    result, counts, run id), `decisions` maps `target/check id` to the channels' decision (for passing
+    checks also `passing`, `resolved`, or `flapping`: passes, but `N of M` runs still failed). Time-limited."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from opsverify import __version__
 from opsverify.redaction import redact, redact_data
+from opsverify.report.store_history import check_key
 
 TEXT_SUFFIXES = {"", ".txt", ".json", ".log", ".html", ".htm", ".xml", ".csv", ".properties", ".yaml", ".md"}
 
@@ -169,6 +170,57 @@ def write_results_metadata(results_dir: Path, environment: Mapping[str, str | No
         (results_dir / "executor.json").write_text(
             json.dumps(redact_data(cleaned), indent=2) + "\n", encoding="utf-8"
         )
+
+
+MUTED_DECISIONS = ("silenced", "maintenance")  # shown muted in Allure: a known failure nobody is paged for
+
+
+def annotate_results(
+    results_dir: Path,
+    warnings: Mapping[str, list[str]],
+    gates: Mapping[str, tuple[str, str]],
+    since: float = 0.0,
+) -> int:
+    """Mark this run's results (by their `check` parameter, "target/check id") in place: how many changed.
+
+    A warning (never a failure) becomes the tag `warning` and a `warning: ...` line of the status message.
+    A failure held back by a gate (silenced, in a maintenance window, blocked by a dependency) gets the tag
+    of its decision and its note before the message; silenced and maintenance failures are muted
+    (`statusDetails.muted`, which Allure shows as muted).
+    """
+    if not results_dir.is_dir() or not (warnings or gates):
+        return 0
+    changed = 0
+    for path in results_dir.glob("*-result.json"):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        key = check_key(data)
+        if key is None or (key not in warnings and key not in gates):
+            continue
+        labels = data.setdefault("labels", [])
+        details = data.setdefault("statusDetails", {})
+        message = str(details.get("message") or "")
+        gate = gates.get(key)
+        if gate is not None:
+            decision, note = gate
+            labels.append({"name": "tag", "value": decision})
+            message = f"[{note}; nothing was sent] {message}".rstrip()
+            if decision in MUTED_DECISIONS:
+                details["muted"] = True
+        found = warnings.get(key) or []
+        if found:
+            labels.append({"name": "tag", "value": "warning"})
+            message = "\n".join([*(f"warning: {w}" for w in found), *([message] if message else [])])
+        details["message"] = message
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        changed += 1
+    return changed
 
 
 def redact_file(path: Path) -> bool:

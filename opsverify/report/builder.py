@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsverify.report.allure_files import RUN_ID_PROPERTY, read_environment_properties
+from opsverify.report.store_history import HISTORY_RUN_FIELD, read_points
 
 ALLURE_PACKAGE = "allure"
 ALLURE_VERSION = "3.18.0"  # equal to reports/package.json (tests/report/test_builder.py checks)
 INSTALL_TIMEOUT = 900.0
 GENERATE_TIMEOUT = 900.0
 PROJECT_HOME = Path(__file__).resolve().parent.parent.parent / "reports"
-HISTORY_RUN_FIELD = "opsverifyRunId"  # added to each history entry (Allure keeps unknown fields)
+# HISTORY_RUN_FIELD ("opsverifyRunId") is added to each history entry (Allure keeps unknown fields)
 
 
 class ReportError(Exception):
@@ -182,6 +183,24 @@ def _record_run(history: Path, entries: list[str], working: Path, run: str) -> N
     os.replace(partial, history)
 
 
+def _with_store_history(entries: list[str], results: Path, run: str) -> list[str]:
+    """`entries` and the state store's earlier runs the run wrote beside its results (those `entries` lack),
+    oldest first: the trends survive a CI runner that lost the history file."""
+    have = {_entry_run(line) for line in entries} | {run}
+    added = [line for line in read_points(results) if _entry_run(line) not in have]
+    if not added:
+        return entries
+
+    def timestamp(line: str) -> float:
+        try:
+            value = json.loads(line).get("timestamp")
+        except (ValueError, AttributeError):
+            return 0.0
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    return sorted([*entries, *added], key=timestamp)
+
+
 def prepare_output(output: Path) -> None:
     """Empty the output folder of an earlier report; refuse a non-empty folder that is not a report."""
     if output.exists() and any(output.iterdir()):
@@ -217,8 +236,9 @@ def build_report(
         # Allure reads the earlier runs from this copy and appends the one it builds; this run's own
         # entry (from an earlier build) stays out, so the trends never show the run twice.
         working = Path(scratch) / "allure-history.jsonl"
+        earlier = [line for line in entries if _entry_run(line) != run]
         working.write_text(
-            "".join(f"{line}\n" for line in entries if _entry_run(line) != run), encoding="utf-8"
+            "".join(f"{line}\n" for line in _with_store_history(earlier, results, run)), encoding="utf-8"
         )
         index = _generate(node, cli, home, results, output, working, single_file)
         if run not in map(_entry_run, entries):

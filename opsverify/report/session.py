@@ -35,6 +35,7 @@ from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
 from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
+    annotate_results,
     ci_executor,
     redact_junit,
     redact_results_dir,
@@ -42,12 +43,14 @@ from opsverify.report.allure_files import (
     write_results_metadata,
 )
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
+from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, read_results, write_points
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
-from opsverify.state.model import StoredResult
+from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
+from opsverify.state.trends import rto_warnings
 from opsverify.units import format_duration
 
 if TYPE_CHECKING:  # the notify modules load only when a target has notify: (start-up time)
@@ -205,6 +208,9 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         # Structured problems travel with the report (also from xdist workers) to summary.json and channels.
         report.opsverify_problems = [p.as_json() for p in item.judgement.problems]  # type: ignore[attr-defined]
         report.opsverify_figures = figures_of(item.facts)  # type: ignore[attr-defined]
+        drill = drill_record_of(item.facts)
+        if drill is not None:
+            report.opsverify_drill = drill  # type: ignore[attr-defined]
     pool = item.config.stash.get(POOL, None)
     taken = pool.take_timing(item.check) if pool is not None else None
     if taken is not None:
@@ -212,6 +218,18 @@ def pytest_runtest_makereport(item: pytest.Item) -> Any:
         report.duration += before_call
         include_probe_in_allure(item, item.check.id, before_call)
     return report
+
+
+def drill_record_of(facts: Any) -> dict[str, Any] | None:
+    """A drill's evidence record as plain JSON data (it travels from xdist workers), or None."""
+    record = getattr(facts, "record", None)
+    if not isinstance(record, dict) or not record or "rto_target_s" not in record:
+        return None
+    try:
+        data = json.loads(json.dumps(record, default=str))
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def include_probe_in_allure(item: pytest.Item, check_id: str, seconds: float) -> None:
@@ -290,6 +308,14 @@ def hook_timeout() -> float:
         return 30.0
 
 
+def _started(record: dict[str, Any], default: float) -> float:
+    """When a drill started: its record's `started` (the run's start when it has none)."""
+    started = record.get("started")
+    if isinstance(started, int | float) and not isinstance(started, bool):
+        return float(started)
+    return default
+
+
 def make_run_id() -> str:
     given = os.environ.get("OPSVERIFY_RUN_ID")
     if given:
@@ -316,6 +342,7 @@ class RunRecorder:
         self.written: list[Path] = []
         self.summary: RunSummary | None = None
         self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
+        self.drills: dict[str, dict[str, Any]] = {}  # nodeid -> the drill's evidence record
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -374,6 +401,9 @@ class RunRecorder:
         figures = getattr(report, "opsverify_figures", None)
         if isinstance(figures, dict):
             result.figures.update(figures)
+        drill = getattr(report, "opsverify_drill", None)
+        if isinstance(drill, dict):
+            self.drills[report.nodeid] = drill
         if report.failed:
             if not result.failed:
                 problems = getattr(report, "opsverify_problems", None) or []
@@ -432,6 +462,7 @@ class RunRecorder:
         if self.runs_checks:
             for target in targets:
                 store = self._store(target, summary)
+                self._warnings(target, summary, store)
                 stores[target.name] = (store, self._gates(target, summary, store))
         write_json(self.reports / "summary.json", summary.as_json())
         self.written.append(self.reports / "summary.json")
@@ -467,6 +498,17 @@ class RunRecorder:
                     run_id=summary.run_id,
                 ),
             )
+            annotate_results(
+                results_dir,
+                {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},
+                {
+                    f"{name}/{check_id}": (gate.decision, gate.note)
+                    for name, (_, gated) in stores.items()
+                    for check_id, gate in gated.items()
+                },
+                since=self.started - 2,
+            )
+            self._store_history(results_dir, summary, stores)
             redact_results_dir(results_dir, since=self.started - 2)
             self.written.append(results_dir)
 
@@ -495,6 +537,15 @@ class RunRecorder:
                     for r in summary.of_target(target.name)
                 ],
             )
+            store.record_drills(
+                summary.run_id,
+                target.name,
+                [
+                    DrillRecord(summary.run_id, target.name, r.id, _started(record, summary.started), record)
+                    for r in summary.of_target(target.name)
+                    if (record := self.drills.get(r.nodeid)) is not None
+                ],
+            )
         except StateError as exc:
             routes = notify is not None and bool(notify.routes)
             self.problems.append(
@@ -503,6 +554,48 @@ class RunRecorder:
             )
             return None
         return store
+
+    def _store_history(
+        self,
+        results_dir: Path,
+        summary: RunSummary,
+        stores: dict[str, tuple[StateStore | None, dict[str, Gate]]],
+    ) -> None:
+        """The earlier runs in the store as Allure history points beside the results (for `opsverify report`)."""
+        stored: list[StoredResult] = []
+        for name, (store, _) in stores.items():
+            if store is None:
+                continue
+            try:
+                stored += store.recent_results(name, STORE_HISTORY_RUNS, exclude_run=summary.run_id)
+            except StateError as exc:
+                self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")
+        current = read_results(results_dir, since=self.started - 2)
+        write_points(
+            results_dir, history_points(current, stored, f"opsverify · {', '.join(summary.targets)}")
+        )
+
+    def _warnings(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> None:
+        """Drills whose RTO nears its target or rose run after run (from the store's earlier runs)."""
+        backups = target.section("backups") or {}
+        for result in summary.of_target(target.name):
+            entry = backups.get(result.name) if result.kind == "restore" else None
+            spec = getattr(entry, "restore", None)
+            if spec is None or "rto_s" not in result.figures:
+                continue
+            earlier: list[float] = []
+            if store is not None and spec.rto_trend_runs > 0:
+                try:
+                    rows = store.history(target.name, result.id, spec.rto_trend_runs + 1)
+                except StateError as exc:
+                    self.problems.append(f"reading the history of {result.id}: {redact(str(exc))}")
+                    rows = []
+                earlier = [
+                    r.figures["rto_s"] for r in rows if r.run_id != summary.run_id and "rto_s" in r.figures
+                ]
+            result.warnings = rto_warnings(
+                result.figures["rto_s"], spec.rto, spec.rto_warn_pct, earlier, spec.rto_trend_runs
+            )
 
     def _hooks(
         self, summary: RunSummary, stores: dict[str, tuple[StateStore | None, dict[str, Gate]]]

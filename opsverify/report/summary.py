@@ -38,6 +38,7 @@ class CheckResult:
     depends_on: tuple[str, ...] = ()
     note: str = ""  # why a failure sent nothing: "blocked by postgres:main", "silenced until ..."
     figures: dict[str, float] = field(default_factory=dict)  # latency_ms, backup_bytes, rto_s, ...
+    warnings: list[str] = field(default_factory=list)  # never a failure: an RTO near its target, rising
 
     @property
     def id(self) -> str:
@@ -110,6 +111,9 @@ class RunSummary:
             "status": self.status,
             "counts": self.counts(),
             "failures": [r.as_json() for r in self.failures],
+            "warnings": [
+                {"target": r.target, "id": r.id, "text": w} for r in self.results for w in r.warnings
+            ],
             "checks": [r.as_json() for r in self.results],
             "report_url": self.report_url,
             **({"empty_reason": self.empty_reason} if self.empty_reason else {}),

@@ -51,6 +51,9 @@ def summary_lines(
                     reason = reason[: REASON_WIDTH - 1] + "…"
                 note = f" [{result.note}]" if result.note else ""
                 lines.append(Line(f"  FAILED {result.id} ({result.severity}){note}: {reason}", {"red": True}))
+        for result in results:
+            for warning in result.warnings:
+                lines.append(Line(f"  WARNING {result.id}: {warning}", {"yellow": True}))
     if summary.empty_reason:
         lines.append(Line(f"no checks selected: {summary.empty_reason}", {"yellow": True, "bold": True}))
     if notify_note:

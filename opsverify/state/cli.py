@@ -27,7 +27,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--targets-dir", default=None, help="folder of target names (default: targets)")
 
 
-def _open(args: argparse.Namespace) -> tuple[LoadedTarget, StateStore] | int:
+def open_target(args: argparse.Namespace) -> tuple[LoadedTarget, StateStore] | int:
     from opsverify.run import default_targets_dir
 
     spec = args.target or os.environ.get("OPSVERIFY_TARGET", "").split(",")[0].strip()
@@ -66,7 +66,7 @@ def silence_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def silence_run(args: argparse.Namespace) -> int:
-    opened = _open(args)
+    opened = open_target(args)
     if isinstance(opened, int):
         return opened
     target, store = opened
@@ -112,7 +112,7 @@ def history_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def history_run(args: argparse.Namespace) -> int:
-    opened = _open(args)
+    opened = open_target(args)
     if isinstance(opened, int):
         return opened
     target, store = opened

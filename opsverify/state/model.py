@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -38,3 +39,14 @@ class StoredResult:
     finished: float
     reason: str = ""
     figures: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """The evidence record of one restore drill (the line drills.jsonl has), as the store keeps it."""
+
+    run_id: str
+    target: str
+    check_id: str  # restore:<entry>
+    started: float  # epoch seconds
+    record: dict[str, Any] = field(default_factory=dict)

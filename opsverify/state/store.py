@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from opsverify.redaction import redact, redact_data
 from opsverify.state.legacy import legacy_targets
-from opsverify.state.model import CheckState, NotifyState, StoredResult
+from opsverify.state.model import CheckState, DrillRecord, NotifyState, StoredResult
 
 SCHEMA_VERSION = 1
 PG_SCHEMA = "opsverify"
@@ -41,8 +41,14 @@ _TABLES = (
     " recent TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, check_id))",
     "silences (id TEXT PRIMARY KEY, target TEXT NOT NULL, pattern TEXT NOT NULL, ends DOUBLE PRECISION NOT NULL,"
     " reason TEXT NOT NULL, created DOUBLE PRECISION NOT NULL)",
+    # one restore drill's evidence record (the line drills.jsonl has), added to schema 1 as a new table
+    "drills (run_id TEXT NOT NULL, target TEXT NOT NULL, check_id TEXT NOT NULL, started DOUBLE PRECISION NOT NULL,"
+    " record TEXT NOT NULL, PRIMARY KEY (run_id, target, check_id))",
 )
-_INDEXES = ("results_by_check ON results (target, check_id, finished)",)
+_INDEXES = (
+    "results_by_check ON results (target, check_id, finished)",
+    "drills_by_target ON drills (target, started)",
+)
 
 
 class StateError(Exception):
@@ -156,6 +162,62 @@ class StateStore:
                     row,
                 )
 
+    def record_drills(self, run_id: str, target: str, drills: Sequence[DrillRecord]) -> None:
+        """Keep the evidence records of one run's drills (redacted); the same run recorded twice keeps its last."""
+        if not drills:
+            return
+        self.ensure_schema()
+        rows = [
+            (
+                run_id,
+                target,
+                d.check_id,
+                float(d.started),
+                json.dumps(redact_data(d.record), default=str),  # in order: the steps ran in it
+            )
+            for d in drills
+        ]
+        with self.transaction() as cur:
+            for row in rows:
+                cur.execute(
+                    self.sql(
+                        f"DELETE FROM {self.table('drills')} WHERE run_id = ? AND target = ? AND check_id = ?"
+                    ),
+                    row[:3],
+                )
+                cur.execute(
+                    self.sql(
+                        f"INSERT INTO {self.table('drills')} (run_id, target, check_id, started, record) "
+                        "VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    row,
+                )
+
+    def drills(self, target: str, since: float | None = None) -> list[DrillRecord]:
+        """The drill evidence records of `target` (started at or after `since`), oldest first."""
+        self.ensure_schema()
+        where, params = "target = ?", tuple[Any, ...]((target,))
+        if since is not None:
+            where, params = where + " AND started >= ?", (target, float(since))
+        with self.transaction() as cur:
+            cur.execute(
+                self.sql(
+                    f"SELECT run_id, target, check_id, started, record FROM {self.table('drills')} "
+                    f"WHERE {where} ORDER BY started, check_id"
+                ),
+                params,
+            )
+            rows = cur.fetchall()
+        found = []
+        for r in rows:
+            try:
+                record = json.loads(r[4])
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                found.append(DrillRecord(str(r[0]), str(r[1]), str(r[2]), float(r[3]), record))
+        return found
+
     def history(self, target: str | None, check_id: str, limit: int = 20) -> list[StoredResult]:
         """The last `limit` results of a check, newest first (of any target when `target` is None)."""
         self.ensure_schema()
@@ -169,6 +231,25 @@ class StateStore:
                     f"FROM {self.table('results')} WHERE {where} ORDER BY finished DESC LIMIT {int(limit)}"
                 ),
                 params,
+            )
+            rows = cur.fetchall()
+        return [
+            StoredResult(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7])) for r in rows
+        ]
+
+    def recent_results(self, target: str, runs: int, exclude_run: str | None = None) -> list[StoredResult]:
+        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first."""
+        self.ensure_schema()
+        table = self.table("results")
+        with self.transaction() as cur:
+            cur.execute(
+                self.sql(
+                    "SELECT run_id, target, check_id, status, duration, finished, reason, figures "
+                    f"FROM {table} WHERE target = ? AND run_id IN (SELECT run_id FROM {table} WHERE target = ? "
+                    f"AND run_id <> ? GROUP BY run_id ORDER BY MAX(finished) DESC LIMIT {int(runs)}) "
+                    "ORDER BY finished, check_id"
+                ),
+                (target, target, exclude_run or ""),
             )
             rows = cur.fetchall()
         return [

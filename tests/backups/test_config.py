@@ -79,6 +79,10 @@ def test_design_example_loads(tmp_path: Path) -> None:
             "  a: {path: /b, restore: {expect: {tables: ['drop table x;']}}}\n",
             "expected a table name like bookings or public.bookings",
         ),
+        ("  a: {path: /b, size_history: 0}\n", "backups.a.size_history: "),
+        ("  a: {path: /b, max_growth_pct: -5}\n", "backups.a.max_growth_pct: "),
+        ("  a: {path: /b, restore: {rto_warn_pct: 120}}\n", "backups.a.restore.rto_warn_pct: "),
+        ("  a: {path: /b, restore: {rto_trend_runs: many}}\n", "backups.a.restore.rto_trend_runs: "),
         (
             "  a: {path: /b, restore: {sandbox: podman}}\n",
             "backups.a.restore.sandbox: expected one of 'auto', 'url', 'docker' or 'local', got 'podman'",

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from opsverify.state.store import open_store
 from tests.backups.pgdumps import Dumps, SourceDb, admin_url, drill_databases, place
 from tests.conftest import RunResult
 
@@ -48,6 +52,39 @@ def test_nightly_drill_passes_and_leaves_evidence(
     assert record["entry"] == "db-nightly"
     assert record["rows_checked"] == 3400
     assert drill_databases() == before
+    # the same record is in the state store, and `opsverify evidence` shows it
+    (stored,) = open_store(None, result.reports / "state").drills("prod")
+    assert stored.check_id == "restore:db-nightly"
+    assert stored.record["sha256"] == record["sha256"]
+    assert stored.record["rto_s"] == record["rto_s"]
+    assert list(stored.record["steps"]) == DRILL_STEPS[: len(stored.record["steps"])]
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opsverify",
+            "evidence",
+            "--target",
+            str(tmp_path / "target.yaml"),
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "OPSVERIFY_REPORTS_DIR": str(result.reports),
+            "OPSVERIFY_STATE_DIR": str(result.reports / "state"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    (drill,) = json.loads((result.reports / "evidence.json").read_text())["drills"]
+    assert drill["rows_checked"] == 3400
+    assert drill["verdict"] == "passed"
+    assert drill["restore_program"]
     results = [json.loads(p.read_text()) for p in (result.reports / "allure-results").glob("*-result.json")]
     (drill,) = [
         r

@@ -80,6 +80,46 @@ def test_failure_threshold_n_of_m_counts_flapping() -> None:
     assert last == "below_threshold"
 
 
+def test_a_flapping_check_resolves_only_once_it_stops_flapping() -> None:
+    """3 of 5: alerted once; each pass while 3 of the last 5 runs still failed is `flapping` (nothing sent,
+    the alert stays open, so the next failure is `ongoing`, not a new alert); resolved when it settles."""
+    state, policy = NotifyState(), Policy(failure_threshold="3 of 5")
+    runs = ["failed", "failed", "failed", "passed", "failed", "passed", "passed", "passed", "failed"]
+    decisions = []
+    for now, status in enumerate(runs):
+        decision = decide([result("api", status)], state, policy, float(now))["http:api"]
+        if decision in ("new", "reminder"):
+            mark_alerted(state, {"http:api"}, float(now))
+        decisions.append(decision)
+    assert decisions == [
+        "below_threshold",
+        "below_threshold",
+        "new",  # FFF
+        "flapping",  # FFFP: 3 of the last 5 failed, no "resolved"
+        "ongoing",  # FFFPF: the open alert, no second message
+        "flapping",  # FFPFP
+        "resolved",  # FPFPP: 2 of 5, once
+        "passing",
+        "below_threshold",  # PFPPPF... a new count from here
+    ]
+    assert state.check("http:api").alerted_at is None
+
+
+def test_a_flapping_check_sends_one_alert_and_one_resolved(service, run_checks) -> None:
+    """Through the plugin and a real webhook receiver: fail, fail, fail, pass, fail, pass, pass."""
+    text = target_yaml(service.server.url, ROUTES + "  policy: {failure_threshold: 3 of 5}\n")
+    outcomes = []
+    for healthy in (False, False, False, True, False, True, True):
+        service.healthy = healthy
+        run = run_checks(text)
+        outcomes.append(run.returncode)
+    assert outcomes == [1, 1, 1, 0, 1, 0, 0]
+    messages = [json.dumps(m) for m in service.slack_messages()]
+    assert len(messages) == 2, messages
+    assert "[FAILED]" in messages[0]
+    assert "[RESOLVED]" in messages[1]
+
+
 def test_bad_failure_threshold_is_a_config_error(run_checks) -> None:
     run = run_checks(target_yaml("http://127.0.0.1:9", ROUTES + "  policy: {failure_threshold: 6 of 5}\n"))
     assert run.returncode == 4, run.output
@@ -119,10 +159,25 @@ def test_a_silence_sends_nothing_until_cleared(service, run_checks, tmp_path) ->
     (api,) = [r for r in summary["checks"] if r["id"] == "http:api"]
     assert api["note"].startswith("silenced until")
     assert api["status"] == "failed"
+    allure = allure_result(tmp_path / "reports", "shop-prod/http:api")
+    assert allure["status"] == "failed"  # still a failure, shown muted and tagged as silenced
+    assert allure["statusDetails"]["muted"] is True
+    assert {"name": "tag", "value": "silenced"} in allure["labels"]
+    assert allure["statusDetails"]["message"].startswith("[silenced until ")
+    assert "deploy 42" in allure["statusDetails"]["message"]
     cleared = opsverify(tmp_path, "silence", "--clear")
     assert "cleared 1 silence of shop-prod" in cleared.stdout
     run_checks(text)
     assert len(service.slack_messages()) == 1
+
+
+def allure_result(reports, key: str) -> dict:
+    """The Allure result of the check `key` (target/check id) in reports/allure-results."""
+    for path in (reports / "allure-results").glob("*-result.json"):
+        data = json.loads(path.read_text())
+        if any(p.get("name") == "check" and p.get("value") == repr(key) for p in data.get("parameters", [])):
+            return data
+    raise AssertionError(f"no Allure result for {key}")
 
 
 def test_silence_needs_a_duration(tmp_path) -> None:
@@ -153,6 +208,10 @@ def test_a_failing_dependency_alerts_alone(service, run_checks) -> None:
     assert "postgres:main" in json.dumps(message)
     assert "http:api" not in json.dumps(message)
     assert "blocked by postgres:main" in run.output
+    blocked = allure_result(run.reports, "shop-prod/http:api")
+    assert {"name": "tag", "value": "blocked"} in blocked["labels"]
+    assert "muted" not in blocked["statusDetails"]  # a blocked check is not muted: its cause is alerted
+    assert blocked["statusDetails"]["message"].startswith("[blocked by postgres:main; nothing was sent]")
 
 
 def test_depends_on_names_an_existing_check(run_checks) -> None:

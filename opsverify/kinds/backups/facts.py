@@ -37,6 +37,16 @@ class BackupFacts:
     def previous(self) -> BackupFile | None:
         return self.files[1] if len(self.files) > 1 else None
 
+    def size_baseline(self, count: int) -> tuple[float, list[BackupFile]] | None:
+        """The median size of the `count` backups before the newest (and those backups); None without any."""
+        earlier = self.files[1 : 1 + count]
+        if not earlier:
+            return None
+        sizes = sorted(b.size for b in earlier)
+        middle = len(sizes) // 2
+        median = sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
+        return float(median), earlier
+
     def in_progress_note(self) -> str:
         if not self.in_progress:
             return ""

@@ -49,7 +49,18 @@ class BackupCheck(CheckEntry):
     format: BackupFormat = "auto"
     max_age: Duration | None = Field(default=None, gt=0, description="RPO gate: the newest backup's age")
     min_size: ByteSize | None = None
-    max_shrink_pct: float = Field(default=50.0, ge=0, le=100)
+    max_shrink_pct: float = Field(
+        default=50.0,
+        ge=0,
+        le=100,
+        description="newest vs the median size of the previous `size_history` backups",
+    )
+    max_growth_pct: float | None = Field(
+        default=None, gt=0, description="the same, for growth (off by default)"
+    )
+    size_history: int = Field(
+        default=5, ge=1, le=100, description="how many previous backups in the folder the median is taken of"
+    )
     retention: Retention | None = None
     checksum: Literal["auto", "required", "off"] = "auto"
     min_files: int | None = Field(default=None, ge=0, description="tar: members the archive must hold")
@@ -99,7 +110,9 @@ class BackupCheck(CheckEntry):
         if self.min_size is not None:
             parts.append(f"size ≥ {format_size(self.min_size)}")
         if self.max_shrink_pct < 100:
-            parts.append(f"shrink ≤ {self.max_shrink_pct:g}%")
+            parts.append(f"shrink ≤ {self.max_shrink_pct:g}% of the median of the last {self.size_history}")
+        if self.max_growth_pct is not None:
+            parts.append(f"growth ≤ {self.max_growth_pct:g}% of the median of the last {self.size_history}")
         retention = self.retention
         if retention is not None and retention.min_count is not None:
             parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")

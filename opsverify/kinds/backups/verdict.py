@@ -47,24 +47,50 @@ def backup_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]:
                 "the dump is smaller than any real one",
             )
         )
-    previous = facts.previous
-    if previous is not None and previous.size > 0:
-        shrink = 100.0 * (previous.size - newest.size) / previous.size
-        if shrink > entry.max_shrink_pct:
-            problems.append(
-                Problem(
-                    subject,
-                    f"{format_size(newest.size)}, {shrink:.0f}% smaller than the previous one {previous.name} "
-                    f"({format_size(previous.size)})",
-                    f"at most {entry.max_shrink_pct:g}% smaller (max_shrink_pct)",
-                    "was data deleted, or was the dump cut short?",
-                )
-            )
+    problems += _size_change_problems(entry, facts, subject)
     problems += _retention_problems(entry, facts)
     if facts.changed_during_check:
         problems.append(Problem("", facts.changed_during_check))
     problems += integrity_problems(entry, facts)
     return problems
+
+
+def _size_change_problems(entry: BackupCheck, facts: BackupFacts, subject: str) -> list[Problem]:
+    """max_shrink_pct / max_growth_pct: the newest backup's size against the median of the previous ones.
+
+    The baseline is the folder's own files (the `size_history` backups before the newest), not the state
+    store: each backup counts once whatever how often the check ran, it needs no state (a fresh CI runner
+    has the same answer), and it judges the files as they are now.
+    """
+    newest = facts.newest
+    baseline = facts.size_baseline(entry.size_history)
+    if newest is None or baseline is None or baseline[0] <= 0:
+        return []
+    median, earlier = baseline
+    if len(earlier) == 1:
+        against = f"the previous one {earlier[0].name} ({format_size(median)})"
+    else:
+        against = f"the median of the previous {len(earlier)} backups ({format_size(median)})"
+    change = 100.0 * (newest.size - median) / median
+    if -change > entry.max_shrink_pct:
+        return [
+            Problem(
+                subject,
+                f"{format_size(newest.size)}, {-change:.0f}% smaller than {against}",
+                f"at most {entry.max_shrink_pct:g}% smaller (max_shrink_pct)",
+                "was data deleted, or was the dump cut short?",
+            )
+        ]
+    if entry.max_growth_pct is not None and change > entry.max_growth_pct:
+        return [
+            Problem(
+                subject,
+                f"{format_size(newest.size)}, {change:.0f}% larger than {against}",
+                f"at most {entry.max_growth_pct:g}% larger (max_growth_pct)",
+                "did the dump pick up another database, duplicated data or a debug table?",
+            )
+        ]
+    return []
 
 
 def _retention_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]:

@@ -83,6 +83,12 @@ class RestoreSpec(StrictModel):
     jobs: int | None = Field(default=None, ge=1, le=64, description="pg_restore --jobs; default: CPU cores")
     no_owner: bool = Field(default=False, description="pg_restore --no-owner --no-privileges")
     rto: Duration | None = Field(default=None, gt=0)
+    rto_warn_pct: float | None = Field(
+        default=80.0, gt=0, le=100, description="warn (not fail) when the RTO passes this share of `rto`"
+    )
+    rto_trend_runs: int = Field(
+        default=4, ge=0, le=50, description="warn when the RTO rose on each of this many last runs (0: off)"
+    )
     timeout: Duration | None = Field(
         default=None, gt=0, description="restore step limit; default 2 x rto or 12h"
     )

@@ -492,6 +492,7 @@ def evidence_record(
     found = facts.verification
     return {
         "time": datetime.fromtimestamp(facts.started_at, tz=UTC).isoformat(timespec="seconds"),
+        "started": round(facts.started_at, 3),
         "host": socket.gethostname(),
         "target": facts.target,
         "entry": facts.entry,
@@ -509,6 +510,7 @@ def evidence_record(
         "steps": facts.step_seconds(),
         "failed_step": next((s.name for s in facts.steps if not s.ok), None),
         "restore_bytes": facts.restore.bytes_streamed if facts.restore else None,
+        "restore_program": facts.restore.program if facts.restore else None,
         "tables_checked": len(found.tables),
         "rows_checked": found.rows_checked,
         "row_counts": found.row_counts,

@@ -95,6 +95,44 @@ def test_shrunk_against_the_previous_backup() -> None:
     assert judge(entry(max_shrink_pct=100), shrunk).problems == []
 
 
+def test_shrink_and_growth_against_the_median_of_the_last_backups() -> None:
+    sizes = [
+        1_000_000,
+        2_000_000,
+        2_100_000,
+        1_900_000,
+        2_050_000,
+        9_000_000,
+        8_000_000,
+    ]  # previous, newest first
+    history = [backup(f"backup_{9 - i}.sql.gz", 25 * (i + 1), size=size) for i, size in enumerate(sizes)]
+
+    def with_newest(size: int) -> BackupFacts:
+        return facts(backup("backup_10.sql.gz", 1, size=size), *history)
+
+    # the previous backup alone (1MB) would call 0.9MB fine; the median of the last 5 (2.0MB) does not
+    (problem,) = texts(judge(entry(), with_newest(900_000)).problems)
+    assert problem == (
+        "newest backup backup_10.sql.gz: expected at most 50% smaller (max_shrink_pct), got 900.0KB, 55% "
+        "smaller than the median of the previous 5 backups (2.0MB); was data deleted, or was the dump cut short?"
+    )
+    assert judge(entry(), with_newest(1_100_000)).problems == []
+    # size_history: 7 takes the two old 8-9MB backups in: the median is 2.05MB
+    (problem,) = texts(judge(entry(size_history=7, max_shrink_pct=40), with_newest(1_100_000)).problems)
+    assert "46% smaller than the median of the previous 7 backups (2.0MB)" in problem
+    # growth: off by default, then against the same median
+    assert judge(entry(), with_newest(6_000_000)).problems == []
+    (problem,) = texts(judge(entry(max_growth_pct=100), with_newest(6_000_000)).problems)
+    assert problem == (
+        "newest backup backup_10.sql.gz: expected at most 100% larger (max_growth_pct), got 6.0MB, 200% larger "
+        "than the median of the previous 5 backups (2.0MB); did the dump pick up another database, "
+        "duplicated data or a debug table?"
+    )
+    assert judge(entry(max_growth_pct=250), with_newest(6_000_000)).problems == []
+    # one backup only: nothing to compare with
+    assert judge(entry(max_growth_pct=1), facts(backup("backup_1.sql.gz", 1, size=5))).problems == []
+
+
 def test_retention_count_and_pruning() -> None:
     kept = facts(backup("backup_2.sql.gz", 1), backup("backup_1.sql.gz", 50))
     problems = texts(judge(entry(retention={"min_count": 7, "max_age": "36h"}), kept).problems)
