@@ -102,6 +102,15 @@ def pytest_configure(config: pytest.Config) -> None:
             shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
             results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
         config.option.allure_report_dir = str(results)
+    allure_plugin = config.pluginmanager.get_plugin("allure_pytest")
+    if (
+        allure_plugin is not None
+        and hasattr(allure_plugin, "AllureFileLogger")
+        and not config.option.collectonly
+    ):
+        from opsverify.report.allure_writer import install
+
+        config.add_cleanup(install(allure_plugin))  # results written by a thread, redacted as written
     if is_worker(config):
         return
     if hasattr(config.option, "xmlpath") and not config.option.xmlpath and not config.option.collectonly:
@@ -259,13 +268,20 @@ def phase_steps(facts: object) -> None:
 def facts_text(facts: object) -> str:
     """A probe's facts as redacted JSON (dataclasses field by field, anything else as text)."""
     if dataclasses.is_dataclass(facts) and not isinstance(facts, type):
-        data: object = dataclasses.asdict(facts)
+        data: object = facts  # field by field as the encoder reaches them (`dataclasses.asdict` copies all)
     else:
         data = {"facts": repr(facts)}
-    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    text = json.dumps(data, indent=2, default=_plain, ensure_ascii=False)
     if len(text) > ATTACHMENT_LIMIT:
         text = text[:ATTACHMENT_LIMIT] + f"\n… ({len(text) - ATTACHMENT_LIMIT} more characters)"
     return redact(text)
+
+
+def _plain(value: object) -> object:
+    """JSON for what the encoder does not know: a dataclass instance as its fields, anything else as text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    return str(value)
 
 
 def tiers_run(config: pytest.Config) -> tuple[str, ...]:
@@ -467,7 +483,14 @@ class RunRecorder:
                     run_id=summary.run_id,
                 ),
             )
-            redact_results_dir(results_dir, since=self.started - 2)
+            from opsverify.report.allure_writer import loggers_for
+
+            written: set[str] = set()
+            for logger in loggers_for(results_dir):
+                logger.flush()
+                written |= logger.written
+                self.problems += [f"writing Allure results: {redact(error)}" for error in logger.errors[:1]]
+            redact_results_dir(results_dir, since=self.started - 2, skip=written)
             self.written.append(results_dir)
 
     def _store(self, target: LoadedTarget, summary: RunSummary) -> StateStore | None:
