@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from opsverify import __version__
 from opsverify.redaction import redact, redact_data
@@ -52,6 +54,12 @@ CATEGORIES: list[dict[str, Any]] = [
         "matchedStatuses": ["failed"],
     },
 ]
+
+
+def step_uuid() -> str:
+    """A random (version 4) UUID for a report step or file, without `uuid4`'s `os.urandom` system call: the
+    ids need to be unique, not unpredictable, and each system call lets another thread take the GIL."""
+    return str(UUID(int=random.getrandbits(128), version=4))
 
 
 def git_sha(root: Path, environ: Mapping[str, str] = os.environ) -> str | None:

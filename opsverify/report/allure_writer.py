@@ -4,9 +4,9 @@ allure-pytest's file logger writes each result, container and attachment synchro
 costs ~1 ms on a busy disk, two files per check (result + facts attachment), and the run then re-read
 and re-wrote every file to redact it. Over 1000 checks that was seconds of the gate's time.
 
-`RedactingFileLogger` takes its place (same constructor, same hooks, same files): the hook serialises what
-it is given at once (the objects are not touched again), and one writer thread redacts and writes it,
-while the tests go on. `flush()` waits for every queued file; the names it wrote are already redacted, so
+`RedactingFileLogger` takes its place (same constructor, same hooks, same files): the hook serialises and
+redacts what it is given at once, and one writer thread only creates and writes the files, while the
+tests go on. `flush()` waits for every queued file; the names it wrote are already redacted, so
 the final pass (`redact_results_dir`) skips them and still covers every other file (xdist workers',
 anything copied in by hand).
 """
@@ -22,14 +22,13 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 from attr import asdict
 
 from opsverify.redaction import redact_data
-from opsverify.report.allure_files import redact_file, redacted_text
+from opsverify.report.allure_files import redact_file, redacted_text, step_uuid
 
 _LOGGERS: weakref.WeakSet[RedactingFileLogger] = weakref.WeakSet()
 
@@ -64,7 +63,7 @@ class RedactingFileLogger(AllureFileLogger):
     def __init__(self, report_dir: str | Path, clean: bool = False) -> None:
         super().__init__(report_dir, clean)  # type: ignore[no-untyped-call]
         self.written: set[str] = set()  # names of files written here (already redacted)
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.errors: list[str] = []
@@ -72,14 +71,14 @@ class RedactingFileLogger(AllureFileLogger):
 
     # --- the writer thread ------------------------------------------------------------------------------
 
-    def _submit(self, job: Callable[[], None]) -> None:
+    def _submit(self, name: str, data: bytes) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._work, name="opsverify-allure-writer", daemon=True
                 )
                 self._thread.start()
-        self._queue.put(job)
+        self._queue.put((name, data))
 
     def _work(self) -> None:
         while True:
@@ -87,7 +86,7 @@ class RedactingFileLogger(AllureFileLogger):
             try:
                 if job is None:
                     return
-                job()
+                self._write(*job)
             except Exception as exc:  # noqa: BLE001 (a report file must never break the run)
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             finally:
@@ -115,15 +114,12 @@ class RedactingFileLogger(AllureFileLogger):
     # --- allure-commons hooks ---------------------------------------------------------------------------
 
     def _report_item(self, item: Any) -> None:
-        name = item.file_pattern.format(prefix=uuid4())
-        data = asdict(item, filter=_keep)  # now: the object is the listener's
+        # Serialised and redacted here, written by the thread: a thread busy with Python code would hold the
+        # GIL for up to 5 ms each time the test loop makes a system call (a convoy); writing only waits on I/O.
+        name = item.file_pattern.format(prefix=step_uuid())
         indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
-
-        def job() -> None:
-            text = json.dumps(redact_data(data), indent=indent, ensure_ascii=False)
-            self._write(name, text.encode("utf-8"))
-
-        self._submit(job)
+        data = redact_data(asdict(item, filter=_keep))
+        self._submit(name, json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8"))
 
     @hookimpl
     def report_result(self, result: Any) -> None:
@@ -139,27 +135,19 @@ class RedactingFileLogger(AllureFileLogger):
 
     @hookimpl
     def report_attached_data(self, body: str | bytes, file_name: str) -> None:
-        def job() -> None:
-            data = body.encode("utf-8") if isinstance(body, str) else body
-            suffix = Path(file_name).suffix
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                cleaned = None  # binary: left alone, as the final pass does
-            else:
-                cleaned = redacted_text(suffix, text)
-            self._write(file_name, cleaned.encode("utf-8") if cleaned is not None else data)
-
-        self._submit(job)
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            cleaned = None  # binary: left alone, as the final pass does
+        else:
+            cleaned = redacted_text(Path(file_name).suffix, text)
+        self._submit(file_name, cleaned.encode("utf-8") if cleaned is not None else data)
 
     @hookimpl
     def report_attached_file(self, source: str | Path, file_name: str) -> None:
         temporary, final = self._report_dir / f"{file_name}.tmp", self._report_dir / file_name
-        shutil.copy2(source, temporary)  # now: the caller may remove its file once attached
+        shutil.copy2(source, temporary)
         os.replace(temporary, final)
-
-        def job() -> None:
-            redact_file(final)
-            self.written.add(file_name)
-
-        self._submit(job)
+        redact_file(final)
+        self.written.add(file_name)

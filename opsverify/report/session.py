@@ -16,7 +16,6 @@ import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 import pytest
 
@@ -39,6 +38,7 @@ from opsverify.report.allure_files import (
     redact_junit,
     redact_results_dir,
     run_environment,
+    step_uuid,
     write_results_metadata,
 )
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
@@ -152,13 +152,25 @@ def pytest_opsverify_judged(item: pytest.Item, facts: Any, judgement: Judgement)
     # allure-pytest ships no type hints. The parameter shows the check's key (target/id).
     allure.dynamic.title(item.display_id)  # type: ignore[no-untyped-call]
     allure.dynamic.parameter("check", check.key)
-    with allure.step(f"probe {check.id}"):
+    from allure_commons import plugin_manager
+
+    probe_title, probe_uuid = f"probe {check.id}", step_uuid()  # as allure.step, without os.urandom
+    plugin_manager.hook.start_step(uuid=probe_uuid, title=probe_title, params={})
+    try:
         allure.attach(
             facts_text(facts),
             name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
             attachment_type=allure.attachment_type.JSON,
         )
         phase_steps(facts)
+    except BaseException as exc:
+        plugin_manager.hook.stop_step(
+            uuid=probe_uuid, title=probe_title, exc_type=type(exc), exc_val=exc, exc_tb=exc.__traceback__
+        )
+        raise
+    plugin_manager.hook.stop_step(
+        uuid=probe_uuid, title=probe_title, exc_type=None, exc_val=None, exc_tb=None
+    )
     if judgement.evidence:
         allure.attach(
             redact(judgement.evidence), name="evidence", attachment_type=allure.attachment_type.TEXT
@@ -171,7 +183,7 @@ def problem_steps(title: str, problems: list[Problem]) -> None:
     """The verify step: failed with the problems as its message when there are any."""
     from allure_commons import plugin_manager
 
-    uuid = str(uuid4())
+    uuid = step_uuid()
     plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
     failure = AssertionError(redact("; ".join(p.text for p in problems))) if problems else None
     plugin_manager.hook.stop_step(
@@ -257,7 +269,7 @@ def phase_steps(facts: object) -> None:
     except Exception as exc:  # noqa: BLE001 (a report detail must never change the check's verdict)
         phases = [Phase("list the probe's phases", False, f"{type(exc).__name__}: {exc}")]
     for phase in phases:
-        title, uuid = redact(phase.title()), str(uuid4())
+        title, uuid = redact(phase.title()), step_uuid()
         plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
         failure = None if phase.ok else AssertionError(redact(phase.detail or f"{phase.name} failed"))
         plugin_manager.hook.stop_step(
