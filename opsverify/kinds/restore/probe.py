@@ -20,7 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from opsverify.backups.formats import Detected, FormatError, detect_format
+from opsverify.backups.integrity import Inspection, judge_plain
 from opsverify.backups.pgtools import ToolMissing
+from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
+from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.evidence import append_record
 from opsverify.drills.local import reap_local_sandboxes
@@ -53,7 +57,7 @@ from opsverify.drills.sandbox import (
 )
 from opsverify.drills.verify import count_production, verify_postgres, verify_sqlite
 from opsverify.kinds.backups.facts import BackupFacts
-from opsverify.kinds.backups.probe import check_newest, find
+from opsverify.kinds.backups.probe import check_newest, find, finish_check
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
@@ -65,6 +69,7 @@ if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
     from opsverify.kinds.restore.model import RestoreSpec
 
+ONE_PASS_BYTES = 64 << 20  # below this, reading the file twice costs less than starting a sandbox for naught
 _EXPECTED = (SandboxUnavailable, SandboxRefused, SandboxError, ToolMissing, OSError)
 RestoredKind = Literal["postgres", "mysql", "sqlite", "files"]
 
@@ -198,6 +203,9 @@ def _prepare(
             step.ok = False
             return None
         step.detail = backup.newest.name
+    one_pass = _one_pass_format(entry, backup)
+    if one_pass is not None:
+        return _restore_postgres(entry, spec, ctx, facts, hooks, teardown, one_pass)
     with facts.step("integrity") as step:
         check_newest(entry, backup)
         if integrity_problems(entry, backup) or backup.changed_during_check:
@@ -236,6 +244,19 @@ def production_entries(ctx: ProbeContext, section_name: str = "postgres") -> dic
     }
 
 
+def _one_pass_format(entry: BackupCheck, backup: BackupFacts) -> Detected | None:
+    """A plain pg_dump of ONE_PASS_BYTES or more is checked in the read that restores it (see
+    `_restore_postgres`); a smaller backup, or another format, is checked whole before any sandbox starts."""
+    newest = backup.newest
+    if newest is None or newest.is_dir or newest.size < ONE_PASS_BYTES:
+        return None
+    try:
+        detected = detect_format(newest, entry.format)
+    except (FormatError, OSError):
+        return None  # the integrity step says why
+    return detected if detected.format == "pg-plain" else None
+
+
 def _restore_postgres(
     entry: BackupCheck,
     spec: RestoreSpec,
@@ -243,12 +264,19 @@ def _restore_postgres(
     facts: DrillFacts,
     hooks: DrillHooks,
     teardown: Teardown,
+    one_pass: Detected | None = None,
 ) -> Restored | None:
+    """Sandbox, then restore. `one_pass`: the backup was not read yet; the restore's read also checks it
+    (checksum, gzip stream, header, trailer, statements) and commits only when it passes, then the
+    integrity step judges what that read found."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    assert backup.inspection is not None
-    inspection = backup.inspection
+    if one_pass is not None:
+        dumped_from = peek_dumped_from(backup.newest.path, gzip=one_pass.gzip)
+    else:
+        assert backup.inspection is not None
+        dumped_from = backup.inspection.dumped_from
     production = production_entries(ctx)
     with facts.step("sandbox") as step:
         if spec.sandbox_url and spec.sandbox in ("url", "auto"):
@@ -260,7 +288,7 @@ def _restore_postgres(
             sandbox_url=spec.sandbox_url,
             image=spec.image,
             server_bin=spec.server_bin,
-            dumped_from=inspection.dumped_from,
+            dumped_from=dumped_from,
         )
         sandbox, facts.sandbox_notes = start_sandbox(candidates, auto=spec.sandbox == "auto")
         teardown.add("stop the sandbox", lambda: _stop(sandbox))
@@ -275,6 +303,8 @@ def _restore_postgres(
         step.detail = facts.sandbox_detail
         if hooks.on_sandbox_ready is not None:
             hooks.on_sandbox_ready(sandbox)
+    if one_pass is not None:
+        return _restore_plain_one_pass(entry, spec, facts, hooks, sandbox, database.url, one_pass)
     with facts.step("restore") as step:
         facts.restore = _run_restore(entry, spec, backup, database.url, sandbox, hooks)
         step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
@@ -282,6 +312,74 @@ def _restore_postgres(
             facts.fail(facts.restore.error or "restore failed")
             return None
     return Restored("postgres", url=database.url)
+
+
+def _restore_plain_one_pass(
+    entry: BackupCheck,
+    spec: RestoreSpec,
+    facts: DrillFacts,
+    hooks: DrillHooks,
+    sandbox: Sandbox,
+    url: str,
+    detected: Detected,
+) -> Restored | None:
+    """One read of the file: sha256 (second thread), inflate, the integrity scan and psql, side by side.
+
+    psql's single transaction commits only after the whole read passed the integrity check; a broken
+    stream (or a checksum mismatch, a missing trailer, a file changed meanwhile) kills psql first, the
+    restore fails uncommitted and the integrity step names the problem.
+    """
+    backup = facts.backup
+    assert backup is not None
+    newest = backup.newest
+    assert newest is not None
+    scanner = PlainSqlScanner()
+    facts.one_pass = True
+    inspection = backup.inspection = Inspection(detected.label, detected)
+    read_started = time.monotonic()
+
+    def judge_read(stream: StreamResult) -> str | None:
+        judge_plain(detected, stream, scanner, inspection)
+        inspection.seconds = time.monotonic() - read_started
+        finish_check(entry, backup)
+        problems = integrity_problems(entry, backup)
+        if backup.changed_during_check:
+            return backup.changed_during_check
+        return f"the backup failed its integrity check: {problems[0].text}" if problems else None
+
+    on_progress = hooks.on_restore_progress
+
+    def progress(written: int) -> None:
+        if on_progress is not None:
+            on_progress(sandbox, written)
+
+    with facts.step("restore") as step:
+        facts.restore = restore_plain(
+            newest.path,
+            gzip=detected.gzip,
+            database_url=url,
+            client_bin=entry.client_bin,
+            timeout=spec.restore_timeout(),
+            progress=progress,
+            inspectors=[scanner],
+            hash_file=entry.checksum != "off",
+            before_commit=judge_read,
+        )
+        step.detail = (
+            f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, checked in the same read"
+        )
+        step.ok = facts.restore.ok
+    with facts.step("integrity") as step:
+        step.detail = "judged on the restore's read"
+        if not inspection.bytes_read:
+            step.ok = False  # the read did not reach judge_read: the restore says why
+        elif integrity_problems(entry, backup) or backup.changed_during_check:
+            step.ok = False
+            return None
+    if not facts.restore.ok:
+        facts.fail(facts.restore.error or "restore failed")
+        return None
+    return Restored("postgres", url=url)
 
 
 def _restore_mysql(
@@ -508,6 +606,8 @@ def evidence_record(
         "steps": facts.step_seconds(),
         "failed_step": next((s.name for s in facts.steps if not s.ok), None),
         "restore_bytes": facts.restore.bytes_streamed if facts.restore else None,
+        "restore_client": (facts.restore.command or facts.restore.program) if facts.restore else None,
+        "integrity_read": "with the restore" if facts.one_pass else "before the sandbox",
         "tables_checked": len(found.tables),
         "rows_checked": found.rows_checked,
         "row_counts": found.row_counts,
