@@ -89,3 +89,33 @@ def test_a_checksum_mismatch_found_at_the_end_is_not_committed(dumps: Dumps, tmp
     assert not facts.restore.ok
     assert "restore stopped: the backup failed its integrity check" in (facts.restore.error or "")
     assert facts.verification.row_counts == {}  # never verified: nothing was committed
+
+
+def test_a_custom_archive_is_checked_beside_its_parallel_restore(
+    dumps: Dumps, tmp_path: Path, reports: Path
+) -> None:
+    place(dumps.custom, tmp_path / "backups")
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "backups", {"jobs": 2})
+    assert problems == []
+    assert [s.name for s in facts.steps] == ["find", "sandbox", "restore", "integrity", "verify", "teardown"]
+    assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
+    assert facts.backup.inspection is not None  # type: ignore[union-attr]
+    assert facts.backup.inspection.trailer  # type: ignore[union-attr]
+    assert drill_databases() == before
+    (record,) = evidence_lines(reports)
+    assert record["integrity_read"] == "beside the restore"
+    assert record["restore_client"] == "pg_restore --exit-on-error --jobs=2"
+    assert len(record["sha256"]) == 64
+
+
+def test_a_broken_custom_archive_fails_the_drill_and_drops_the_sandbox(dumps: Dumps, tmp_path: Path) -> None:
+    data = dumps.custom.read_bytes()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "backup_1.dump").write_bytes(data[: len(data) * 3 // 4])
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "b", {"jobs": 2})
+    assert any("pg_restore cannot read the archive" in problem for problem in problems), problems
+    assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
+    assert facts.steps[-1].name == "teardown"
+    assert drill_databases() == before

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsverify.backups.formats import Detected, FormatError, detect_format
 from opsverify.backups.integrity import Inspection, judge_plain
+from opsverify.backups.pg_archive import archive_dumped_from
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
 from opsverify.backups.stream import StreamResult
@@ -245,8 +247,9 @@ def production_entries(ctx: ProbeContext, section_name: str = "postgres") -> dic
 
 
 def _one_pass_format(entry: BackupCheck, backup: BackupFacts) -> Detected | None:
-    """A plain pg_dump of ONE_PASS_BYTES or more is checked in the read that restores it (see
-    `_restore_postgres`); a smaller backup, or another format, is checked whole before any sandbox starts."""
+    """A plain pg_dump of ONE_PASS_BYTES or more is checked in the read that restores it, a custom archive
+    that large beside its restore (see `_restore_postgres`); a smaller backup, or another format, is checked
+    whole before any sandbox starts."""
     newest = backup.newest
     if newest is None or newest.is_dir or newest.size < ONE_PASS_BYTES:
         return None
@@ -254,7 +257,7 @@ def _one_pass_format(entry: BackupCheck, backup: BackupFacts) -> Detected | None
         detected = detect_format(newest, entry.format)
     except (FormatError, OSError):
         return None  # the integrity step says why
-    return detected if detected.format == "pg-plain" else None
+    return detected if detected.format in ("pg-plain", "pg-custom") else None
 
 
 def _restore_postgres(
@@ -272,7 +275,9 @@ def _restore_postgres(
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    if one_pass is not None:
+    if one_pass is not None and one_pass.format == "pg-custom":
+        dumped_from = archive_dumped_from(backup.newest.path, entry.client_bin)
+    elif one_pass is not None:
         dumped_from = peek_dumped_from(backup.newest.path, gzip=one_pass.gzip)
     else:
         assert backup.inspection is not None
@@ -303,6 +308,8 @@ def _restore_postgres(
         step.detail = facts.sandbox_detail
         if hooks.on_sandbox_ready is not None:
             hooks.on_sandbox_ready(sandbox)
+    if one_pass is not None and one_pass.format == "pg-custom":
+        return _restore_archive_beside_check(entry, spec, facts, database.url)
     if one_pass is not None:
         return _restore_plain_one_pass(entry, spec, facts, hooks, sandbox, database.url, one_pass)
     with facts.step("restore") as step:
@@ -312,6 +319,72 @@ def _restore_postgres(
             facts.fail(facts.restore.error or "restore failed")
             return None
     return Restored("postgres", url=database.url)
+
+
+def _restore_archive_beside_check(
+    entry: BackupCheck, spec: RestoreSpec, facts: DrillFacts, url: str
+) -> Restored | None:
+    """A custom archive: pg_restore --jobs reads the file itself (it needs to seek), so the integrity read
+    (`pg_restore -f -` through the scan, and the hash) runs beside it instead of before the sandbox; a
+    problem it finds stops pg_restore, fails the drill and the sandbox is dropped."""
+    backup = facts.backup
+    assert backup is not None
+    newest = backup.newest
+    assert newest is not None
+    facts.one_pass = True
+    found: list[str] = []
+    checks: list[threading.Thread] = []
+
+    def check(process: subprocess.Popen[bytes]) -> None:
+        try:
+            check_newest(entry, backup)
+            problems = integrity_problems(entry, backup)
+            reason = backup.changed_during_check or (problems[0].text if problems else None)
+        except Exception as exc:  # noqa: BLE001 (the drill must report it, not lose it in a thread)
+            reason = f"the integrity check stopped on an unexpected error: {type(exc).__name__}: {exc}"
+        if reason:
+            found.append(reason)
+            if process.poll() is None:
+                process.kill()
+
+    def started(process: subprocess.Popen[bytes]) -> None:
+        thread = threading.Thread(
+            target=check, args=(process,), name="opsverify-drill-integrity", daemon=True
+        )
+        thread.start()
+        checks.append(thread)
+
+    with facts.step("restore") as step:
+        try:
+            facts.restore = restore_archive(
+                newest.path,
+                database_url=url,
+                client_bin=entry.client_bin,
+                jobs=spec.jobs or os.cpu_count() or 1,
+                no_owner=spec.no_owner,
+                timeout=spec.restore_timeout(),
+                started_hook=started,
+            )
+        finally:
+            for thread in checks:
+                thread.join()
+        if found and not facts.restore.ok:
+            facts.restore.error = f"restore stopped: the backup failed its integrity check: {found[0]}"
+        step.detail = (
+            f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, integrity read beside it"
+        )
+        step.ok = facts.restore.ok and not found
+    with facts.step("integrity") as step:
+        step.detail = "read beside the restore"
+        if found or backup.inspection is None:
+            step.ok = False
+            if backup.inspection is None or not integrity_problems(entry, backup):
+                facts.fail(found[0] if found else "the integrity check did not run")
+            return None
+    if not facts.restore.ok:
+        facts.fail(facts.restore.error or "restore failed")
+        return None
+    return Restored("postgres", url=url)
 
 
 def _restore_plain_one_pass(
@@ -607,7 +680,11 @@ def evidence_record(
         "failed_step": next((s.name for s in facts.steps if not s.ok), None),
         "restore_bytes": facts.restore.bytes_streamed if facts.restore else None,
         "restore_client": (facts.restore.command or facts.restore.program) if facts.restore else None,
-        "integrity_read": "with the restore" if facts.one_pass else "before the sandbox",
+        "integrity_read": (
+            ("beside the restore" if inspection and inspection.kind == "pg-custom" else "with the restore")
+            if facts.one_pass
+            else "before the sandbox"
+        ),
         "tables_checked": len(found.tables),
         "rows_checked": found.rows_checked,
         "row_counts": found.row_counts,
