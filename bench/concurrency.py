@@ -155,6 +155,33 @@ def server_alone(url: str, endpoints: int) -> float:
     return float(output[0])
 
 
+def floor_run(folder: Path, tests: int) -> float:
+    """Wall seconds of pytest alone running `tests` trivial tests (none: an empty run, exit code 5) with the
+    same reports as the gate (Allure results, JUnit XML): pytest's own cost per item, the floor under
+    any plugin that makes each check a pytest item."""
+    module = folder / f"test_floor_{tests}.py"
+    if tests:
+        module.write_text(
+            f"import pytest\n\n\n@pytest.mark.parametrize('i', range({tests}))\ndef test_trivial(i):\n    pass\n"
+        )
+    else:
+        module.write_text("")
+    reports = folder / "floor-reports"
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(module)]
+    command += [
+        f"--alluredir={reports / 'allure-results'}",
+        "--clean-alluredir",
+        f"--junitxml={reports / 'junit.xml'}",
+    ]
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    environment.pop("OPSVERIFY_TARGET", None)
+    started = time.monotonic()
+    code = subprocess.run(command, capture_output=True, env=environment, cwd=folder).returncode
+    if code not in (0, 5):
+        raise SystemExit(f"the floor run failed with exit code {code}")
+    return time.monotonic() - started
+
+
 def measure(target: Path, empty: Path, reports: Path, repeat: int, *extra: str) -> tuple[float, float, float]:
     """Median wall times (empty run, full run) over `repeat` interleaved pairs, and the full runs' peak
     RSS in MB (the largest); a failing run aborts."""
@@ -178,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-serial", action="store_true", help="skip the serial baseline (endpoints x latency)"
     )
+    parser.add_argument("--no-floor", action="store_true", help="skip the pytest-alone floor (trivial tests)")
     parser.add_argument(
         "--only-default", action="store_true", help="only the default configuration (no xdist, no variants)"
     )
@@ -204,6 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f" ({os.cpu_count()} CPUs, load average {load})", flush=True)
         alone = statistics.median(server_alone(url, args.endpoints) for _ in range(3))
         print(f"the server alone, {args.endpoints} requests at once: {alone:.2f} s ({alone / latency:.1f}x)")
+        if not args.no_floor:
+            empties, fulls = [], []
+            for _ in range(args.repeat):
+                empties.append(floor_run(folder, 0))
+                fulls.append(floor_run(folder, args.endpoints))
+            extra = statistics.median(fulls) - statistics.median(empties)
+            print(
+                f"pytest alone, {args.endpoints} trivial tests with Allure + JUnit results: "
+                f"{statistics.median(fulls):.2f}s, empty {statistics.median(empties):.2f}s, "
+                f"{extra:.2f}s beyond it ({extra / latency:.1f}x the latency): the floor per item"
+            )
         header = f"{'configuration':<30} {'empty run':>10} {'run':>8} {'run - empty':>12} {'x slowest':>10}"
         print(f"{header} {'peak RSS':>9}")
         ratios = {}

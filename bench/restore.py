@@ -5,13 +5,20 @@
 2. custom restore: opsverify with jobs=2 vs `pg_restore -j 1`. Target: faster.
 3. memory: peak RSS of the pytest process running `pytest -m dr` on the dump and on one 4x smaller.
    Target: under 150 MB and flat as the dump grows 4x.
+4. drill: the whole drill (find, integrity, url sandbox, restore, verify, teardown; the restore probe run
+   in-process) of the .sql.gz vs `gunzip -c | psql -v ON_ERROR_STOP=1`, and of the custom dump with
+   jobs: 2 vs `pg_restore -j 1`; the plain drill both in one read (large dumps, the default) and with the
+   integrity read first (ONE_PASS_BYTES raised: the drill before issue 15). Runs interleaved, medians.
+   Targets: <= 1.1x and <= 0.7x.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +91,103 @@ def ours_archive(path: Path, jobs: int) -> Callable[[str], None]:
     return run
 
 
+def drill_target(dump: Path, workdir: Path, name: str, jobs: int | None = None) -> Path:
+    """A target whose one backups entry finds `dump` (linked into its own folder), restored into a `url`
+    sandbox on the bench server and verified (tables, a row count)."""
+    folder = workdir / name
+    folder.mkdir(exist_ok=True)
+    link = folder / ("backup_1.dump" if dump.suffix == ".dump" else "backup_1.sql.gz")
+    if not link.exists():
+        link.symlink_to(dump)
+    target = workdir / f"{name}.yaml"
+    jobs_line = f"\n      jobs: {jobs}" if jobs else ""
+    target.write_text(
+        f"""target: bench
+backups:
+  db:
+    path: {folder}
+    settle: 0s
+    checksum: off
+    restore:
+      sandbox: url
+      sandbox_url: {ADMIN_URL}{jobs_line}
+      expect:
+        tables: [bookings, events, invoices]
+        min_rows: {{bookings: 1}}
+"""
+    )
+    return target
+
+
+def whole_drill(target: Path, one_pass: bool = True) -> Callable[[str], None]:
+    """The restore probe of `target`'s entry, in this process (the url sandbox makes its own database; the
+    `url` argument of `fresh` is unused); fails unless the drill passed."""
+    from opsverify.config.target import load_target
+    from opsverify.kinds.base import ProbeContext
+    from opsverify.kinds.restore import probe as drill
+    from opsverify.kinds.restore.verdict import judge
+
+    def run(_url: str) -> None:
+        loaded = load_target(str(target))
+        entry = loaded.model.backups["db"]  # type: ignore[attr-defined]
+        context = ProbeContext(loaded.name, loaded.base_dir, target=loaded, entry_name="db")
+        saved = drill.ONE_PASS_BYTES
+        drill.ONE_PASS_BYTES = saved if one_pass else 1 << 62
+        try:
+            facts = drill.probe(entry, context)
+        finally:
+            drill.ONE_PASS_BYTES = saved
+        log(f"  steps: {facts.step_seconds()}")
+        problems = judge(entry, facts).problems
+        if problems:
+            raise RuntimeError(f"drill failed: {problems[0].text}")
+        if facts.one_pass != one_pass:
+            raise RuntimeError(
+                f"the drill of {target.stem} read the backup {'once' if facts.one_pass else 'twice'}"
+            )
+
+    return run
+
+
+def client_cpu() -> float:
+    """CPU seconds of this process and its waited-for children (gunzip, psql, pg_restore): the restore's
+    client side, which the server's work (the same for both) does not blur; steadier than wall time on a
+    busy machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def compare_median(
+    title: str, repeat: int, runs: list[tuple[str, Callable[[str], None]]], target: str
+) -> None:
+    """Interleaved runs (each into a fresh database), medians; ratios against the first (the baseline)."""
+    times: dict[str, list[float]] = {name: [] for name, _ in runs}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in runs}
+    for _ in range(repeat):
+        for name, run in runs:
+            log(f"{title}: {name}")
+            before = client_cpu()
+            try:
+                seconds = fresh(run)
+            except (RuntimeError, subprocess.CalledProcessError) as exc:  # a shared server: others' tests
+                log(f"{title}: {name} failed ({str(exc)[:160]}); once more")  # may end our connections
+                before = client_cpu()
+                seconds = fresh(run)
+            times[name].append(seconds)
+            cpu[name].append(client_cpu() - before)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{title} (median of {repeat}, interleaved; load average now {load}):")
+    base = statistics.median(times[runs[0][0]])
+    for name, values in times.items():
+        median = statistics.median(values)
+        shown = ", ".join(f"{v:.1f}" for v in values)
+        print(
+            f"  {name:<52} {median:7.1f}s  ({shown})  {median / base:.2f}x; "
+            f"client CPU {statistics.median(cpu[name]):.1f}s"
+        )
+    print(f"  target: {target}")
+
+
 def drill_peak_rss(dump: Path, workdir: Path) -> tuple[float, float]:
     """(peak RSS MB of the pytest process, drill seconds) for `pytest -m dr` on `dump`."""
     folder = workdir / dump.stem.replace(".", "_")
@@ -148,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", type=int, default=2_900_000, help="rows per big table (2.9M: ~250 MB .sql.gz)"
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per side (each restore takes minutes)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["plain", "custom", "memory"])
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["plain", "custom", "memory", "drill", "plain-drill", "custom-drill"],
+    )
     args = parser.parse_args(argv)
     dumps = ensure_dumps(args.rows)
     warm(dumps.big_gz)
@@ -173,6 +282,39 @@ def main(argv: list[str] | None = None) -> int:
             ("opsverify restore_archive jobs=2", ours_archive(dumps.big_custom, 2)),
             target="< 1.00x",
         )
+    if "drill" not in args.skip:
+        with tempfile.TemporaryDirectory(prefix="opsverify-bench-drill-") as tmp:
+            plain_target = drill_target(dumps.big_gz, Path(tmp), "plain")
+            custom_target = drill_target(dumps.big_custom, Path(tmp), "custom", jobs=2)
+            if "plain-drill" not in args.skip:
+                compare_median(
+                    "plain drill",
+                    args.repeat,
+                    [
+                        ("gunzip -c | psql -v ON_ERROR_STOP=1 (baseline)", shell_pipeline(dumps.big_gz)),
+                        ("drill, one read (psql, --single-transaction)", whole_drill(plain_target)),
+                        (
+                            "drill, integrity read first (before issue 15)",
+                            whole_drill(plain_target, one_pass=False),
+                        ),
+                    ],
+                    target="drill <= 1.1x",
+                )
+            if "custom-drill" not in args.skip:
+                warm(dumps.big_custom)
+                compare_median(
+                    "custom drill",
+                    args.repeat,
+                    [
+                        ("pg_restore -j 1 (baseline)", pg_restore_serial(dumps.big_custom)),
+                        ("drill, jobs: 2, integrity read beside it", whole_drill(custom_target)),
+                        (
+                            "drill, jobs: 2, integrity read first (before issue 15)",
+                            whole_drill(custom_target, one_pass=False),
+                        ),
+                    ],
+                    target="drill <= 0.7x",
+                )
     if "memory" not in args.skip:
         with tempfile.TemporaryDirectory(prefix="opsverify-bench-drill-") as tmp:
             small_rss, small_s = drill_peak_rss(dumps.small_gz, Path(tmp))

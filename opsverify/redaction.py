@@ -14,6 +14,7 @@ from urllib.parse import quote, quote_plus
 
 MASK = "***"
 MIN_SECRET_LENGTH = 3  # shorter values ("1", "on") would mask unrelated text and protect nothing
+CACHED_LENGTH, CACHE_SIZE = 200, 8192  # redacted forms kept for texts up to 200 characters, 8192 of them
 
 # Key names whose literal values are secrets even when written into the target file directly.
 SECRET_KEY = re.compile(
@@ -32,6 +33,10 @@ class SecretRegistry:
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        # Short texts recur (report field names, labels, statuses): their redacted form, for as long as the
+        # set of secrets stays the same (`_generation` counts its changes).
+        self._cache: dict[str, str] = {}
+        self._generation = 0
 
     def add(self, value: object) -> None:
         if not isinstance(value, str):
@@ -44,6 +49,8 @@ class SecretRegistry:
             self._values.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
             if len(self._values) != before:
                 self._pattern = None
+                self._generation += 1
+                self._cache.clear()
 
     def add_all(self, values: Iterable[object]) -> None:
         for value in values:
@@ -59,6 +66,8 @@ class SecretRegistry:
         with self._lock:
             self._values.clear()
             self._pattern = None
+            self._generation += 1
+            self._cache.clear()
 
     def _compiled(self) -> re.Pattern[str] | None:
         with self._lock:
@@ -72,11 +81,21 @@ class SecretRegistry:
         """Mask registered secrets, URL passwords and Authorization header values in `text`."""
         if not text:
             return text
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        generation = self._generation
         pattern = self._compiled()
-        if pattern is not None:
-            text = pattern.sub(MASK, text)
-        text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}{m['at']}", text)
-        return _AUTH_HEADER.sub(lambda m: f"{m['head']}{MASK}", text)
+        cleaned = pattern.sub(MASK, text) if pattern is not None else text
+        cleaned = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}{m['at']}", cleaned)
+        cleaned = _AUTH_HEADER.sub(lambda m: f"{m['head']}{MASK}", cleaned)
+        if len(text) <= CACHED_LENGTH:
+            with self._lock:
+                if generation == self._generation:  # no secret was added meanwhile
+                    if len(self._cache) >= CACHE_SIZE:
+                        self._cache.clear()
+                    self._cache[text] = cleaned
+        return cleaned
 
 
 SECRETS = SecretRegistry()

@@ -15,7 +15,7 @@ from opsverify.backups.pg_archive import read_archive
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.backups.plain_sql import PlainSqlScanner
 from opsverify.backups.sqlite_backup import copy_and_check
-from opsverify.backups.stream import read_once
+from opsverify.backups.stream import StreamResult, read_once
 from opsverify.backups.tar_archive import read_tar
 from opsverify.units import format_size, plural
 
@@ -137,6 +137,12 @@ def _plain(
 ) -> None:
     scanner = PlainSqlScanner()
     stream = read_once(backup.path, gzip=detected.gzip, sinks=[scanner], hash_file=hash_file)
+    judge_plain(detected, stream, scanner, out)
+
+
+def judge_plain(detected: Detected, stream: StreamResult, scanner: PlainSqlScanner, out: Inspection) -> None:
+    """The inspection of a pg_dump plain-SQL backup from one read of it (`scanner` was one of its sinks):
+    the integrity check's own read, or the restore drill's, which feeds psql from the same stream."""
     out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
     scan = scanner.finish()
     _copy_scan(scan, out)

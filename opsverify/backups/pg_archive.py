@@ -8,13 +8,14 @@ streamed to pg_restore's stdin by the same read that hashes it.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from opsverify.backups.pgtools import ErrorLog, client_tool, collect_lines, tool_version
+from opsverify.backups.pgtools import ErrorLog, ToolMissing, client_tool, collect_lines, tool_version
 from opsverify.backups.plain_sql import PlainSqlScan, PlainSqlScanner
 from opsverify.backups.stream import CHUNK_SIZE, StreamResult, read_once
 
@@ -123,3 +124,21 @@ def _scan_output(stdout: IO[bytes], scanner: PlainSqlScanner) -> threading.Threa
     thread = threading.Thread(target=run, name="opsverify-pg-restore-out", daemon=True)
     thread.start()
     return thread
+
+
+def archive_dumped_from(path: Path, client_bin: str | None = None) -> str | None:
+    """The server version a custom archive was dumped from, from its table of contents (`pg_restore --list`
+    reads only that); None when it cannot tell. Picks a sandbox before the archive is read."""
+    try:
+        completed = subprocess.run(
+            [client_tool("pg_restore", client_bin), "--list", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired, ToolMissing):
+        return None
+    found = re.search(r"Dumped from database version: (\S+)", completed.stdout)
+    return found.group(1) if found else None

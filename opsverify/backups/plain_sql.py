@@ -6,7 +6,9 @@ The same scanner reads `pg_restore -f -` output, so custom and directory archive
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 HEADER = b"-- PostgreSQL database dump"
 TRAILER = b"-- PostgreSQL database dump complete"
@@ -99,3 +101,16 @@ def _count(pattern: bytes, before: bytes, data: bytes) -> int:
     """Occurrences in `data` plus those straddling the boundary with the bytes `before` it (counted once)."""
     edge = len(pattern) - 1
     return data.count(pattern) + (before[-edge:] + data[:edge]).count(pattern)
+
+
+def peek_dumped_from(path: Path, *, gzip: bool) -> str | None:
+    """The server version in a plain dump's header (`-- Dumped from database version X`), from its first
+    bytes only (inflated when `gzip`); None when the header does not say. Picks a sandbox before the read."""
+    with path.open("rb") as handle:
+        raw = handle.read(1 << 16)
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(raw, _HEAD_BYTES) if gzip else raw[:_HEAD_BYTES]
+    except zlib.error:
+        return None
+    found = _DUMPED_FROM.search(head)
+    return found.group(1).decode("ascii", "replace") if found else None

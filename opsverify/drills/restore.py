@@ -12,13 +12,13 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsverify.backups.pgtools import ErrorLog, client_tool, collect_lines
 from opsverify.backups.sqlite_backup import SqliteRead, copy_and_check
-from opsverify.backups.stream import read_once
+from opsverify.backups.stream import Sink, StreamResult, read_once
 from opsverify.drills.sandbox import client_environment
 from opsverify.units import format_duration
 
@@ -34,6 +34,7 @@ class RestoreResult:
     """How a restore went. `error` is the operator-facing reason when it failed."""
 
     program: str
+    command: str = ""  # the client and its options as run (no connection string)
     returncode: int | None = None
     seconds: float = 0.0
     bytes_streamed: int = 0
@@ -47,16 +48,26 @@ class RestoreResult:
 
 
 class _ProcessSink:
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    """Writes to the client's stdin; when the client exits early: stop the read (`RestoreAborted`), or with
+    `read_on` drop the rest so the other sinks (an integrity scan) still see the whole stream."""
+
+    def __init__(self, process: subprocess.Popen[bytes], *, read_on: bool = False) -> None:
         assert process.stdin is not None
         self._stdin = process.stdin
+        self._read_on = read_on
+        self.closed = False
         self.written = 0
 
     def write(self, data: bytes) -> None:
+        if self.closed:
+            return
         try:
             self._stdin.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            raise RestoreAborted from None
+            if not self._read_on:
+                raise RestoreAborted from None
+            self.closed = True
+            return
         self.written += len(data)
 
 
@@ -68,12 +79,21 @@ def restore_plain(
     client_bin: str | None,
     timeout: float,
     progress: Progress | None = None,
+    inspectors: Sequence[Sink] = (),
+    hash_file: bool = False,
+    before_commit: Callable[[StreamResult], str | None] | None = None,
 ) -> RestoreResult:
-    """Stream a plain SQL dump (inflating a .gz on the fly) into psql."""
+    """Stream a plain SQL dump (inflating a .gz on the fly) into psql.
+
+    One pass (the drill of a large dump): `inspectors` see the same inflated stream as psql, `hash_file`
+    hashes the raw file in the same read, and `before_commit(stream)` judges the whole read before psql
+    sees the end of its input (its single transaction commits only then): a reason stops the restore
+    uncommitted, as does a gzip stream found broken midway.
+    """
     psql = client_tool("psql", client_bin)
     conninfo, env = client_environment(database_url)
     command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "-d", conninfo]
-    result = RestoreResult("psql")
+    result = RestoreResult("psql", " ".join(["psql", *command[1:-2]]))
     started = time.monotonic()
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
@@ -82,12 +102,19 @@ def restore_plain(
     assert process.stdin is not None
     reader = collect_lines(process.stderr, result.log)
     watchdog = _Watchdog(process, timeout)
-    sink = _ProcessSink(process)
+    sink = _ProcessSink(process, read_on=before_commit is not None)
     try:
         try:
-            stream = read_once(path, gzip=gzip, sinks=[sink], hash_file=False, progress=progress)
-            if stream.gzip_error:
-                result.error = f"restore stopped: {stream.gzip_error}"
+            stream = read_once(
+                path, gzip=gzip, sinks=[sink, *inspectors], hash_file=hash_file, progress=progress
+            )
+            reason = stream.gzip_error
+            if before_commit is not None:
+                reason = before_commit(stream) or reason
+            if reason:
+                result.error = f"restore stopped: {reason}"
+                process.kill()  # before psql reads the end of its input: nothing is committed
+                process.wait()
         except RestoreAborted:
             pass
         finally:
@@ -120,8 +147,10 @@ def restore_archive(
     command = [pg_restore, "--exit-on-error", f"--jobs={jobs}", f"--dbname={conninfo}"]
     if no_owner:
         command += ["--no-owner", "--no-privileges"]
+    result = RestoreResult(
+        "pg_restore", " ".join(["pg_restore", *(c for c in command[1:] if not c.startswith("--dbname="))])
+    )
     command.append(str(path))
-    result = RestoreResult("pg_restore")
     started = time.monotonic()
     process = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from opsverify import __version__
 from opsverify.redaction import redact, redact_data
@@ -53,6 +55,12 @@ CATEGORIES: list[dict[str, Any]] = [
         "matchedStatuses": ["failed"],
     },
 ]
+
+
+def step_uuid() -> str:
+    """A random (version 4) UUID for a report step or file, without `uuid4`'s `os.urandom` system call: the
+    ids need to be unique, not unpredictable, and each system call lets another thread take the GIL."""
+    return str(UUID(int=random.getrandbits(128), version=4))
 
 
 def git_sha(root: Path, environ: Mapping[str, str] = os.environ) -> str | None:
@@ -218,9 +226,28 @@ def annotate_results(
             labels.append({"name": "tag", "value": "warning"})
             message = "\n".join([*(f"warning: {w}" for w in found), *([message] if message else [])])
         details["message"] = message
-        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        # redacted here: the final redaction pass skips the files the Allure writer wrote (already redacted)
+        path.write_text(json.dumps(redact_data(data), ensure_ascii=False), encoding="utf-8")
         changed += 1
     return changed
+
+
+def redacted_text(suffix: str, text: str) -> str | None:
+    """`text` of a file named `*suffix` with its secrets masked (JSON parsed, other text as text); None when
+    nothing changes or the suffix is not a text one."""
+    suffix = suffix.lower()
+    if suffix not in TEXT_SUFFIXES:
+        return None
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            cleaned_data = redact_data(data)
+            return None if cleaned_data == data else json.dumps(cleaned_data, ensure_ascii=False)
+    cleaned = redact(text)
+    return None if cleaned == text else cleaned
 
 
 def redact_file(path: Path) -> bool:
@@ -231,30 +258,22 @@ def redact_file(path: Path) -> bool:
         original = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return False
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(original)
-        except ValueError:
-            pass
-        else:
-            cleaned_data = redact_data(data)
-            if cleaned_data == data:
-                return False
-            path.write_text(json.dumps(cleaned_data, ensure_ascii=False), encoding="utf-8")
-            return True
-    cleaned = redact(original)
-    if cleaned == original:
+    cleaned = redacted_text(path.suffix, original)
+    if cleaned is None:
         return False
     path.write_text(cleaned, encoding="utf-8")
     return True
 
 
-def redact_results_dir(results_dir: Path, since: float = 0.0) -> int:
-    """Run redact_file over every file written in `results_dir` since `since`: how many changed."""
+def redact_results_dir(results_dir: Path, since: float = 0.0, skip: Collection[str] = ()) -> int:
+    """Run redact_file over every file written in `results_dir` since `since` (but the names in `skip`,
+    written redacted already): how many changed."""
     if not results_dir.is_dir():
         return 0
     changed = 0
     for path in results_dir.iterdir():
+        if path.name in skip:
+            continue
         try:
             recent = path.is_file() and path.stat().st_mtime >= since
         except OSError:

@@ -16,7 +16,6 @@ import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 import pytest
 
@@ -40,6 +39,7 @@ from opsverify.report.allure_files import (
     redact_junit,
     redact_results_dir,
     run_environment,
+    step_uuid,
     write_results_metadata,
 )
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
@@ -105,6 +105,15 @@ def pytest_configure(config: pytest.Config) -> None:
             shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
             results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
         config.option.allure_report_dir = str(results)
+    allure_plugin = config.pluginmanager.get_plugin("allure_pytest")
+    if (
+        allure_plugin is not None
+        and hasattr(allure_plugin, "AllureFileLogger")
+        and not config.option.collectonly
+    ):
+        from opsverify.report.allure_writer import install
+
+        config.add_cleanup(install(allure_plugin))  # results written by a thread, redacted as written
     if is_worker(config):
         return
     if hasattr(config.option, "xmlpath") and not config.option.xmlpath and not config.option.collectonly:
@@ -146,13 +155,25 @@ def pytest_opsverify_judged(item: pytest.Item, facts: Any, judgement: Judgement)
     # allure-pytest ships no type hints. The parameter shows the check's key (target/id).
     allure.dynamic.title(item.display_id)  # type: ignore[no-untyped-call]
     allure.dynamic.parameter("check", check.key)
-    with allure.step(f"probe {check.id}"):
+    from allure_commons import plugin_manager
+
+    probe_title, probe_uuid = f"probe {check.id}", step_uuid()  # as allure.step, without os.urandom
+    plugin_manager.hook.start_step(uuid=probe_uuid, title=probe_title, params={})
+    try:
         allure.attach(
             facts_text(facts),
             name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
             attachment_type=allure.attachment_type.JSON,
         )
         phase_steps(facts)
+    except BaseException as exc:
+        plugin_manager.hook.stop_step(
+            uuid=probe_uuid, title=probe_title, exc_type=type(exc), exc_val=exc, exc_tb=exc.__traceback__
+        )
+        raise
+    plugin_manager.hook.stop_step(
+        uuid=probe_uuid, title=probe_title, exc_type=None, exc_val=None, exc_tb=None
+    )
     if judgement.evidence:
         allure.attach(
             redact(judgement.evidence), name="evidence", attachment_type=allure.attachment_type.TEXT
@@ -165,7 +186,7 @@ def problem_steps(title: str, problems: list[Problem]) -> None:
     """The verify step: failed with the problems as its message when there are any."""
     from allure_commons import plugin_manager
 
-    uuid = str(uuid4())
+    uuid = step_uuid()
     plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
     failure = AssertionError(redact("; ".join(p.text for p in problems))) if problems else None
     plugin_manager.hook.stop_step(
@@ -266,7 +287,7 @@ def phase_steps(facts: object) -> None:
     except Exception as exc:  # noqa: BLE001 (a report detail must never change the check's verdict)
         phases = [Phase("list the probe's phases", False, f"{type(exc).__name__}: {exc}")]
     for phase in phases:
-        title, uuid = redact(phase.title()), str(uuid4())
+        title, uuid = redact(phase.title()), step_uuid()
         plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
         failure = None if phase.ok else AssertionError(redact(phase.detail or f"{phase.name} failed"))
         plugin_manager.hook.stop_step(
@@ -277,13 +298,20 @@ def phase_steps(facts: object) -> None:
 def facts_text(facts: object) -> str:
     """A probe's facts as redacted JSON (dataclasses field by field, anything else as text)."""
     if dataclasses.is_dataclass(facts) and not isinstance(facts, type):
-        data: object = dataclasses.asdict(facts)
+        data: object = facts  # field by field as the encoder reaches them (`dataclasses.asdict` copies all)
     else:
         data = {"facts": repr(facts)}
-    text = json.dumps(data, indent=2, default=str, ensure_ascii=False)
+    text = json.dumps(data, indent=2, default=_plain, ensure_ascii=False)
     if len(text) > ATTACHMENT_LIMIT:
         text = text[:ATTACHMENT_LIMIT] + f"\n… ({len(text) - ATTACHMENT_LIMIT} more characters)"
     return redact(text)
+
+
+def _plain(value: object) -> object:
+    """JSON for what the encoder does not know: a dataclass instance as its fields, anything else as text."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    return str(value)
 
 
 def tiers_run(config: pytest.Config) -> tuple[str, ...]:
@@ -498,6 +526,13 @@ class RunRecorder:
                     run_id=summary.run_id,
                 ),
             )
+            from opsverify.report.allure_writer import loggers_for
+
+            written: set[str] = set()
+            for logger in loggers_for(results_dir):
+                logger.flush()
+                written |= logger.written
+                self.problems += [f"writing Allure results: {redact(error)}" for error in logger.errors[:1]]
             annotate_results(
                 results_dir,
                 {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},
@@ -509,7 +544,7 @@ class RunRecorder:
                 since=self.started - 2,
             )
             self._store_history(results_dir, summary, stores)
-            redact_results_dir(results_dir, since=self.started - 2)
+            redact_results_dir(results_dir, since=self.started - 2, skip=written)
             self.written.append(results_dir)
 
     def _store(self, target: LoadedTarget, summary: RunSummary) -> StateStore | None:

@@ -40,3 +40,15 @@ def test_redact_data_walks_json_like_values() -> None:
     registry_value = "canary-secret-77"
     SECRETS.add(registry_value)
     assert redact_data({"a": [registry_value, 1], registry_value: "x"}) == {"a": [MASK, 1], MASK: "x"}
+
+
+def test_a_secret_added_after_a_text_was_redacted_masks_it_the_next_time() -> None:
+    from opsverify.redaction import SecretRegistry
+
+    registry = SecretRegistry()
+    text = "token late-secret-91 in a short text"
+    assert registry.redact(text) == text  # remembered as clean
+    registry.add("late-secret-91")
+    assert registry.redact(text) == "token *** in a short text"
+    registry.clear()
+    assert registry.redact(text) == text

@@ -110,3 +110,34 @@ def test_junit_redaction_handles_escaped_secrets(tmp_path) -> None:
     assert escaped not in text
     assert SECRET not in text
     assert text.count("***") == 3
+
+
+def test_results_written_by_the_writer_thread_are_redacted_and_skipped_by_the_final_pass(tmp_path) -> None:
+    from allure_commons.model2 import StatusDetails, TestResult
+
+    from opsverify.report.allure_writer import RedactingFileLogger
+
+    writer_secret = "writer-secret-77"
+    SECRETS.add(writer_secret)
+    logger = RedactingFileLogger(tmp_path)
+    result = TestResult(
+        name="http:api", uuid="u1", statusDetails=StatusDetails(message=f"token {writer_secret}")
+    )
+    logger.report_result(result)
+    logger.report_attached_data(body=f"body {writer_secret}", file_name="a-attachment.txt")
+    logger.report_attached_data(body=b"\x89PNG\xff" + writer_secret.encode(), file_name="b-attachment.png")
+    logger.report_attached_data(body=json.dumps({"k": writer_secret}), file_name="c-attachment.json")
+    logger.flush()
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert len(written) == 4  # no temporary files left
+    assert set(written) == logger.written
+    (result_file,) = tmp_path.glob("*-result.json")
+    assert json.loads(result_file.read_text())["statusDetails"]["message"] == "token ***"
+    assert (tmp_path / "a-attachment.txt").read_text() == "body ***"
+    assert writer_secret.encode() in (tmp_path / "b-attachment.png").read_bytes()  # binary left alone
+    assert json.loads((tmp_path / "c-attachment.json").read_text()) == {"k": "***"}
+    assert redact_results_dir(tmp_path, skip=logger.written) == 0
+    logger.close()
+    logger.report_attached_data(body=f"late {writer_secret}", file_name="d-attachment.txt")  # after close
+    logger.close()
+    assert (tmp_path / "d-attachment.txt").read_text() == "late ***"

@@ -113,7 +113,15 @@ def check_newest(entry: BackupCheck, facts: BackupFacts) -> None:
         client_bin=entry.client_bin,
         hash_file=hash_file,
     )
-    facts.checksum = verify_checksum(newest, facts.inspection) if hash_file else None
+    finish_check(entry, facts)
+
+
+def finish_check(entry: BackupCheck, facts: BackupFacts) -> None:
+    """After the read (`facts.inspection`): the checksum sidecar, and whether the file changed meanwhile."""
+    newest, inspection = facts.newest, facts.inspection
+    assert newest is not None
+    assert inspection is not None
+    facts.checksum = verify_checksum(newest, inspection) if entry.checksum != "off" else None
     try:
         after = stat_backup(newest.path)
     except FileNotFoundError:

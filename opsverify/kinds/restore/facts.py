@@ -67,6 +67,7 @@ class DrillFacts:
     restore: RestoreResult | None = None
     verification: Verification = field(default_factory=Verification)
     verified: bool = False
+    one_pass: bool = False  # the backup was checked in the read that restored it (large plain dumps)
     rto_seconds: float = 0.0
     error: str | None = None
     interrupted: bool = False

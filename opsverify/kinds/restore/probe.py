@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -20,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from opsverify.backups.formats import Detected, FormatError, detect_format
+from opsverify.backups.integrity import Inspection, judge_plain
+from opsverify.backups.pg_archive import archive_dumped_from
 from opsverify.backups.pgtools import ToolMissing
+from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
+from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
 from opsverify.drills.evidence import append_record
@@ -54,7 +60,7 @@ from opsverify.drills.sandbox import (
 )
 from opsverify.drills.verify import count_production, verify_postgres, verify_sqlite
 from opsverify.kinds.backups.facts import BackupFacts
-from opsverify.kinds.backups.probe import check_newest, find
+from opsverify.kinds.backups.probe import check_newest, find, finish_check
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
     from opsverify.kinds.restore.model import RestoreSpec
 
+ONE_PASS_BYTES = 64 << 20  # below this, reading the file twice costs less than starting a sandbox for naught
 _EXPECTED = (SandboxUnavailable, SandboxRefused, SandboxError, ToolMissing, OSError)
 RestoredKind = Literal["postgres", "mysql", "sqlite", "files"]
 
@@ -199,6 +206,9 @@ def _prepare(
             step.ok = False
             return None
         step.detail = backup.newest.name
+    one_pass = _one_pass_format(entry, backup)
+    if one_pass is not None:
+        return _restore_postgres(entry, spec, ctx, facts, hooks, teardown, one_pass)
     with facts.step("integrity") as step:
         check_newest(entry, backup)
         if integrity_problems(entry, backup) or backup.changed_during_check:
@@ -237,6 +247,20 @@ def production_entries(ctx: ProbeContext, section_name: str = "postgres") -> dic
     }
 
 
+def _one_pass_format(entry: BackupCheck, backup: BackupFacts) -> Detected | None:
+    """A plain pg_dump of ONE_PASS_BYTES or more is checked in the read that restores it, a custom archive
+    that large beside its restore (see `_restore_postgres`); a smaller backup, or another format, is checked
+    whole before any sandbox starts."""
+    newest = backup.newest
+    if newest is None or newest.is_dir or newest.size < ONE_PASS_BYTES:
+        return None
+    try:
+        detected = detect_format(newest, entry.format)
+    except (FormatError, OSError):
+        return None  # the integrity step says why
+    return detected if detected.format in ("pg-plain", "pg-custom") else None
+
+
 def _restore_postgres(
     entry: BackupCheck,
     spec: RestoreSpec,
@@ -244,12 +268,21 @@ def _restore_postgres(
     facts: DrillFacts,
     hooks: DrillHooks,
     teardown: Teardown,
+    one_pass: Detected | None = None,
 ) -> Restored | None:
+    """Sandbox, then restore. `one_pass`: the backup was not read yet; the restore's read also checks it
+    (checksum, gzip stream, header, trailer, statements) and commits only when it passes, then the
+    integrity step judges what that read found."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    assert backup.inspection is not None
-    inspection = backup.inspection
+    if one_pass is not None and one_pass.format == "pg-custom":
+        dumped_from = archive_dumped_from(backup.newest.path, entry.client_bin)
+    elif one_pass is not None:
+        dumped_from = peek_dumped_from(backup.newest.path, gzip=one_pass.gzip)
+    else:
+        assert backup.inspection is not None
+        dumped_from = backup.inspection.dumped_from
     production = production_entries(ctx)
     with facts.step("sandbox") as step:
         if spec.sandbox_url and spec.sandbox in ("url", "auto"):
@@ -263,7 +296,7 @@ def _restore_postgres(
             sandbox_url=spec.sandbox_url,
             image=spec.image,
             server_bin=spec.server_bin,
-            dumped_from=inspection.dumped_from,
+            dumped_from=dumped_from,
         )
         sandbox, facts.sandbox_notes = start_sandbox(candidates, auto=spec.sandbox == "auto")
         teardown.add("stop the sandbox", lambda: _stop(sandbox))
@@ -278,6 +311,10 @@ def _restore_postgres(
         step.detail = facts.sandbox_detail
         if hooks.on_sandbox_ready is not None:
             hooks.on_sandbox_ready(sandbox)
+    if one_pass is not None and one_pass.format == "pg-custom":
+        return _restore_archive_beside_check(entry, spec, facts, database.url)
+    if one_pass is not None:
+        return _restore_plain_one_pass(entry, spec, facts, hooks, sandbox, database.url, one_pass)
     with facts.step("restore") as step:
         facts.restore = _run_restore(entry, spec, backup, database.url, sandbox, hooks)
         step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
@@ -285,6 +322,140 @@ def _restore_postgres(
             facts.fail(facts.restore.error or "restore failed")
             return None
     return Restored("postgres", url=database.url)
+
+
+def _restore_archive_beside_check(
+    entry: BackupCheck, spec: RestoreSpec, facts: DrillFacts, url: str
+) -> Restored | None:
+    """A custom archive: pg_restore --jobs reads the file itself (it needs to seek), so the integrity read
+    (`pg_restore -f -` through the scan, and the hash) runs beside it instead of before the sandbox; a
+    problem it finds stops pg_restore, fails the drill and the sandbox is dropped."""
+    backup = facts.backup
+    assert backup is not None
+    newest = backup.newest
+    assert newest is not None
+    facts.one_pass = True
+    found: list[str] = []
+    checks: list[threading.Thread] = []
+
+    def check(process: subprocess.Popen[bytes]) -> None:
+        try:
+            check_newest(entry, backup)
+            problems = integrity_problems(entry, backup)
+            reason = backup.changed_during_check or (problems[0].text if problems else None)
+        except Exception as exc:  # noqa: BLE001 (the drill must report it, not lose it in a thread)
+            reason = f"the integrity check stopped on an unexpected error: {type(exc).__name__}: {exc}"
+        if reason:
+            found.append(reason)
+            if process.poll() is None:
+                process.kill()
+
+    def started(process: subprocess.Popen[bytes]) -> None:
+        thread = threading.Thread(
+            target=check, args=(process,), name="opsverify-drill-integrity", daemon=True
+        )
+        thread.start()
+        checks.append(thread)
+
+    with facts.step("restore") as step:
+        try:
+            facts.restore = restore_archive(
+                newest.path,
+                database_url=url,
+                client_bin=entry.client_bin,
+                jobs=spec.jobs or os.cpu_count() or 1,
+                no_owner=spec.no_owner,
+                timeout=spec.restore_timeout(),
+                started_hook=started,
+            )
+        finally:
+            for thread in checks:
+                thread.join()
+        if found and not facts.restore.ok:
+            facts.restore.error = f"restore stopped: the backup failed its integrity check: {found[0]}"
+        step.detail = (
+            f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, integrity read beside it"
+        )
+        step.ok = facts.restore.ok and not found
+    with facts.step("integrity") as step:
+        step.detail = "read beside the restore"
+        if found or backup.inspection is None:
+            step.ok = False
+            if backup.inspection is None or not integrity_problems(entry, backup):
+                facts.fail(found[0] if found else "the integrity check did not run")
+            return None
+    if not facts.restore.ok:
+        facts.fail(facts.restore.error or "restore failed")
+        return None
+    return Restored("postgres", url=url)
+
+
+def _restore_plain_one_pass(
+    entry: BackupCheck,
+    spec: RestoreSpec,
+    facts: DrillFacts,
+    hooks: DrillHooks,
+    sandbox: Sandbox,
+    url: str,
+    detected: Detected,
+) -> Restored | None:
+    """One read of the file: sha256 (second thread), inflate, the integrity scan and psql, side by side.
+
+    psql's single transaction commits only after the whole read passed the integrity check; a broken
+    stream (or a checksum mismatch, a missing trailer, a file changed meanwhile) kills psql first, the
+    restore fails uncommitted and the integrity step names the problem.
+    """
+    backup = facts.backup
+    assert backup is not None
+    newest = backup.newest
+    assert newest is not None
+    scanner = PlainSqlScanner()
+    facts.one_pass = True
+    inspection = backup.inspection = Inspection(detected.label, detected)
+    read_started = time.monotonic()
+
+    def judge_read(stream: StreamResult) -> str | None:
+        judge_plain(detected, stream, scanner, inspection)
+        inspection.seconds = time.monotonic() - read_started
+        finish_check(entry, backup)
+        problems = integrity_problems(entry, backup)
+        if backup.changed_during_check:
+            return backup.changed_during_check
+        return f"the backup failed its integrity check: {problems[0].text}" if problems else None
+
+    on_progress = hooks.on_restore_progress
+
+    def progress(written: int) -> None:
+        if on_progress is not None:
+            on_progress(sandbox, written)
+
+    with facts.step("restore") as step:
+        facts.restore = restore_plain(
+            newest.path,
+            gzip=detected.gzip,
+            database_url=url,
+            client_bin=entry.client_bin,
+            timeout=spec.restore_timeout(),
+            progress=progress,
+            inspectors=[scanner],
+            hash_file=entry.checksum != "off",
+            before_commit=judge_read,
+        )
+        step.detail = (
+            f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, checked in the same read"
+        )
+        step.ok = facts.restore.ok
+    with facts.step("integrity") as step:
+        step.detail = "judged on the restore's read"
+        if not inspection.bytes_read:
+            step.ok = False  # the read did not reach judge_read: the restore says why
+        elif integrity_problems(entry, backup) or backup.changed_during_check:
+            step.ok = False
+            return None
+    if not facts.restore.ok:
+        facts.fail(facts.restore.error or "restore failed")
+        return None
+    return Restored("postgres", url=url)
 
 
 def _restore_mysql(
@@ -511,6 +682,12 @@ def evidence_record(
         "failed_step": next((s.name for s in facts.steps if not s.ok), None),
         "restore_bytes": facts.restore.bytes_streamed if facts.restore else None,
         "restore_program": facts.restore.program if facts.restore else None,
+        "restore_client": (facts.restore.command or facts.restore.program) if facts.restore else None,
+        "integrity_read": (
+            ("beside the restore" if inspection and inspection.kind == "pg-custom" else "with the restore")
+            if facts.one_pass
+            else "before the sandbox"
+        ),
         "tables_checked": len(found.tables),
         "rows_checked": found.rows_checked,
         "row_counts": found.row_counts,

@@ -1,0 +1,121 @@
+"""Large plain dumps are checked in the read that restores them: one inflate feeds psql, the scan and the hash.
+
+The tests lower the size from which a drill reads once (ONE_PASS_BYTES) so the small test dumps take that
+path; the restore commits only when the whole read passed the integrity check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from opsverify.kinds.restore import probe as drill_probe
+from tests.backups.pgdumps import Dumps, drill_databases, place
+from tests.drills.helpers import evidence_lines, run_drill
+
+
+@pytest.fixture(autouse=True)
+def read_once_from_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drill_probe, "ONE_PASS_BYTES", 0)
+
+
+@pytest.mark.parametrize("which", ["plain_gz", "plain"])
+def test_a_good_dump_is_checked_and_restored_in_one_read(
+    dumps: Dumps, tmp_path: Path, reports: Path, which: str
+) -> None:
+    backup = place(getattr(dumps, which), tmp_path / "backups")
+    digest = hashlib.sha256(backup.read_bytes()).hexdigest()
+    (backup.parent / f"{backup.name}.sha256").write_text(f"{digest}  {backup.name}\n")
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "backups", {"rto": "1h"})
+    assert problems == []
+    assert [s.name for s in facts.steps] == ["find", "sandbox", "restore", "integrity", "verify", "teardown"]
+    assert all(step.ok for step in facts.steps)
+    assert facts.one_pass
+    assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
+    inspection = facts.backup.inspection  # type: ignore[union-attr]
+    assert inspection is not None
+    assert inspection.trailer
+    assert inspection.copies >= 3
+    assert inspection.sha256 == digest
+    assert facts.backup.checksum is not None  # type: ignore[union-attr]
+    assert facts.backup.checksum.verified  # type: ignore[union-attr]
+    assert drill_databases() == before
+    (record,) = evidence_lines(reports)
+    assert record["verdict"] == "passed"
+    assert record["integrity_read"] == "with the restore"
+    assert record["restore_client"] == "psql -X -q -v ON_ERROR_STOP=1 --single-transaction -f -"
+    assert record["sha256"] == digest
+
+
+def test_a_stream_broken_midway_stops_the_restore_uncommitted(
+    dumps: Dumps, tmp_path: Path, reports: Path
+) -> None:
+    data = dumps.plain_gz.read_bytes()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "backup.sql.gz").write_bytes(data[: len(data) * 3 // 4])
+    before = drill_databases()
+    facts, (problem,) = run_drill(tmp_path, tmp_path / "b")
+    assert problem.startswith("backup.sql.gz: gzip stream is truncated")
+    assert [(s.name, s.ok) for s in facts.steps] == [
+        ("find", True),
+        ("sandbox", True),
+        ("restore", False),
+        ("integrity", False),
+        ("teardown", True),
+    ]
+    assert facts.restore is not None
+    assert facts.restore.error is not None
+    assert (
+        "restore stopped: the backup failed its integrity check: backup.sql.gz: gzip stream is truncated"
+        in (facts.restore.error)
+    )
+    assert facts.restore.returncode == -9  # psql was stopped before the end of its input: no commit
+    assert drill_databases() == before  # the drill database was dropped
+    record = evidence_lines(reports)[0]
+    assert record["verdict"] == "failed"
+    assert record["failed_step"] == "restore"
+    assert record["integrity_read"] == "with the restore"
+
+
+def test_a_checksum_mismatch_found_at_the_end_is_not_committed(dumps: Dumps, tmp_path: Path) -> None:
+    backup = place(dumps.plain_gz, tmp_path / "b")
+    (backup.parent / f"{backup.name}.sha256").write_text(f"{'0' * 64}  {backup.name}\n")
+    facts, problems = run_drill(tmp_path, tmp_path / "b")
+    assert any("checksum" in problem or "sha256" in problem for problem in problems), problems
+    assert facts.restore is not None
+    assert not facts.restore.ok
+    assert "restore stopped: the backup failed its integrity check" in (facts.restore.error or "")
+    assert facts.verification.row_counts == {}  # never verified: nothing was committed
+
+
+def test_a_custom_archive_is_checked_beside_its_parallel_restore(
+    dumps: Dumps, tmp_path: Path, reports: Path
+) -> None:
+    place(dumps.custom, tmp_path / "backups")
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "backups", {"jobs": 2})
+    assert problems == []
+    assert [s.name for s in facts.steps] == ["find", "sandbox", "restore", "integrity", "verify", "teardown"]
+    assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
+    assert facts.backup.inspection is not None  # type: ignore[union-attr]
+    assert facts.backup.inspection.trailer  # type: ignore[union-attr]
+    assert drill_databases() == before
+    (record,) = evidence_lines(reports)
+    assert record["integrity_read"] == "beside the restore"
+    assert record["restore_client"] == "pg_restore --exit-on-error --jobs=2"
+    assert len(record["sha256"]) == 64
+
+
+def test_a_broken_custom_archive_fails_the_drill_and_drops_the_sandbox(dumps: Dumps, tmp_path: Path) -> None:
+    data = dumps.custom.read_bytes()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "backup_1.dump").write_bytes(data[: len(data) * 3 // 4])
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "b", {"jobs": 2})
+    assert any("pg_restore cannot read the archive" in problem for problem in problems), problems
+    assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
+    assert facts.steps[-1].name == "teardown"
+    assert drill_databases() == before
