@@ -174,7 +174,13 @@ def rootfs_tarball(recipe: Recipe) -> Path:
         if os.geteuid() != 0:
             raise RuntimeError("building the test images needs root (debootstrap); run the tests as root")
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix=f"ov-{recipe.name}-", dir=CACHE) as temporary:
+        for leftover in CACHE.glob(
+            f"build-{recipe.name}-{recipe.digest()}-*"
+        ):  # a build that was killed (we hold the lock)
+            shutil.rmtree(leftover, ignore_errors=True)
+        with tempfile.TemporaryDirectory(
+            prefix=f"build-{recipe.name}-{recipe.digest()}-", dir=CACHE
+        ) as temporary:
             rootfs = Path(temporary) / "rootfs"
             completed = subprocess.run(
                 [

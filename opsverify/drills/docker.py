@@ -185,11 +185,22 @@ class _Container:
                 client.close()
 
     def connection(self, port: int) -> tuple[str, int]:
-        """Host and published port of the container's `port`."""
-        host = str(self.container.get_container_host_ip())
+        """Host and published port of the container's `port` (the container is removed when they cannot be
+        read: the sandbox's teardown is not registered before start() returns)."""
+        try:
+            host = str(self.container.get_container_host_ip())
+            published = int(self.container.get_exposed_port(port))
+        except Exception as exc:  # noqa: BLE001 - engine errors come in many types
+            self.stop()
+            raise SandboxUnavailable(
+                f"cannot read the published port of {self.image}: {_short(exc)}"
+            ) from None
+        except BaseException:
+            self.stop()
+            raise
         if host == "localhost":
             host = "127.0.0.1"  # a MySQL client takes `localhost` for its unix socket
-        return host, int(self.container.get_exposed_port(port))
+        return host, published
 
     def stop(self) -> None:
         container, self.container = self.container, None

@@ -25,7 +25,7 @@ from opsverify.drills.docker import LABEL, reap_docker_sandboxes
 from tests.backups.mysqldumps import ROWS, MysqlDumps
 from tests.backups.pgdumps import Dumps, place
 from tests.conftest import REPO, RunResult
-from tests.docker_engine import DockerEngine
+from tests.docker_engine import DockerEngine, busybox_image
 from tests.docker_images import MARIADB, POSTGRES, database_image
 from tests.drills.helpers import evidence_lines
 
@@ -296,14 +296,15 @@ def test_sigterm_mid_restore_removes_the_container(
 
 @pytest.mark.usefixtures("leaves_nothing")
 def test_a_container_left_by_a_killed_drill_is_reaped(
-    engine: docker.DockerClient, pg_image: str, monkeypatch: pytest.MonkeyPatch, docker_engine: DockerEngine
+    engine: docker.DockerClient, monkeypatch: pytest.MonkeyPatch, docker_engine: DockerEngine
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", docker_engine.base_url)
+    image = busybox_image(engine)  # small: vfs copies the image for every container
     old = f"{time.time() - 2 * 86400:.0f}"
-    left = engine.containers.create(pg_image, labels={LABEL: old, f"{LABEL}.image": pg_image})
-    current = engine.containers.create(pg_image, labels={LABEL: f"{time.time():.0f}"})
+    left = engine.containers.create(image, labels={LABEL: old, f"{LABEL}.image": image}, network_mode="none")
+    current = engine.containers.create(image, labels={LABEL: f"{time.time():.0f}"}, network_mode="none")
     try:
-        assert reap_docker_sandboxes() == [f"container {left.name} ({pg_image})"]
+        assert reap_docker_sandboxes() == [f"container {left.name} ({image})"]
         assert [c.id for c in engine.containers.list(all=True, filters={"label": LABEL})] == [current.id]
     finally:
         current.remove(force=True, v=True)
