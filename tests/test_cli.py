@@ -147,7 +147,9 @@ def test_validate_prints_thresholds_and_the_run_command_of_each_tier(
     assert line("tls:cert").endswith("billing.example.com:443  ≥ 1 day left")
     assert line("postgres:main").endswith("postgresql://ops@db.example.com/billing  connections ≤ 80%")
     assert line("postgres:main/pending-jobs").endswith("query pending-jobs ≤ 100")
-    assert line("backups:db").endswith("/var/backups/billing  newest ≤ 26h old, size ≥ 1.0MB, shrink ≤ 50%")
+    assert line("backups:db").endswith(
+        "/var/backups/billing  newest ≤ 26h old, size ≥ 1.0MB, shrink ≤ 50% (median of last 5)"
+    )
     assert line("restore:db").endswith("RTO ≤ 4h, RPO ≤ 24h, ≥ 1000 rows in invoices")
     assert line("logs:errors").endswith("≤ 3 lines of level ≥ ERROR in 24h")
     assert line("host:disk:/").endswith("/  used ≤ 85%")

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             if getattr(entry, "restore", None) is not None
         ]
         configured = (
-            f"its drills: {', '.join(entries)}; run them with `opsverify run dr --target {target.name}`"
+            f"its drills: {', '.join(entries)}; run them with `opsverify run dr --target {args.target or target.name}`"
             if entries
             else "its target file has no backups entry with restore:, so it has no drills to run"
         )

@@ -110,9 +110,9 @@ class BackupCheck(CheckEntry):
         if self.min_size is not None:
             parts.append(f"size ≥ {format_size(self.min_size)}")
         if self.max_shrink_pct < 100:
-            parts.append(f"shrink ≤ {self.max_shrink_pct:g}% of the median of the last {self.size_history}")
+            parts.append(f"shrink ≤ {self.max_shrink_pct:g}% (median of last {self.size_history})")
         if self.max_growth_pct is not None:
-            parts.append(f"growth ≤ {self.max_growth_pct:g}% of the median of the last {self.size_history}")
+            parts.append(f"growth ≤ {self.max_growth_pct:g}% (median of last {self.size_history})")
         retention = self.retention
         if retention is not None and retention.min_count is not None:
             parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
