@@ -51,10 +51,13 @@ class _ProcessSink:
     """Writes to the client's stdin; when the client exits early: stop the read (`RestoreAborted`), or with
     `read_on` drop the rest so the other sinks (an integrity scan) still see the whole stream."""
 
-    def __init__(self, process: subprocess.Popen[bytes], *, read_on: bool = False) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], *, read_on: bool = False, timed_out: Callable[[], bool] = bool
+    ) -> None:
         assert process.stdin is not None
         self._stdin = process.stdin
         self._read_on = read_on
+        self._timed_out = timed_out  # a client stopped at its timeout: no reading on
         self.closed = False
         self.written = 0
 
@@ -64,7 +67,7 @@ class _ProcessSink:
         try:
             self._stdin.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            if not self._read_on:
+            if not self._read_on or self._timed_out():
                 raise RestoreAborted from None
             self.closed = True
             return
@@ -102,7 +105,7 @@ def restore_plain(
     assert process.stdin is not None
     reader = collect_lines(process.stderr, result.log)
     watchdog = _Watchdog(process, timeout)
-    sink = _ProcessSink(process, read_on=before_commit is not None)
+    sink = _ProcessSink(process, read_on=before_commit is not None, timed_out=lambda: watchdog.fired)
     try:
         try:
             stream = read_once(
