@@ -22,12 +22,6 @@ import pytest
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.kinds.base import HasPhases, Phase
-from opsverify.notify.delivery import DeliveryRecord
-from opsverify.notify.dispatch import NotifyOptions, notify_target
-from opsverify.notify.gates import Gate, gates
-from opsverify.notify.heartbeat import Event, ping
-from opsverify.notify.router import RunContext
-from opsverify.notify.timebox import call_limited
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
@@ -56,6 +50,7 @@ from opsverify.units import format_duration
 if TYPE_CHECKING:  # the notify modules load only when a target has notify: (start-up time)
     from opsverify.notify.delivery import DeliveryRecord
     from opsverify.notify.dispatch import NotifyOptions
+    from opsverify.notify.gates import Gate
     from opsverify.notify.heartbeat import Event
 
 RECORDER = pytest.StashKey["RunRecorder"]()
@@ -636,7 +631,9 @@ class RunRecorder:
         self, summary: RunSummary, stores: dict[str, tuple[StateStore | None, dict[str, Gate]]]
     ) -> None:
         """opsverify_check_failed per failure, then opsverify_run_finished: each implementation time-limited."""
-        if self.options.dry_run or not self.options.enabled:
+        on_failure = self.config.hook.pytest_opsverify_check_failed.get_hookimpls()
+        on_finish = self.config.hook.pytest_opsverify_run_finished.get_hookimpls()
+        if not (on_failure or on_finish) or self.options.dry_run or not self.options.enabled:
             return
         limit = hook_timeout()
         for result in summary.failures:
@@ -645,12 +642,14 @@ class RunRecorder:
             decision = self.decisions.get(key) or (gate.decision if gate else "unrouted")
             self.decisions.setdefault(key, decision)
             problems = [Problem.from_json(p) for p in result.problems]
-            for impl in self.config.hook.pytest_opsverify_check_failed.get_hookimpls():
+            for impl in on_failure:
                 self._call_hook(impl, limit, check=result, problems=problems, decision=decision)
-        for impl in self.config.hook.pytest_opsverify_run_finished.get_hookimpls():
+        for impl in on_finish:
             self._call_hook(impl, limit, summary=summary, decisions=dict(self.decisions))
 
     def _call_hook(self, impl: Any, limit: float, **kwargs: Any) -> None:
+        from opsverify.notify.timebox import call_limited
+
         wanted = {name: value for name, value in kwargs.items() if name in impl.argnames}
         error = call_limited(impl.function, limit, **wanted)
         if error is not None:
@@ -659,6 +658,8 @@ class RunRecorder:
 
     def _gates(self, target: LoadedTarget, summary: RunSummary, store: StateStore | None) -> dict[str, Gate]:
         """Failures that send nothing (blocked by a dependency, silenced, in a maintenance window), noted."""
+        from opsverify.notify.gates import gates
+
         silences: list[Silence] = []
         if store is not None:
             try:
@@ -689,6 +690,9 @@ class RunRecorder:
         notify = target.model.notify
         if notify is None or not notify.routes:
             return
+        from opsverify.notify.dispatch import notify_target
+        from opsverify.notify.router import RunContext
+
         run = RunContext(
             run_id=summary.run_id,
             duration=summary.duration,
@@ -728,6 +732,8 @@ class RunRecorder:
             return
         if not options.enabled:
             return
+        from opsverify.notify.heartbeat import ping
+
         self.records.append(ping(notify.heartbeat, event, target.name, redact(body)))
 
     @staticmethod
