@@ -11,7 +11,7 @@ from opsverify.backups.files import BackupFile
 from opsverify.backups.formats import Detected, FormatError, detect_format
 from opsverify.backups.json_document import read_json
 from opsverify.backups.mysql_dump import MysqlDumpScanner
-from opsverify.backups.pg_archive import read_archive
+from opsverify.backups.pg_archive import list_archive, read_archive
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.backups.plain_sql import PlainSqlScanner
 from opsverify.backups.sqlite_backup import copy_and_check
@@ -101,8 +101,27 @@ def inspect_backup(
     return inspection
 
 
+def inspect_archive_toc(
+    backup: BackupFile, *, client_bin: str | None = None, hash_file: bool = True
+) -> Inspection:
+    """A custom archive that a drill restores beside this check: its hash and table of contents only.
+
+    The data blocks are read and decompressed by the restoring pg_restore; the drill adds its read errors
+    to `defects` (`archive_read_error`) and sets `trailer` once the restore read the archive to its end."""
+    started = time.monotonic()
+    inspection = _inspect(backup, "pg-custom", None, client_bin, hash_file, toc_only=True)
+    inspection.seconds = time.monotonic() - started
+    return inspection
+
+
 def _inspect(
-    backup: BackupFile, declared: str, items_path: str | None, client_bin: str | None, hash_file: bool
+    backup: BackupFile,
+    declared: str,
+    items_path: str | None,
+    client_bin: str | None,
+    hash_file: bool,
+    *,
+    toc_only: bool = False,
 ) -> Inspection:
     if backup.size == 0:
         return Inspection(
@@ -119,7 +138,10 @@ def _inspect(
         return Inspection("unknown", defects=[f"cannot read: {exc.strerror or exc}"])
     inspection = Inspection(detected.label, detected)
     try:
-        _READERS[detected.format](backup, detected, inspection, items_path, client_bin, hash_file)
+        if toc_only and detected.format == "pg-custom":
+            _archive_toc(backup, inspection, client_bin, hash_file)
+        else:
+            _READERS[detected.format](backup, detected, inspection, items_path, client_bin, hash_file)
     except ToolMissing as exc:
         inspection.defects.append(str(exc))
     except OSError as exc:
@@ -203,6 +225,14 @@ def _archive(
     out.inflated_bytes = read.sql_bytes
     _copy_scan(read.scan, out)
     out.defects += read.defects()
+
+
+def _archive_toc(backup: BackupFile, out: Inspection, client_bin: str | None, hash_file: bool) -> None:
+    listed = list_archive(backup.path, client_bin=client_bin, hash_file=hash_file)
+    out.bytes_read, out.sha256 = listed.stream.bytes_read, listed.stream.sha256
+    out.header = listed.returncode == 0
+    out.create_tables, out.copies, out.dumped_from = listed.tables, listed.table_data, listed.dumped_from
+    out.defects += listed.defects()
 
 
 def _sqlite(

@@ -3,6 +3,11 @@
 `pg_restore --list` only reads the table of contents and passes truncated and corrupted archives, so every
 data block is decompressed here; its SQL output goes through the plain-SQL scanner. A custom archive is
 streamed to pg_restore's stdin by the same read that hashes it.
+
+A restore drill of a large custom archive does not read it twice: `list_archive` hashes the file and reads
+its table of contents beside the restore, and the restoring pg_restore reads and decompresses every data
+block; a block it cannot read fails the restore, and `archive_read_error` tells such a failure apart from a
+database error, so the drill reports it as the integrity problem it is.
 """
 
 from __future__ import annotations
@@ -38,20 +43,7 @@ class ArchiveRead:
         return self.scan.defects(self.sql_bytes)
 
     def _hint(self) -> str:
-        text = self.log.text()
-        if "unsupported version" in text:
-            return (
-                f" (this pg_restore {self.pg_restore_version} is older than the pg_dump that wrote the archive; "
-                "install a newer client or set client_bin)"
-            )
-        if "end of file" in text or "unexpected end" in text:
-            return (
-                " (the archive ends early: it is truncated (dump cut short, incomplete copy) or corrupt "
-                "(a damaged block length points past its end))"
-            )
-        if "uncompress" in text or "corrupt" in text or "invalid" in text:
-            return " (the archive is corrupt: damaged blocks; restore an older backup and check the storage)"
-        return ""
+        return archive_hint(self.log.text(), self.pg_restore_version)
 
 
 class _PipeSink:
@@ -124,6 +116,114 @@ def _scan_output(stdout: IO[bytes], scanner: PlainSqlScanner) -> threading.Threa
     thread = threading.Thread(target=run, name="opsverify-pg-restore-out", daemon=True)
     thread.start()
     return thread
+
+
+@dataclass
+class ArchiveList:
+    """What hashing a custom archive and reading its table of contents (`pg_restore --list`) established;
+    the data blocks are left to the restore that reads them."""
+
+    stream: StreamResult
+    returncode: int
+    log: ErrorLog
+    pg_restore_version: str
+    tables: int = 0
+    table_data: int = 0
+    dumped_from: str | None = None
+
+    def defects(self) -> list[str]:
+        if self.returncode != 0:
+            first = "; ".join(self.log.errors(2)) or f"exit status {self.returncode}"
+            return [
+                f"pg_restore cannot read the archive: {first}{archive_hint(self.log.text(), self.pg_restore_version)}"
+            ]
+        if self.tables == 0 and self.table_data == 0:
+            return ["no CREATE TABLE, COPY or INSERT statement: the dump contains no tables"]
+        return []
+
+
+_TOC_LINE = re.compile(r"^\d+; \d+ \d+ (.+)$")
+
+
+def list_archive(path: Path, *, client_bin: str | None = None, hash_file: bool = True) -> ArchiveList:
+    """Hash a custom archive (one read, no decompression) and count the tables in its table of contents."""
+    pg_restore = client_tool("pg_restore", client_bin)
+    log = ErrorLog()
+    try:
+        completed = subprocess.run(
+            [pg_restore, "--list", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=300,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        log.add("pg_restore: error: reading the table of contents took more than 300 s")
+        returncode, stdout = 1, ""
+    else:
+        returncode, stdout = completed.returncode, completed.stdout
+        for line in completed.stderr.splitlines():
+            log.add(line)
+    listed = ArchiveList(StreamResult(), returncode, log, tool_version(pg_restore))
+    for line in stdout.splitlines():
+        entry = _TOC_LINE.match(line)
+        if entry is None:
+            if line.startswith(";") and "Dumped from database version:" in line:
+                listed.dumped_from = line.split(":", 1)[1].strip() or None
+            continue
+        description = entry.group(1)
+        if description.startswith("TABLE DATA "):
+            listed.table_data += 1
+        elif description.startswith("TABLE "):
+            listed.tables += 1
+    if hash_file:
+        listed.stream = read_once(path, gzip=False, sinks=[], hash_file=True)
+    else:
+        listed.stream.bytes_read = path.stat().st_size
+    return listed
+
+
+# What pg_restore says when it cannot read its input (as opposed to a database refusing a statement).
+_READ_ERRORS = (
+    "could not read input file",
+    "could not read from input file",
+    "end of file",
+    "could not uncompress data",
+    "could not find block id",
+    "corrupt",
+    "did not find magic string",
+    "unsupported version",
+    "unrecognized data block type",
+    "unexpected end",
+    "could not decompress",
+    "invalid compression",
+)
+
+
+def archive_read_error(log: ErrorLog, pg_restore_version: str = "") -> str | None:
+    """The defect to report when a restoring pg_restore failed because it could not read the archive."""
+    errors = [line for line in log.errors(4) if "could not execute query" not in line]
+    if not any(marker in line.lower() for line in errors for marker in _READ_ERRORS):
+        return None
+    return f"pg_restore cannot read the archive: {'; '.join(errors[:2])}{archive_hint(log.text(), pg_restore_version)}"
+
+
+def archive_hint(text: str, pg_restore_version: str) -> str:
+    """Why pg_restore could not read an archive, from its messages."""
+    if "unsupported version" in text:
+        return (
+            f" (this pg_restore {pg_restore_version} is older than the pg_dump that wrote the archive; "
+            "install a newer client or set client_bin)"
+        )
+    if "end of file" in text or "unexpected end" in text:
+        return (
+            " (the archive ends early: it is truncated (dump cut short, incomplete copy) or corrupt "
+            "(a damaged block length points past its end))"
+        )
+    if "uncompress" in text or "corrupt" in text or "invalid" in text:
+        return " (the archive is corrupt: damaged blocks; restore an older backup and check the storage)"
+    return ""
 
 
 def archive_dumped_from(path: Path, client_bin: str | None = None) -> str | None:

@@ -1,31 +1,34 @@
-"""allure-results written off the test loop, redacted as they are written.
+"""allure-results redacted as they are written, and written off the test loop.
 
-allure-pytest's file logger writes each result, container and attachment synchronously: a file creation
-costs ~1 ms on a busy disk, two files per check (result + facts attachment), and the run then re-read
-and re-wrote every file to redact it. Over 1000 checks that was seconds of the gate's time.
+allure-pytest's file logger writes each result, container and attachment synchronously, and the run then
+re-read and re-wrote every file to redact it. Over 1000 checks that was seconds of the gate's time.
 
 `RedactingFileLogger` takes its place (same constructor, same hooks, same files): the hook serialises and
-redacts what it is given at once, and one writer thread only creates and writes the files, while the
-tests go on. `flush()` waits for every queued file; the names it wrote are already redacted, so
-the final pass (`redact_results_dir`) skips them and still covers every other file (xdist workers',
-anything copied in by hand).
+redacts what it is given at once. The first `INLINE_FILES` files are written at once; after that the bytes
+go through a pipe to a small writer process that creates the files on the other core while the tests go on
+(see the note at `_submit` for why not a thread). `flush()` returns when every file is on disk; what the
+writer could not write is written here. The names written are already redacted, so the final pass
+(`redact_results_dir`) skips them and still covers every other file (xdist workers', anything copied in by
+hand).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import queue
 import shutil
+import subprocess
+import sys
 import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attr
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
-from attr import asdict
 
 from opsverify.redaction import redact_data
 from opsverify.report.allure_files import redact_file, redacted_text, step_uuid
@@ -53,77 +56,175 @@ def loggers_for(results_dir: Path) -> list[RedactingFileLogger]:
     return [logger for logger in list(_LOGGERS) if logger._report_dir == where]
 
 
-def _keep(_attribute: object, value: object) -> bool:
-    return bool(value) or value is False  # as allure-commons: empty fields are left out
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """`attr.asdict(value, filter=...)` as allure-commons writes its model: empty fields left out (but False),
+    lists for tuples. A few times faster than the generic asdict, which matters at thousands of results."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [plain(item) for item in value]
+    if kind is dict:
+        return {plain(key): plain(item) for key, item in value.items()}
+    names = _FIELDS.get(kind)
+    if names is None:
+        if not attr.has(kind):
+            return value
+        names = _FIELDS[kind] = tuple(field.name for field in attr.fields(kind))
+    out = {}
+    for name in names:
+        item = getattr(value, name)
+        if item or item is False:
+            out[name] = plain(item)
+    return out
+
+
+WRITER_TIMEOUT = 300.0  # seconds to wait for the writer process at the end
+INLINE_FILES = 40  # a run with fewer files writes them itself; a larger one hands them to a writer process
+
+# The writer process: reads (name, bytes) records from stdin and writes each file as NAME.tmp, then renames it.
+# Plain Python without site imports: it starts in a few milliseconds. Exits 1 when a file could not be written
+# (each named on stderr), so the logger writes what is missing itself.
+_WRITER = r"""
+import os, sys
+folder, read, failed = sys.argv[1], sys.stdin.buffer.read, 0
+while True:
+    head = read(12)
+    if len(head) < 12:
+        break
+    size = int.from_bytes(head[4:], "big")
+    name = read(int.from_bytes(head[:4], "big")).decode("utf-8")
+    data = read(size)
+    if len(data) < size:
+        break
+    temporary = os.path.join(folder, name + ".tmp")
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.replace(temporary, os.path.join(folder, name))
+    except OSError as exc:
+        failed = 1
+        sys.stderr.write(name + ": " + str(exc) + "\n")
+sys.exit(failed)
+"""
 
 
 class RedactingFileLogger(AllureFileLogger):
-    """allure-commons' file logger with one writer thread and redaction at write time."""
+    """allure-commons' file logger, redacting at write time; many files go through a writer process."""
 
     def __init__(self, report_dir: str | Path, clean: bool = False) -> None:
         super().__init__(report_dir, clean)  # type: ignore[no-untyped-call]
         self.written: set[str] = set()  # names of files written here (already redacted)
-        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self.results: list[dict[str, Any]] = []  # the test results reported here, as written
+        self._handed: list[tuple[str, bytes]] = []  # given to the writer process, not confirmed yet
+        self._child: subprocess.Popen[bytes] | None = None
+        self._count = 0
+        self._closed = False
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self.errors: list[str] = []
         _LOGGERS.add(self)
 
-    # --- the writer thread ------------------------------------------------------------------------------
+    # --- writing ----------------------------------------------------------------------------------------
+    # Creating a file costs ~0.5 ms of kernel time on a VM disk, over 1 s for the 2000 files of a 1000-check
+    # run. Written by the test loop, that time adds up; by a writer thread, every system call of the thread
+    # waits to win the GIL back from the busy loop (up to the 5 ms switch interval), so it fell behind and
+    # the run waited for it at the end. A writer process creates them on the other core meanwhile.
 
     def _submit(self, name: str, data: bytes) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._work, name="opsverify-allure-writer", daemon=True
-                )
-                self._thread.start()
-        self._queue.put((name, data))
-
-    def _work(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
+            self._count += 1
+            if self._closed or (self._child is None and self._count <= INLINE_FILES):
+                self._write_here(name, data)
+                return
+            if self._child is None:
+                self._child = self._start_writer()
+            if self._child is not None and self._child.stdin is not None:
+                try:
+                    encoded = name.encode("utf-8")
+                    self._child.stdin.write(
+                        len(encoded).to_bytes(4, "big") + len(data).to_bytes(8, "big") + encoded + data
+                    )
+                    self._handed.append((name, data))
                     return
-                self._write(*job)
-            except Exception as exc:  # noqa: BLE001 (a report file must never break the run)
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-            finally:
-                self._queue.task_done()
+                except OSError:  # the writer died: write here from now on
+                    self._closed = True
+                    self._finish_writer()
+            self._write_here(name, data)
+
+    def _start_writer(self) -> subprocess.Popen[bytes] | None:
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-S", "-c", _WRITER, str(self._report_dir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                bufsize=1 << 16,
+            )
+        except OSError:
+            self._closed = True  # no writer process: write each file here
+            return None
+
+    def _finish_writer(self) -> None:
+        """Wait for the writer process; whatever it did not confirm is written here (called under the lock)."""
+        child, handed = self._child, self._handed
+        self._child, self._handed = None, []
+        if child is None:
+            return
+        assert child.stdin is not None
+        assert child.stderr is not None
+        with contextlib.suppress(OSError):
+            child.stdin.close()
+        try:
+            code = child.wait(timeout=WRITER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            code = child.wait()
+        child.stderr.close()
+        if code == 0:
+            self.written.update(name for name, _ in handed)
+            return
+        for name, data in handed:  # rewrite them all: renaming over a complete file is harmless
+            self._write_here(name, data)
 
     def flush(self) -> None:
-        """Wait until every queued file is written."""
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.join()
+        """Every file reported so far is written when this returns."""
+        with self._lock:
+            self._finish_writer()
 
     def close(self) -> None:
-        """Write what is queued and stop the thread."""
+        """Write what is waiting; anything reported afterwards is written at once."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None and thread.is_alive():
-            self._queue.put(None)
-            thread.join()
+            self._closed = True
+            self._finish_writer()
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _write_here(self, name: str, data: bytes) -> None:
         temporary, final = self._report_dir / f"{name}.tmp", self._report_dir / name
-        temporary.write_bytes(data)
-        os.replace(temporary, final)
+        try:
+            temporary.write_bytes(data)
+            os.replace(temporary, final)
+        except OSError as exc:  # a report file must never break the run
+            self.errors.append(f"{name}: {exc}")
+            return
         self.written.add(name)
 
     # --- allure-commons hooks ---------------------------------------------------------------------------
 
-    def _report_item(self, item: Any) -> None:
+    def _report_item(self, item: Any) -> dict[str, Any]:
         # Serialised and redacted here, written by the thread: a thread busy with Python code would hold the
         # GIL for up to 5 ms each time the test loop makes a system call (a convoy); writing only waits on I/O.
         name = item.file_pattern.format(prefix=step_uuid())
         indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
-        data = redact_data(asdict(item, filter=_keep))
+        data = redact_data(plain(item))
+        assert isinstance(data, dict)
         self._submit(name, json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8"))
+        return data
 
     @hookimpl
     def report_result(self, result: Any) -> None:
-        self._report_item(result)
+        self.results.append(self._report_item(result))
 
     @hookimpl
     def report_container(self, container: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,13 @@ def history_id(result: dict[str, Any]) -> tuple[str, str] | None:
     return case, f"{case}.{_md5(','.join(f'{name}:{value}' for name, value in parameters))}"
 
 
-def read_results(results_dir: Path, since: float = 0.0) -> list[dict[str, Any]]:
-    """The Allure results written in `results_dir` since `since` (unreadable ones left out)."""
+def read_results(results_dir: Path, since: float = 0.0, skip: Collection[str] = ()) -> list[dict[str, Any]]:
+    """The Allure results written in `results_dir` since `since` (unreadable ones, and the file names in
+    `skip`, left out)."""
     found = []
     for path in results_dir.glob("*-result.json"):
+        if path.name in skip:
+            continue
         try:
             if path.stat().st_mtime < since:
                 continue

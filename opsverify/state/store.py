@@ -237,8 +237,11 @@ class StateStore:
             StoredResult(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7])) for r in rows
         ]
 
-    def recent_results(self, target: str, runs: int, exclude_run: str | None = None) -> list[StoredResult]:
-        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first."""
+    def recent_results(
+        self, target: str, runs: int, exclude_run: str | None = None, *, figures: bool = True
+    ) -> list[StoredResult]:
+        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first; without
+        `figures` their figures are left empty (decoding them is most of the cost for thousands of rows)."""
         self.ensure_schema()
         table = self.table("results")
         with self.transaction() as cur:
@@ -253,7 +256,10 @@ class StateStore:
             )
             rows = cur.fetchall()
         return [
-            StoredResult(r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7])) for r in rows
+            StoredResult(
+                r[0], r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], _figures(r[7]) if figures else {}
+            )
+            for r in rows
         ]
 
     @contextmanager

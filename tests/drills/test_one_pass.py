@@ -119,3 +119,62 @@ def test_a_broken_custom_archive_fails_the_drill_and_drops_the_sandbox(dumps: Du
     assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
     assert facts.steps[-1].name == "teardown"
     assert drill_databases() == before
+
+
+def test_a_custom_archive_beside_its_restore_is_read_once(dumps: Dumps, tmp_path: Path) -> None:
+    """Beside a parallel restore the file is hashed and its table of contents read, no second decompression:
+    pg_restore reads every data block, and the trailer is set once it has read them all."""
+    backup = place(dumps.custom, tmp_path / "backups")
+    digest = hashlib.sha256(backup.read_bytes()).hexdigest()
+    (backup.parent / f"{backup.name}.sha256").write_text(f"{digest}  {backup.name}\n")
+    facts, problems = run_drill(tmp_path, tmp_path / "backups", {"jobs": 2})
+    assert problems == []
+    inspection = facts.backup.inspection  # type: ignore[union-attr]
+    assert inspection is not None
+    assert inspection.inflated_bytes is None  # not decompressed by the integrity read
+    assert inspection.create_tables == inspection.copies >= 3
+    assert inspection.sha256 == digest
+    assert inspection.trailer
+    assert facts.backup.checksum is not None  # type: ignore[union-attr]
+    assert facts.backup.checksum.verified  # type: ignore[union-attr]
+
+
+def test_a_corrupt_data_block_found_by_the_restore_is_an_integrity_failure(
+    dumps: Dumps, tmp_path: Path
+) -> None:
+    data = bytearray(dumps.custom.read_bytes())
+    middle = len(data) * 2 // 3
+    data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "backup_1.dump").write_bytes(bytes(data))
+    before = drill_databases()
+    facts, problems = run_drill(tmp_path, tmp_path / "b", {"jobs": 2})
+    assert any(p.startswith("backup_1.dump: pg_restore cannot read the archive") for p in problems), problems
+    assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
+    assert facts.steps[-1].name == "teardown"
+    assert drill_databases() == before
+
+
+def test_a_database_error_of_a_custom_restore_is_not_blamed_on_the_archive(
+    dumps: Dumps, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from tests.backups.pgdumps import admin_url, create_database, drop_database, pg_dump, unique_name, url_for
+
+    name = unique_name("opsverify_test_role")
+    role = unique_name("opsverify_owner")
+    create_database(name, f"CREATE ROLE {role}; CREATE TABLE t (id int); ALTER TABLE t OWNER TO {role};")
+    try:
+        (tmp_path / "b").mkdir()
+        archive = pg_dump(url_for(name), tmp_path / "b" / "backup_1.dump", "c")
+    finally:
+        drop_database(name)
+        with psycopg.connect(admin_url(), autocommit=True, connect_timeout=10) as connection:
+            connection.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[arg-type]
+    facts, problems = run_drill(tmp_path, archive.parent, {"jobs": 2})
+    assert problems
+    assert not any("cannot read the archive" in p for p in problems), problems
+    assert any("role" in p for p in problems), problems
+    assert facts.backup.inspection is not None  # type: ignore[union-attr]
+    assert facts.backup.inspection.defects == []  # type: ignore[union-attr]

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opsverify.backups.formats import Detected, FormatError, detect_format
 from opsverify.backups.integrity import Inspection, judge_plain
-from opsverify.backups.pg_archive import archive_dumped_from
-from opsverify.backups.pgtools import ToolMissing
+from opsverify.backups.pg_archive import archive_dumped_from, archive_read_error
+from opsverify.backups.pgtools import ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
 from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
@@ -60,7 +60,7 @@ from opsverify.drills.sandbox import (
 )
 from opsverify.drills.verify import count_production, verify_postgres, verify_sqlite
 from opsverify.kinds.backups.facts import BackupFacts
-from opsverify.kinds.backups.probe import check_newest, find, finish_check
+from opsverify.kinds.backups.probe import check_newest, check_newest_toc, find, finish_check
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
@@ -327,9 +327,10 @@ def _restore_postgres(
 def _restore_archive_beside_check(
     entry: BackupCheck, spec: RestoreSpec, facts: DrillFacts, url: str
 ) -> Restored | None:
-    """A custom archive: pg_restore --jobs reads the file itself (it needs to seek), so the integrity read
-    (`pg_restore -f -` through the scan, and the hash) runs beside it instead of before the sandbox; a
-    problem it finds stops pg_restore, fails the drill and the sandbox is dropped."""
+    """A custom archive: pg_restore --jobs reads the file itself (it needs to seek). Beside it, the file is
+    hashed and its table of contents read (`check_newest_toc`); a problem found there stops pg_restore,
+    fails the drill and the sandbox is dropped. The data blocks are read once, by the restore: when it
+    cannot read one (truncated, corrupt), that is the integrity step's failure, not a database error."""
     backup = facts.backup
     assert backup is not None
     newest = backup.newest
@@ -340,7 +341,7 @@ def _restore_archive_beside_check(
 
     def check(process: subprocess.Popen[bytes]) -> None:
         try:
-            check_newest(entry, backup)
+            check_newest_toc(entry, backup)
             problems = integrity_problems(entry, backup)
             reason = backup.changed_during_check or (problems[0].text if problems else None)
         except Exception as exc:  # noqa: BLE001 (the drill must report it, not lose it in a thread)
@@ -373,6 +374,13 @@ def _restore_archive_beside_check(
                 thread.join()
         if found and not facts.restore.ok:
             facts.restore.error = f"restore stopped: the backup failed its integrity check: {found[0]}"
+        elif not facts.restore.ok and backup.inspection is not None and not facts.restore.timed_out:
+            unreadable = archive_read_error(facts.restore.log, _pg_restore_version(entry.client_bin))
+            if unreadable is not None:
+                backup.inspection.defects.append(unreadable)
+                found.append(f"{newest.name}: {unreadable}")
+        elif facts.restore.ok and backup.inspection is not None:
+            backup.inspection.trailer = True  # the restore read every data block to the end of the archive
         step.detail = (
             f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, integrity read beside it"
         )
@@ -388,6 +396,13 @@ def _restore_archive_beside_check(
         facts.fail(facts.restore.error or "restore failed")
         return None
     return Restored("postgres", url=url)
+
+
+def _pg_restore_version(client_bin: str | None) -> str:
+    try:
+        return tool_version(client_tool("pg_restore", client_bin))
+    except ToolMissing:
+        return ""
 
 
 def _restore_plain_one_pass(
