@@ -141,3 +141,63 @@ def test_results_written_by_the_writer_thread_are_redacted_and_skipped_by_the_fi
     logger.report_attached_data(body=f"late {writer_secret}", file_name="d-attachment.txt")  # after close
     logger.close()
     assert (tmp_path / "d-attachment.txt").read_text() == "late ***"
+
+
+def test_many_files_go_through_the_writer_process_and_are_all_on_disk_after_flush(
+    tmp_path, monkeypatch
+) -> None:
+    from allure_commons.model2 import StatusDetails, TestResult
+
+    from opsverify.report import allure_writer
+
+    monkeypatch.setattr(allure_writer, "INLINE_FILES", 5)
+    writer_secret = "writer-secret-process-91"
+    SECRETS.add(writer_secret)
+    logger = allure_writer.RedactingFileLogger(tmp_path)
+    for index in range(300):
+        logger.report_result(
+            TestResult(
+                name=f"http:ep-{index}", uuid=f"u{index}", statusDetails=StatusDetails(message=writer_secret)
+            )
+        )
+        logger.report_attached_data(body=f"body {index} {writer_secret}", file_name=f"{index}-attachment.txt")
+    assert logger._child is not None  # the files beyond the first five went to the writer process
+    logger.flush()
+    assert logger._child is None
+    names = {path.name for path in tmp_path.iterdir()}
+    assert len(names) == 600  # no temporary files left
+    assert names == logger.written
+    assert len(logger.results) == 300
+    assert all(writer_secret not in path.read_text() for path in tmp_path.iterdir())
+    assert (tmp_path / "299-attachment.txt").read_text() == "body 299 ***"
+    logger.close()
+
+
+def test_without_a_writer_process_the_files_are_written_here(tmp_path, monkeypatch) -> None:
+    from opsverify.report import allure_writer
+
+    monkeypatch.setattr(allure_writer, "INLINE_FILES", 0)
+    monkeypatch.setattr(allure_writer.sys, "executable", str(tmp_path / "no-such-python"))
+    logger = allure_writer.RedactingFileLogger(tmp_path / "results")
+    for index in range(10):
+        logger.report_attached_data(body=f"body {index}", file_name=f"{index}-attachment.txt")
+    logger.flush()
+    assert len(list((tmp_path / "results").iterdir())) == 10
+    assert logger.errors == []
+
+
+def test_files_the_writer_could_not_write_are_reported_not_raised(tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from opsverify.report import allure_writer
+
+    monkeypatch.setattr(allure_writer, "INLINE_FILES", 0)
+    results = tmp_path / "results"
+    logger = allure_writer.RedactingFileLogger(results)
+    shutil.rmtree(results)  # the folder went away under the run
+    for index in range(3):
+        logger.report_attached_data(body=f"body {index}", file_name=f"{index}-attachment.txt")
+    logger.flush()  # the writer process fails, the logger tries itself, both are reported
+    assert len(logger.errors) == 3
+    assert all("attachment.txt" in error for error in logger.errors)
+    assert logger.written == set()
