@@ -1,8 +1,8 @@
 """Smoke-gate concurrency: 100 HTTP endpoints that each take 300 ms, run as `pytest -m smoke`.
 
 Measures each run's wall time less an empty run's (pytest start-up and collection, no checks), and
-reports it as a multiple of the slowest endpoint's latency. The issue's target: under 5x with the
-default settings (a serial run, --probe-workers 1, is about 100x). Also measured under pytest-xdist, and
+reports it as a multiple of the slowest endpoint's latency. The targets (issue 15): 100 endpoints <= 3x,
+1000 endpoints <= 5x with the default settings (a serial run, --probe-workers 1, is about 100x). Also measured under pytest-xdist, and
 without allure-pytest, to separate the cost of writing 100 Allure results from the probes' own time.
 
     python -m bench concurrency [--endpoints 100] [--latency-ms 300] [--repeat 3] [--no-serial]
@@ -256,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     worst = max(ratio for label, ratio in ratios.items() if "serial" not in label)
+    goal = 3.0 if args.endpoints <= 100 else 5.0  # issue 15: 100 endpoints <= 3x, 1000 endpoints <= 5x
     print(
-        f"target (every concurrent configuration < 5x the slowest latency): {'met' if worst < 5 else 'MISSED'}"
+        f"target (every concurrent configuration <= {goal:g}x the slowest latency): "
+        f"{'met' if worst <= goal else 'MISSED'}"
     )
     return 0
 
