@@ -30,7 +30,7 @@ import attr
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 
-from opsverify.redaction import redact_data
+from opsverify.redaction import redact
 from opsverify.report.allure_files import redact_file, redacted_text, step_uuid
 
 _LOGGERS: weakref.WeakSet[RedactingFileLogger] = weakref.WeakSet()
@@ -59,26 +59,29 @@ def loggers_for(results_dir: Path) -> list[RedactingFileLogger]:
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def plain(value: Any) -> Any:
+def plain(value: Any, clean: Callable[[str], str] = str) -> Any:
     """`attr.asdict(value, filter=...)` as allure-commons writes its model: empty fields left out (but False),
-    lists for tuples. A few times faster than the generic asdict, which matters at thousands of results."""
+    lists for tuples; every string (and dict key) passed through `clean` on the way (the redaction: one walk
+    instead of two). A few times faster than the generic asdict, which matters at thousands of results."""
     kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+    if kind is str:
+        return clean(value)
+    if kind is int or kind is float or kind is bool or value is None:
         return value
     if kind is list or kind is tuple:
-        return [plain(item) for item in value]
+        return [plain(item, clean) for item in value]
     if kind is dict:
-        return {plain(key): plain(item) for key, item in value.items()}
+        return {clean(str(key)): plain(item, clean) for key, item in value.items()}
     names = _FIELDS.get(kind)
     if names is None:
         if not attr.has(kind):
-            return value
+            return clean(value) if isinstance(value, str) else value
         names = _FIELDS[kind] = tuple(field.name for field in attr.fields(kind))
     out = {}
     for name in names:
         item = getattr(value, name)
         if item or item is False:
-            out[name] = plain(item)
+            out[name] = plain(item, clean)
     return out
 
 
@@ -217,7 +220,7 @@ class RedactingFileLogger(AllureFileLogger):
         # GIL for up to 5 ms each time the test loop makes a system call (a convoy); writing only waits on I/O.
         name = item.file_pattern.format(prefix=step_uuid())
         indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
-        data = redact_data(plain(item))
+        data = plain(item, redact)
         assert isinstance(data, dict)
         self._submit(name, json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8"))
         return data

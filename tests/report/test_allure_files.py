@@ -201,3 +201,47 @@ def test_files_the_writer_could_not_write_are_reported_not_raised(tmp_path, monk
     assert len(logger.errors) == 3
     assert all("attachment.txt" in error for error in logger.errors)
     assert logger.written == set()
+
+
+def test_results_are_serialised_as_allure_commons_does_and_redacted_in_the_same_walk() -> None:
+    from allure_commons.model2 import (
+        Attachment,
+        Label,
+        Link,
+        Parameter,
+        StatusDetails,
+        TestResult,
+        TestStepResult,
+    )
+    from attr import asdict
+
+    from opsverify.redaction import redact, redact_data
+    from opsverify.report.allure_writer import plain
+
+    SECRETS.add("plain-walk-secret")
+    result = TestResult(
+        name="http:api plain-walk-secret",
+        uuid="u",
+        fullName="f",
+        historyId="h",
+        testCaseId="t",
+        statusDetails=StatusDetails(message="m plain-walk-secret", trace=""),
+        status="passed",
+        start=0,
+        stop=12,
+        labels=[Label(name="a", value="plain-walk-secret")],
+        parameters=[Parameter(name="check", value="'t/c'", excluded=False)],
+        links=[Link(type="issue", url="http://user:pw@host/", name="n")],
+        steps=[
+            TestStepResult(
+                name="s",
+                status="failed",
+                steps=[TestStepResult(name="inner", start=1)],
+                attachments=[Attachment(name="a", source="s", type="text/plain")],
+            )
+        ],
+    )
+    expected = redact_data(asdict(result, filter=lambda _a, value: bool(value) or value is False))
+    assert plain(result, redact) == expected
+    assert "plain-walk-secret" not in json.dumps(expected)
+    assert plain(result)["statusDetails"] == {"message": "m plain-walk-secret"}  # no `clean`: unchanged
