@@ -89,8 +89,9 @@ WRITER_TIMEOUT = 300.0  # seconds to wait for the writer process at the end
 INLINE_FILES = 40  # a run with fewer files writes them itself; a larger one hands them to a writer process
 
 # The writer process: reads (name, bytes) records from stdin and writes each file as NAME.tmp, then renames it.
-# Plain Python without site imports: it starts in a few milliseconds. Exits 1 when a file could not be written
-# (each named on stderr), so the logger writes what is missing itself.
+# Plain Python without site imports: it starts in a few milliseconds. Exits 1 when a file could not be written,
+# and the logger then writes them itself (and reports what fails there). It prints nothing: output nobody reads
+# until the end could fill a pipe and stall both processes.
 _WRITER = r"""
 import os, sys
 folder, read, failed = sys.argv[1], sys.stdin.buffer.read, 0
@@ -108,9 +109,8 @@ while True:
         with open(temporary, "wb") as out:
             out.write(data)
         os.replace(temporary, os.path.join(folder, name))
-    except OSError as exc:
+    except OSError:
         failed = 1
-        sys.stderr.write(name + ": " + str(exc) + "\n")
 sys.exit(failed)
 """
 
@@ -163,7 +163,7 @@ class RedactingFileLogger(AllureFileLogger):
                 [sys.executable, "-S", "-c", _WRITER, str(self._report_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
                 bufsize=1 << 16,
             )
         except OSError:
@@ -177,7 +177,6 @@ class RedactingFileLogger(AllureFileLogger):
         if child is None:
             return
         assert child.stdin is not None
-        assert child.stderr is not None
         with contextlib.suppress(OSError):
             child.stdin.close()
         try:
@@ -185,7 +184,6 @@ class RedactingFileLogger(AllureFileLogger):
         except subprocess.TimeoutExpired:
             child.kill()
             code = child.wait()
-        child.stderr.close()
         if code == 0:
             self.written.update(name for name, _ in handed)
             return
