@@ -316,15 +316,20 @@ def phase_steps(facts: object) -> None:
 
 
 def facts_text(facts: object) -> str:
-    """A probe's facts as redacted JSON (dataclasses field by field, anything else as text)."""
+    """A probe's facts as JSON (dataclasses field by field, anything else as text), for an Allure attachment.
+
+    The Allure writer redacts a JSON attachment string by string (`redacted_text`); masking the JSON text here
+    as well cost a regex pass per check and could cut a JSON string at an `Authorization: ...` value. Text
+    that is too long is masked first and cut after, so no part of a secret survives at the cut."""
     if dataclasses.is_dataclass(facts) and not isinstance(facts, type):
         data: object = facts  # field by field as the encoder reaches them (`dataclasses.asdict` copies all)
     else:
         data = {"facts": repr(facts)}
     text = json.dumps(data, indent=2, default=_plain, ensure_ascii=False)
     if len(text) > ATTACHMENT_LIMIT:
+        text = redact(text)
         text = text[:ATTACHMENT_LIMIT] + f"\n… ({len(text) - ATTACHMENT_LIMIT} more characters)"
-    return redact(text)
+    return text
 
 
 def _plain(value: object) -> object:

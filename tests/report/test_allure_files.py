@@ -245,3 +245,43 @@ def test_results_are_serialised_as_allure_commons_does_and_redacted_in_the_same_
     assert plain(result, redact) == expected
     assert "plain-walk-secret" not in json.dumps(expected)
     assert plain(result)["statusDetails"] == {"message": "m plain-walk-secret"}  # no `clean`: unchanged
+
+
+def test_facts_too_long_for_an_attachment_are_masked_before_they_are_cut(monkeypatch) -> None:
+    from dataclasses import dataclass
+
+    from opsverify.report import session
+
+    @dataclass
+    class Facts:
+        body: str
+
+    secret = "cut-here-secret-4711"
+    SECRETS.add(secret)
+    head = '{\n  "body": "'
+    monkeypatch.setattr(session, "ATTACHMENT_LIMIT", len(head) + 10 + 4)  # the cut falls inside the secret
+    text = session.facts_text(Facts("x" * 10 + secret + "y" * 50))
+    assert secret[:4] not in text
+    assert "***" in text
+    assert "more characters)" in text
+
+
+def test_facts_attachments_are_redacted_by_the_writer_as_json(tmp_path) -> None:
+    from dataclasses import dataclass
+
+    from opsverify.report import session
+    from opsverify.report.allure_writer import RedactingFileLogger
+
+    @dataclass
+    class Facts:
+        header: str
+        token: str
+
+    secret = "facts-writer-secret-93"
+    SECRETS.add(secret)
+    logger = RedactingFileLogger(tmp_path)
+    text = session.facts_text(Facts("Authorization: Bearer abc, next", secret))
+    logger.report_attached_data(body=text, file_name="f-attachment.json")
+    logger.flush()
+    data = json.loads((tmp_path / "f-attachment.json").read_text())  # still JSON
+    assert data == {"header": "Authorization: ***, next", "token": "***"}
