@@ -214,16 +214,15 @@ class _Container:
             container.get_docker_client().client.close()
 
 
-class DockerSandbox(Sandbox):
-    """A disposable PostgreSQL container (testcontainers), removed with its volumes at teardown."""
+class _InContainer:
+    """What both docker sandboxes share: a container runner, the admin URL once it runs, the engine check
+    before anything starts, and teardown. A subclass says how to launch its server (`_launch`)."""
 
     kind = "docker"
     disposable = True
-
-    def __init__(self, dumped_from: str | None = None, image: str | None = None) -> None:
-        self.image = image_for(dumped_from, image)
-        self._runner = _Container(self.image, "PostgreSQL")
-        self._url = ""
+    image: str
+    _runner: _Container
+    _url = ""
 
     @property
     def admin_url(self) -> str:
@@ -236,52 +235,47 @@ class DockerSandbox(Sandbox):
         reason = docker_unavailable_reason()
         if reason:
             raise SandboxUnavailable(reason)
+        self._url = self._launch(self._runner.password)
+
+    def _launch(self, password: str) -> str:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._runner.stop()
+
+
+class DockerSandbox(_InContainer, Sandbox):
+    """A disposable PostgreSQL container (testcontainers), removed with its volumes at teardown."""
+
+    def __init__(self, dumped_from: str | None = None, image: str | None = None) -> None:
+        self.image = image_for(dumped_from, image)
+        self._runner = _Container(self.image, "PostgreSQL")
+
+    def _launch(self, password: str) -> str:
         from testcontainers.community.postgres import PostgresContainer
 
-        password = self._runner.password
         self._runner.start(
             PostgresContainer(
                 self.image, username="postgres", password=password, dbname="postgres", driver=None
             )
         )
         host, port = self._runner.connection(5432)
-        self._url = f"postgresql://postgres:{password}@{host}:{port}/postgres"
-
-    def stop(self) -> None:
-        self._runner.stop()
+        return f"postgresql://postgres:{password}@{host}:{port}/postgres"
 
 
-class MysqlDockerSandbox(MysqlSandbox):
+class MysqlDockerSandbox(_InContainer, MysqlSandbox):
     """A disposable MariaDB/MySQL container (testcontainers), removed with its volumes at teardown."""
-
-    kind = "docker"
-    disposable = True
 
     def __init__(self, server_version: str | None = None, image: str | None = None) -> None:
         self.image = mysql_image_for(server_version, image)
         self._runner = _Container(self.image, "MariaDB/MySQL")
-        self._url = ""
 
-    @property
-    def admin_url(self) -> str:
-        return self._url
-
-    def describe(self) -> str:
-        return f"docker sandbox {self.image}"
-
-    def start(self) -> None:
-        reason = docker_unavailable_reason()
-        if reason:
-            raise SandboxUnavailable(reason)
+    def _launch(self, password: str) -> str:
         from testcontainers.community.mysql import MySqlContainer
 
-        password = self._runner.password
         # MYSQL_ROOT_PASSWORD and MYSQL_DATABASE: read by the official mysql and mariadb images alike
         self._runner.start(
             MySqlContainer(self.image, username=_SANDBOX_USER, password=password, dbname="opsverify_sandbox")
         )
         host, port = self._runner.connection(3306)
-        self._url = f"mysql://{_SANDBOX_USER}:{password}@{host}:{port}/"
-
-    def stop(self) -> None:
-        self._runner.stop()
+        return f"mysql://{_SANDBOX_USER}:{password}@{host}:{port}/"
