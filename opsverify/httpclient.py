@@ -35,6 +35,16 @@ def environment_proxies() -> dict[str, str]:
 _bypass: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
 
 
+def proxies_for(url: str, proxies: dict[str, str]) -> dict[str, str]:
+    """The proxies (by scheme) a request to `url` goes through, given the environment's; {} for a direct one."""
+    host = urlsplit(url).hostname or ""
+    if not proxies or _bypass(host, proxies):
+        return {}
+    scheme = urlsplit(url).scheme
+    chosen = {name: proxy for name, proxy in proxies.items() if name != "no"}
+    return chosen if scheme in chosen or "all" in chosen else {}
+
+
 class ProbeSession(requests.Session):
     """A session that never walks `os.environ` after it is made (see the module's text)."""
 

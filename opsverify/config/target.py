@@ -35,7 +35,15 @@ _EXTENSIONS = (".yaml", ".yml")
 class Settings(StrictModel):
     """Run-wide settings of a target."""
 
-    concurrency: int = Field(default=128, ge=1, le=512, description="live probes run at once (per process)")
+    concurrency: int = Field(
+        default=128, ge=1, le=512, description="live probes holding a thread at once (per process)"
+    )
+    http_concurrency: int = Field(
+        default=1000,
+        ge=1,
+        le=10000,
+        description="http requests in flight at once (per process, one event loop)",
+    )
 
 
 class StateConfig(StrictModel):

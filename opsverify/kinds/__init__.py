@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +34,18 @@ class Kind:
     rules_of: Callable[[Any], list[str]] | None = None
     rules_only: bool = False
     rule_thresholds_of: Callable[[Any, str], list[str]] | None = None  # what one rule's check enforces
+    # "module:coroutine function" doing what `probe` does on a running event loop; the run's pool awaits it
+    # on one loop for all such checks (`probe` itself stays the synchronous way in)
+    probe_async: str | None = None
 
     def load_entry_model(self) -> type[CheckEntry]:
         return load_reference(self.entry_model)  # type: ignore[no-any-return]
 
     def load_probe(self) -> Callable[..., Any]:
         return load_reference(self.probe)  # type: ignore[no-any-return]
+
+    def load_probe_async(self) -> Callable[..., Coroutine[Any, Any, Any]] | None:
+        return load_reference(self.probe_async) if self.probe_async else None
 
     def entry_tiers(self, entry: Any) -> tuple[Tier, ...]:
         tiers = self.tiers_of(entry) if self.tiers_of else entry.tiers
@@ -75,6 +81,7 @@ KINDS: dict[str, Kind] = {
             "opsverify.kinds.http.probe:probe",
             ("smoke", "daily"),
             "HTTP endpoint: status, JSON fields and conditions, body, headers, latency",
+            probe_async="opsverify.kinds.http.aio:probe",
         ),
         Kind(
             "tls",

@@ -24,6 +24,7 @@ TARGETS = pytest.StashKey[list[LoadedTarget]]()
 POOL = pytest.StashKey[ProbePool]()
 
 DEFAULT_PROBE_WORKERS = 128
+DEFAULT_LOOP_PROBE_WORKERS = 1000
 PATH_OPTIONS = {"--target": "OPSVERIFY_TARGET", "--targets-dir": "OPSVERIFY_TARGETS_DIR"}
 TIER_HELP = {
     "smoke": "post-deploy gate: fast checks that the deployment is up and serving",
@@ -93,7 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # `verify: false` on an http entry is the operator's explicit choice; urllib3 warns on every such request.
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
     config.stash[TARGETS] = [] if config.option.help else load_targets(config)
-    config.stash[POOL] = ProbePool(probe_workers(config))
+    config.stash[POOL] = ProbePool(probe_workers(config), loop_probe_workers(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -102,15 +103,34 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pool.shutdown()
 
 
-def probe_workers(config: pytest.Config) -> int:
-    """--probe-workers, else $OPSVERIFY_PROBE_WORKERS, else the smallest settings.concurrency, else 128."""
+def given_probe_workers(config: pytest.Config) -> int | None:
+    """--probe-workers, else $OPSVERIFY_PROBE_WORKERS, else None."""
     option = config.getoption("opsverify_probe_workers")
     given = str(option) if option is not None else os.environ.get("OPSVERIFY_PROBE_WORKERS", "")
-    if given:
-        if not given.isdigit() or int(given) < 1:
-            raise pytest.UsageError(f"probe workers: expected a positive whole number, got {given!r}")
-        return int(given)
+    if not given:
+        return None
+    if not given.isdigit() or int(given) < 1:
+        raise pytest.UsageError(f"probe workers: expected a positive whole number, got {given!r}")
+    return int(given)
+
+
+def probe_workers(config: pytest.Config) -> int:
+    """Probes holding a thread at once: --probe-workers, $OPSVERIFY_PROBE_WORKERS, the smallest
+    settings.concurrency, else 128."""
+    given = given_probe_workers(config)
+    if given is not None:
+        return given
     return min((t.model.settings.concurrency for t in config.stash[TARGETS]), default=DEFAULT_PROBE_WORKERS)
+
+
+def loop_probe_workers(config: pytest.Config) -> int:
+    """HTTP probes in flight at once on the run's event loop: --probe-workers, $OPSVERIFY_PROBE_WORKERS, the
+    smallest settings.http_concurrency, else 1000."""
+    given = given_probe_workers(config)
+    if given is not None:
+        return given
+    settings = [t.model.settings.http_concurrency for t in config.stash[TARGETS]]
+    return min(settings, default=DEFAULT_LOOP_PROBE_WORKERS)
 
 
 def load_targets(config: pytest.Config) -> list[LoadedTarget]:

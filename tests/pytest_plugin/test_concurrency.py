@@ -102,3 +102,39 @@ def test_xdist_workers_prefetch_their_queued_tests(
     # Each worker starts the probes of every test queued for it: with a serial worker the peak would be
     # the number of workers; with xdist's batch-wise `load` mode about four.
     assert slow_server.peak >= ENDPOINTS // 2, f"peak {slow_server.peak} requests in flight"
+
+
+MANY = 60  # at least LOOP_FROM http checks: their probes wait on the run's event loop, not in threads
+
+
+def many(server: SlowServer, settings: str = "") -> str:
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    text = target_text("many", url, {f"ep-{i:02d}": "tiers: [smoke]" for i in range(MANY)})
+    return text + (f"settings: {settings}\n" if settings else "")
+
+
+def test_many_http_checks_wait_together_on_the_event_loop(
+    run_checks: Callable[..., RunResult], slow_server: SlowServer
+) -> None:
+    from opsverify.pytest_plugin.pool import LOOP_FROM
+
+    assert MANY >= LOOP_FROM
+    # Eight threads would hold at most eight requests at once: the loop is bounded by http_concurrency only.
+    result = run_checks(many(slow_server, "{concurrency: 8}"), "-m", "smoke")
+    assert result.returncode == 0, result.output
+    assert f"{MANY} passed" in result.output
+    assert slow_server.served == MANY
+    assert slow_server.peak >= MANY // 2, f"peak {slow_server.peak} requests in flight"
+
+
+@pytest.mark.parametrize("bound", ["settings", "option"])
+def test_the_event_loop_is_bounded(
+    run_checks: Callable[..., RunResult], slow_server: SlowServer, bound: str
+) -> None:
+    if bound == "settings":
+        result = run_checks(many(slow_server, "{http_concurrency: 10}"), "-m", "smoke")
+    else:
+        result = run_checks(many(slow_server), "-m", "smoke", "--probe-workers", "10")
+    assert result.returncode == 0, result.output
+    assert f"{MANY} passed" in result.output
+    assert 1 < slow_server.peak <= 10

@@ -1,8 +1,17 @@
-"""HTTP probe: request a URL (samples, retries, wait-until-ready) and return what came back."""
+"""HTTP probe: request a URL (samples, retries, wait-until-ready) and return what came back.
+
+What the probe does between requests (samples, retries, polling until ready) is written once, as `_steps`: a
+generator that yields where it needs a response or a pause. `probe` drives it with requests, one blocking
+request after the other (a probe per thread); `opsverify.kinds.http.aio.probe` drives it with aiohttp on an
+event loop, where a run's many endpoints wait together in one thread. Both say what failed in the same
+words (`opsverify.netmessages.describe`).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
 
 import requests
 
@@ -15,49 +24,81 @@ from opsverify.netmessages import Endpoint, describe
 from opsverify.units import format_duration
 
 USER_AGENT = "opsverify (+https://github.com/opsverify/opsverify)"
+CHUNK = 65536
+
+
+class RequestFailed(Exception):
+    """A request that got no response; the message says what happened, where, and the fix."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+REQUEST = None  # what `_steps` yields when it needs the next response
+Step = Pause | None
+Answer = HttpFacts | RequestFailed | None
+Steps = Generator[Step, Answer, HttpFacts]
 
 
 def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
     """Run the entry's request; with `wait_until_ready`, poll until the verdict passes or the deadline."""
+    with ProbeSession() as session:
+        steps = _steps(entry)
+        answer: Answer = None
+        try:
+            while True:
+                step = steps.send(answer)
+                if step is REQUEST:
+                    answer = _answer(session, entry, ctx)
+                else:
+                    time.sleep(step.seconds)
+                    answer = None
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+def _steps(entry: HttpCheck) -> Steps:
+    """The requests and pauses of one probe; the caller sends each response (or failure) back in."""
     started = time.monotonic()
     deadline = started + entry.wait_until_ready if entry.wait_until_ready else None
-    with ProbeSession() as session:
-        session.headers["User-Agent"] = USER_AGENT
-        while True:
-            facts = _with_retries(session, entry, ctx)
-            facts.waited_s = time.monotonic() - started
-            if deadline is None:
+    while True:
+        facts = yield from _attempts(entry)
+        facts.waited_s = time.monotonic() - started
+        if deadline is None:
+            return facts
+        if judge(entry, facts).passed:
+            facts.ready = True
+            return facts
+        if time.monotonic() + entry.poll_interval >= deadline:
+            facts.waited_s, facts.ready = time.monotonic() - started, False
+            if facts.error is None:
                 return facts
-            if judge(entry, facts).passed:
-                facts.ready = True
-                return facts
-            if time.monotonic() + entry.poll_interval >= deadline:
-                facts.waited_s, facts.ready = time.monotonic() - started, False
-                if facts.error is None:
-                    return facts
-                facts.error = f"{facts.error} (still failing after waiting {format_duration(facts.waited_s)} for readiness)"
-                return facts
-            time.sleep(entry.poll_interval)
+            facts.error = (
+                f"{facts.error} (still failing after waiting {format_duration(facts.waited_s)} for readiness)"
+            )
+            return facts
+        yield Pause(entry.poll_interval)
 
 
-def _with_retries(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+def _attempts(entry: HttpCheck) -> Steps:
     attempts = 0
     while True:
         attempts += 1
-        facts = _sample(session, entry, ctx)
+        facts = yield from _samples(entry)
         facts.attempts = attempts
         if attempts > entry.retries or judge(entry, facts).passed:
             return facts
-        time.sleep(entry.retry_delay)
+        yield Pause(entry.retry_delay)
 
 
-def _sample(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+def _samples(entry: HttpCheck) -> Steps:
     facts = HttpFacts(url=entry.url, method=entry.method)
     for index in range(entry.samples):
-        try:
-            response_facts = _request(session, entry, ctx)
-        except requests.exceptions.RequestException as exc:
-            facts.error = describe(exc, Endpoint.from_url(entry.url, entry.timeout))
+        response_facts = yield REQUEST
+        if not isinstance(response_facts, HttpFacts):
+            facts.error = str(response_facts)
             return facts
         facts.latencies_ms.append(response_facts.latencies_ms[0])
         facts.statuses.append(response_facts.status or 0)
@@ -73,49 +114,95 @@ def _sample(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> H
     return facts
 
 
-def _request(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
-    headers = dict(entry.headers)
+def headers_and_auth(entry: HttpCheck) -> tuple[dict[str, str], tuple[str, str] | None]:
+    headers = {"User-Agent": USER_AGENT, **entry.headers}
     auth: tuple[str, str] | None = None
     if entry.auth and entry.auth.bearer is not None:
         headers["Authorization"] = f"Bearer {entry.auth.bearer}"
     elif entry.auth and entry.auth.basic is not None:
         auth = (entry.auth.basic.username, entry.auth.basic.password)
-    verify: bool | str = entry.verify if isinstance(entry.verify, bool) else str(ctx.path(entry.verify))
+    return headers, auth
+
+
+def verify_of(entry: HttpCheck, ctx: ProbeContext) -> bool | str:
+    return entry.verify if isinstance(entry.verify, bool) else str(ctx.path(entry.verify))
+
+
+def _answer(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts | RequestFailed:
+    try:
+        return request(session, entry, ctx)
+    except RequestFailed as failed:
+        return failed
+
+
+def request(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
+    """One request through requests; RequestFailed when no response came."""
+    headers, auth = headers_and_auth(entry)
     started = time.perf_counter()
-    response = session.request(
-        entry.method,
-        entry.url,
-        headers=headers,
-        auth=auth,
-        data=entry.body.encode() if entry.body is not None else None,
-        json=entry.json_body,
-        timeout=entry.timeout,
-        verify=verify,
-        allow_redirects=entry.follow_redirects,
-        stream=True,
+    try:
+        response = session.request(
+            entry.method,
+            entry.url,
+            headers=headers,
+            auth=auth,
+            data=entry.body.encode() if entry.body is not None else None,
+            json=entry.json_body,
+            timeout=entry.timeout,
+            verify=verify_of(entry, ctx),
+            allow_redirects=entry.follow_redirects,
+            stream=True,
+        )
+        with response:
+            body, truncated = _read_capped(response, entry.max_body_bytes, started + entry.timeout)
+    except requests.exceptions.RequestException as exc:
+        raise RequestFailed(describe(exc, Endpoint.from_url(entry.url, entry.timeout))) from None
+    return response_facts(
+        entry,
+        response.status_code,
+        response.headers.items(),
+        body,
+        truncated,
+        response.encoding,
+        started,
+        [r.headers.get("location", "") for r in response.history],
     )
-    with response:
-        body, truncated = _read_capped(response, entry.max_body_bytes, started + entry.timeout)
+
+
+def response_facts(
+    entry: HttpCheck,
+    status: int,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    truncated: bool,
+    encoding: str | None,
+    started: float,
+    redirects: list[str],
+) -> HttpFacts:
+    """The facts of one response (`started`: its perf_counter start); repeated headers joined with ", "."""
     elapsed_ms = (time.perf_counter() - started) * 1000
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        lowered = name.lower()
+        joined[lowered] = f"{joined[lowered]}, {value}" if lowered in joined else value
     return HttpFacts(
         url=entry.url,
         method=entry.method,
-        status=response.status_code,
-        statuses=[response.status_code],
-        headers={k.lower(): v for k, v in response.headers.items()},
-        text=body.decode(response.encoding or "utf-8", errors="replace"),
+        status=status,
+        statuses=[status],
+        headers=joined,
+        text=body.decode(encoding or "utf-8", errors="replace"),
         body_bytes=len(body),
         truncated=truncated,
-        content_type=response.headers.get("content-type", ""),
+        content_type=joined.get("content-type", ""),
         latencies_ms=[elapsed_ms],
-        redirects=[r.headers.get("location", "") for r in response.history],
+        redirects=redirects,
     )
 
 
 def _read_capped(response: requests.Response, limit: int, deadline: float) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=65536):
+    for chunk in response.iter_content(chunk_size=CHUNK):
         chunks.append(chunk)
         size += len(chunk)
         if size >= limit:
