@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from opsverify.asyncrun import LoopThread
 
 AsyncProbe = Callable[..., Coroutine[Any, Any, Any]]
-# A kind with an event-loop probe (http) uses it from this many checks in a run: fewer wait as well in
-# threads, without the cost of importing the asynchronous client (~0.12 s) into a short run.
-LOOP_FROM = 50
 
 
 def probe_context(check: CheckItem) -> ProbeContext:
@@ -143,7 +140,9 @@ class ProbePool:
         counts = Counter(c.kind.name for c in live)
         for kind in {c.kind.name: c.kind for c in live}.values():
             kind.load_probe()  # import probe modules (and the libraries' loggers) here, not in the threads
-            if counts[kind.name] >= LOOP_FROM and kind.probe_async:
+            # On the loop only when the threads would need more than one round: fewer wait as well in
+            # threads, without importing the asynchronous client (~0.12 s) into a short run.
+            if counts[kind.name] > self.workers and kind.probe_async:
                 self._async_probes[kind.name] = kind.load_probe_async()
         for check in live:
             self.submit(check)  # the rules of one entry share its probe (one submit per probe key)
