@@ -35,14 +35,18 @@ def environment_proxies() -> dict[str, str]:
 _bypass: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
 
 
-def proxies_for(url: str, proxies: dict[str, str]) -> dict[str, str]:
-    """The proxies (by scheme) a request to `url` goes through, given the environment's; {} for a direct one."""
+def routed_proxies(url: str, proxies: dict[str, str]) -> dict[str, str]:
+    """The environment's proxies (by scheme) unless NO_PROXY exempts `url`'s host; {} then, or without any."""
     host = urlsplit(url).hostname or ""
     if not proxies or _bypass(host, proxies):
         return {}
-    scheme = urlsplit(url).scheme
-    chosen = {name: proxy for name, proxy in proxies.items() if name != "no"}
-    return chosen if scheme in chosen or "all" in chosen else {}
+    return {scheme: proxy for scheme, proxy in proxies.items() if scheme != "no"}
+
+
+def proxies_for(url: str, proxies: dict[str, str]) -> dict[str, str]:
+    """The proxies a request to `url` goes through, given the environment's; {} for a direct one."""
+    chosen = routed_proxies(url, proxies)
+    return chosen if urlsplit(url).scheme in chosen or "all" in chosen else {}
 
 
 class ProbeSession(requests.Session):
@@ -54,17 +58,11 @@ class ProbeSession(requests.Session):
         self._proxies = environment_proxies()
         self._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
 
-    def _proxies_for(self, url: str) -> dict[str, str]:
-        host = urlsplit(url).hostname or ""
-        if not self._proxies or _bypass(host, self._proxies):
-            return {}
-        return {scheme: proxy for scheme, proxy in self._proxies.items() if scheme != "no"}
-
     def merge_environment_settings(
         self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
     ) -> Any:
         text = url.decode() if isinstance(url, bytes) else (url or "")
-        proxies = {**self._proxies_for(text), **(proxies or {})}
+        proxies = {**routed_proxies(text, self._proxies), **(proxies or {})}
         if verify is True or verify is None:
             verify = self._ca_bundle or verify
         return super().merge_environment_settings(url, proxies, stream, verify, cert)
