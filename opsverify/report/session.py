@@ -34,7 +34,6 @@ from opsverify.report.allure_files import (
     redact_junit,
     redact_results_dir,
     run_environment,
-    step_uuid,
     write_results_metadata,
 )
 from opsverify.report.labels import CUSTOM_KIND, CheckIdentity, allure_marks, identity_of
@@ -53,6 +52,7 @@ if TYPE_CHECKING:  # the notify modules load only when a target has notify: (sta
     from opsverify.notify.dispatch import NotifyOptions
     from opsverify.notify.gates import Gate
     from opsverify.notify.heartbeat import Event
+    from opsverify.report.allure_steps import OpenResult
 
 RECORDER = pytest.StashKey["RunRecorder"]()
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
@@ -132,13 +132,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             logger.flush()
 
 
+def command_line_run(config: pytest.Config) -> bool:
+    """A run of checks started from the command line: the process ends with it. Not a run started from
+    Python (pytest.main, pytester): that process goes on."""
+    return bool(target_specs(config)) and config.invocation_params.args == tuple(sys.argv[1:])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Before the tests of a command-line run, `gc.freeze()` the objects of start-up and collection (modules,
+    models, items): every full collection from here on (the collector's own, pytest's at the end) walks only
+    what the tests make. Not in a run started from Python: frozen objects are never freed."""
+    if command_line_run(session.config):
+        import gc
+
+        gc.freeze()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """At the end of a command-line run, spare the interpreter's exit a full garbage collection of every
     object the run made (~0.3 s after 1000 checks): `gc.freeze()` moves them out of the collector's sight,
-    and the process ends next. Not in a run started from Python (pytest.main, pytester): that process goes
-    on, and frozen cycles would never be collected."""
-    if target_specs(config) and config.invocation_params.args == tuple(sys.argv[1:]):
+    and the process ends next."""
+    if command_line_run(config):
         import gc
 
         gc.freeze()
@@ -162,6 +178,13 @@ def pytest_collection_modifyitems(
         if with_allure:
             for mark in allure_marks(identity):
                 item.add_marker(mark)
+    if with_allure and "opsverify.report.allure_writer" in sys.modules:
+        from opsverify.report.allure_writer import loggers_for
+
+        results_dir = allure_results_dir(config)
+        assert results_dir is not None
+        for logger in loggers_for(results_dir):
+            logger.expect(2 * len(items))  # a result and an attachment per test
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -170,48 +193,32 @@ def pytest_opsverify_judged(item: pytest.Item, facts: Any, judgement: Judgement)
     if not isinstance(item, CheckTest) or allure_results_dir(item.config) is None:
         return
     import allure
+    from allure_commons.types import AttachmentType
+
+    from opsverify.report.allure_steps import OpenResult
 
     check = item.check
     # allure-pytest ships no type hints. The parameter shows the check's key (target/id).
     allure.dynamic.title(item.display_id)  # type: ignore[no-untyped-call]
     allure.dynamic.parameter("check", check.key)
-    from allure_commons import plugin_manager
-
-    probe_title, probe_uuid = f"probe {check.id}", step_uuid()  # as allure.step, without os.urandom
-    plugin_manager.hook.start_step(uuid=probe_uuid, title=probe_title, params={})
+    result = OpenResult.of(item.config)
+    if result is None:
+        return
+    probe = result.step(result.result, f"probe {check.id}")
     try:
-        allure.attach(
-            facts_text(facts),
-            name=ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"),
-            attachment_type=allure.attachment_type.JSON,
-        )
-        phase_steps(facts)
-    except BaseException as exc:
-        plugin_manager.hook.stop_step(
-            uuid=probe_uuid, title=probe_title, exc_type=type(exc), exc_val=exc, exc_tb=exc.__traceback__
-        )
-        raise
-    plugin_manager.hook.stop_step(
-        uuid=probe_uuid, title=probe_title, exc_type=None, exc_val=None, exc_tb=None
+        text = facts_text(facts)
+    except Exception as exc:  # noqa: BLE001 (a report detail must never change the check's verdict)
+        text = json.dumps({"facts": redact(f"not shown: {type(exc).__name__}: {exc}")})
+    result.attach(
+        probe, ATTACHMENT_NAMES.get(check.kind.name, f"{check.kind.name} facts"), text, AttachmentType.JSON
     )
+    phase_steps(result, probe, facts)
     if judgement.evidence:
-        allure.attach(
-            redact(judgement.evidence), name="evidence", attachment_type=allure.attachment_type.TEXT
-        )
+        result.attach(result.result, "evidence", redact(judgement.evidence), AttachmentType.TEXT)
     extra_attachments(facts)
-    problem_steps(f"verify {check.id} against the target file", judgement.problems)
-
-
-def problem_steps(title: str, problems: list[Problem]) -> None:
-    """The verify step: failed with the problems as its message when there are any."""
-    from allure_commons import plugin_manager
-
-    uuid = step_uuid()
-    plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
-    failure = AssertionError(redact("; ".join(p.text for p in problems))) if problems else None
-    plugin_manager.hook.stop_step(
-        uuid=uuid, title=title, exc_type=type(failure) if failure else None, exc_val=failure, exc_tb=None
-    )
+    problems = judgement.problems
+    failure = redact("; ".join(p.text for p in problems)) if problems else None
+    result.step(result.result, f"verify {check.id} against the target file", failure)
 
 
 def extra_attachments(facts: Any) -> None:
@@ -291,52 +298,36 @@ def include_probe_in_allure(item: pytest.Item, check_id: str, seconds: float) ->
             break
 
 
-def phase_steps(facts: object) -> None:
+def phase_steps(result: OpenResult, probe: Any, facts: object) -> None:
     """One Allure step per phase of the probe (inside the `probe` step), failed where the phase failed.
 
     Probes run in threads ahead of the tests and never touch Allure; the phases are read from their facts
-    here. The lifecycle hooks `allure.step` uses are called directly so that a failed phase carries its
-    detail as the message, without a made-up traceback.
+    here. A failed phase carries its detail as the message, without a made-up traceback.
     """
     if not isinstance(facts, HasPhases):
         return
-    from allure_commons import plugin_manager
-
     try:
         phases = facts.phases()
     except Exception as exc:  # noqa: BLE001 (a report detail must never change the check's verdict)
         phases = [Phase("list the probe's phases", False, f"{type(exc).__name__}: {exc}")]
     for phase in phases:
-        title, uuid = redact(phase.title()), step_uuid()
-        plugin_manager.hook.start_step(uuid=uuid, title=title, params={})
-        failure = None if phase.ok else AssertionError(redact(phase.detail or f"{phase.name} failed"))
-        plugin_manager.hook.stop_step(
-            uuid=uuid, title=title, exc_type=type(failure) if failure else None, exc_val=failure, exc_tb=None
-        )
+        failure = None if phase.ok else redact(phase.detail or f"{phase.name} failed")
+        result.step(probe, redact(phase.title()), failure)
 
 
 def facts_text(facts: object) -> str:
-    """A probe's facts as JSON (dataclasses field by field, anything else as text), for an Allure attachment.
-
-    The Allure writer redacts a JSON attachment string by string (`redacted_text`); masking the JSON text here
-    as well cost a regex pass per check and could cut a JSON string at an `Authorization: ...` value. Text
-    that is too long is masked first and cut after, so no part of a secret survives at the cut."""
+    """A probe's facts as JSON (dataclasses field by field, anything else as text), redacted string by string
+    for an Allure attachment (masking the JSON text instead could cut a JSON string at an `Authorization: ...`
+    value). Text that is too long is cut after it is masked, so no part of a secret survives at the cut."""
     if dataclasses.is_dataclass(facts) and not isinstance(facts, type):
-        data: object = facts  # field by field as the encoder reaches them (`dataclasses.asdict` copies all)
+        from opsverify.report.allure_steps import redacted_json
+
+        text = redacted_json(facts)
     else:
-        data = {"facts": repr(facts)}
-    text = json.dumps(data, indent=2, default=_plain, ensure_ascii=False)
+        text = json.dumps({"facts": redact(repr(facts))}, indent=2, ensure_ascii=False)
     if len(text) > ATTACHMENT_LIMIT:
-        text = redact(text)
         text = text[:ATTACHMENT_LIMIT] + f"\n… ({len(text) - ATTACHMENT_LIMIT} more characters)"
     return text
-
-
-def _plain(value: object) -> object:
-    """JSON for what the encoder does not know: a dataclass instance as its fields, anything else as text."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-    return str(value)
 
 
 def tiers_run(config: pytest.Config) -> tuple[str, ...]:

@@ -173,6 +173,23 @@ def test_many_files_go_through_the_writer_process_and_are_all_on_disk_after_flus
     logger.close()
 
 
+def test_a_run_that_expects_many_files_starts_the_writer_process_at_once(tmp_path) -> None:
+    from opsverify.report import allure_writer
+
+    few = allure_writer.RedactingFileLogger(tmp_path / "few")
+    few.expect(allure_writer.INLINE_FILES)
+    assert few._child is None  # a small run writes its files itself
+    many = allure_writer.RedactingFileLogger(tmp_path / "many")
+    many.expect(2 * allure_writer.INLINE_FILES)
+    assert many._child is not None  # not after the first INLINE_FILES written in the test loop
+    many.write_redacted("1-attachment.json", b'{"already": "redacted"}')
+    many.flush()
+    assert (tmp_path / "many" / "1-attachment.json").read_bytes() == b'{"already": "redacted"}'
+    assert many.written == {"1-attachment.json"}
+    few.close()
+    many.close()
+
+
 def test_without_a_writer_process_the_files_are_written_here(tmp_path, monkeypatch) -> None:
     from opsverify.report import allure_writer
 

@@ -18,6 +18,7 @@ import json
 import os
 import ssl
 import time
+from typing import Any
 
 import aiohttp
 import requests
@@ -44,15 +45,55 @@ from opsverify.netmessages import ConnectTimeout, Endpoint, describe
 MAX_REDIRECTS = 30  # as requests
 
 
+CONNECTS_PER_HOST = 8  # connection attempts to one host started together at most ...
+CONNECT_SLOT_SECONDS = 0.2  # ... each counted until it connects or for this long, whichever is first
+
+
+class PacedConnector(aiohttp.TCPConnector):
+    """aiohttp's connection pool, starting at most `CONNECTS_PER_HOST` new connections to a host at once.
+
+    An event loop opens hundreds of connections to one host within a millisecond; a server with a short
+    listen backlog (Python's http.server: 5) drops the SYNs it has no room for, and the kernel sends them
+    all again after 1 s, 3 s, 7 s, together each time: checks failed with "no response within 10s" that
+    threads, which connect a few at a time, never saw. An attempt holds its slot until it connects, fails, or
+    `CONNECT_SLOT_SECONDS` have passed (so a host that never answers does not hold the others back by a
+    whole timeout each); a request over a kept-alive connection takes its slot only for the pool lookup.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._slots: dict[tuple[str, int | None], asyncio.Semaphore] = {}
+
+    async def connect(
+        self, req: aiohttp.ClientRequest, traces: list[Any], timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.connector.Connection:
+        slots = self._slots.get((req.host, req.port))
+        if slots is None:
+            slots = self._slots[(req.host, req.port)] = asyncio.Semaphore(CONNECTS_PER_HOST)
+        await slots.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        timer = asyncio.get_running_loop().call_later(CONNECT_SLOT_SECONDS, release)
+        try:
+            return await super().connect(req, traces, timeout)
+        finally:
+            timer.cancel()
+            release()
+
+
 def _connector() -> aiohttp.TCPConnector:
     """The running loop's connection pool: keep-alive connections per host, shared by the loop's probes."""
 
     async def close(connector: aiohttp.TCPConnector) -> None:
         await connector.close()
 
-    return asyncrun.loop_resource(
-        "http-connector", lambda: aiohttp.TCPConnector(limit=0, ttl_dns_cache=60), close
-    )
+    return asyncrun.loop_resource("http-connector", lambda: PacedConnector(limit=0, ttl_dns_cache=60), close)
 
 
 _SSL_CONTEXTS: dict[tuple[str, int, int], ssl.SSLContext] = {}
