@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -49,12 +49,26 @@ class CheckResult:
         return self.status == "failed"
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["id"] = self.id
-        data["tiers"] = list(self.tiers)
-        data["depends_on"] = list(self.depends_on)
-        data["duration"] = round(self.duration, 3)
-        return data
+        """The fields in their order, then `id` (field by field: `dataclasses.asdict`'s deep copy cost
+        ~0.1 ms per check, a tenth of a second at the end of a 1000-check run)."""
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "name": self.name,
+            "tiers": list(self.tiers),
+            "severity": self.severity,
+            "status": self.status,
+            "reason": self.reason,
+            "details": self.details,
+            "duration": round(self.duration, 3),
+            "nodeid": self.nodeid,
+            "problems": [dict(problem) for problem in self.problems],
+            "depends_on": list(self.depends_on),
+            "note": self.note,
+            "figures": dict(self.figures),
+            "warnings": list(self.warnings),
+            "id": self.id,
+        }
 
 
 @dataclass

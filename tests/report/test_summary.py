@@ -64,3 +64,25 @@ def test_a_run_that_checked_nothing_never_says_passed() -> None:
     assert empty.as_json()["status"] == "no checks"
     assert empty.as_json()["empty_reason"] == "no weekly checks"
     assert skipped.as_json()["status"] == "no checks"
+
+
+def test_a_check_result_as_json_has_every_field_in_order_then_its_id() -> None:
+    from dataclasses import asdict, fields
+
+    result = CheckResult(
+        "prod",
+        "http",
+        "api",
+        tiers=("smoke",),
+        problems=[{"subject": "status"}],
+        depends_on=("postgres:main",),
+        figures={"latency_ms": 12.0},
+        warnings=["slow"],
+        duration=0.12345,
+    )
+    data = result.as_json()
+    assert list(data) == [f.name for f in fields(CheckResult)] + ["id"]
+    expected = {**asdict(result), "tiers": ["smoke"], "depends_on": ["postgres:main"], "duration": 0.123}
+    assert data == {**expected, "id": "http:api"}
+    data["problems"][0]["subject"] = "changed"  # a copy, as asdict made
+    assert result.problems == [{"subject": "status"}]
