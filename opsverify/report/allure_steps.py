@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,9 +35,7 @@ class OpenResult:
     @classmethod
     def of(cls, config: pytest.Config) -> OpenResult | None:
         """The listener's open result (None without allure-pytest or outside a test)."""
-        listener = config.pluginmanager.get_plugin("allure_listener")
-        reporter = getattr(listener, "allure_logger", None)
-        result = reporter.get_test(None) if reporter is not None else None
+        result = open_result(config)
         if result is None:
             return None
         return cls(result, _writer(getattr(config.option, "allure_report_dir", None)))
@@ -59,11 +58,17 @@ class OpenResult:
         self._write(file_name, text.encode("utf-8"))
 
 
+def open_result(config: pytest.Config) -> Any | None:
+    """The Allure result allure-pytest's listener has open: the running test's, written when its protocol
+    ends (None without allure-pytest or outside a test)."""
+    listener = config.pluginmanager.get_plugin("allure_listener")
+    reporter = getattr(listener, "allure_logger", None)
+    return reporter.get_test(None) if reporter is not None else None
+
+
 def _writer(results_dir: str | None) -> Callable[[str, bytes], None]:
     """How attachment bytes reach the results folder: the redacting writer's queue when it serves the
     folder, else allure-commons' hook (whatever logger is registered)."""
-    from pathlib import Path
-
     from opsverify.report.allure_writer import loggers_for
 
     loggers = loggers_for(Path(results_dir)) if results_dir else []

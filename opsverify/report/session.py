@@ -286,9 +286,11 @@ def include_probe_in_allure(item: pytest.Item, check_id: str, seconds: float) ->
     allure-pytest times a test by its call phase and writes the result when the test's protocol ends;
     until then the result is the listener's last scheduled one. Start and stop are epoch milliseconds.
     """
-    listener = item.config.pluginmanager.get_plugin("allure_listener")
-    reporter = getattr(listener, "allure_logger", None)
-    result = reporter.get_test(None) if reporter is not None else None
+    if allure_results_dir(item.config) is None:
+        return
+    from opsverify.report.allure_steps import open_result
+
+    result = open_result(item.config)
     if result is None or getattr(result, "start", None) is None:
         return
     result.start -= round(seconds * 1000)
