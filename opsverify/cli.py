@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,10 +143,28 @@ def split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv[:cut], argv[cut + 1 :]
 
 
+def unrecognized(
+    command: str | None, words: list[str], unknown: list[str], passthrough: list[str] | None
+) -> str:
+    """argparse's "unrecognized arguments" error; for `run`, with the command that passes them to pytest."""
+    text = f"opsverify: error: unrecognized arguments: {shlex.join(unknown)}\n"
+    if command in PASSTHROUGH:
+        known, pending = list(words), list(unknown)
+        for index in range(len(known) - 1, -1, -1):  # the unknown words, matched from the end
+            if pending and known[index] == pending[-1]:
+                pending.pop()
+                del known[index]
+        moved = shlex.join(["opsverify", *known, "--", *unknown, *(passthrough or [])])
+        text += f"  pytest's own options go after --: {moved}\n"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words, passthrough = split_passthrough(list(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(words)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:
+        parser.exit(2, unrecognized(args.command, words, unknown, passthrough))
     if passthrough is not None:
         args.pytest_args = passthrough
     if not getattr(args, "handler", None):

@@ -170,3 +170,19 @@ def test_the_root_is_marked_by_the_pytest_ini_of_init_or_a_targets_folder(tmp_pa
     assert find_root(plain / "sub") == plain / "sub"
     (plain / "targets").mkdir()
     assert find_root(plain / "sub") == plain
+
+
+def test_pytest_options_before_the_separator_get_the_command_that_passes_them(repo: Path) -> None:
+    result = opsverify(repo, "run", "smoke", "--target", "example", "-p", "no:allure_pytest", "--", "-x")
+    assert result.returncode == 2
+    assert "unrecognized arguments: -p no:allure_pytest" in result.stderr
+    assert (
+        "pytest's own options go after --: opsverify run smoke --target example -- -p no:allure_pytest -x"
+        in result.stderr
+    )
+    same_word = opsverify(repo, "run", "smoke", "--target", "example", "-k", "smoke")
+    assert "go after --: opsverify run smoke --target example -- -k smoke" in same_word.stderr
+    other = opsverify(repo, "validate", "example", "--bogus")
+    assert other.returncode == 2
+    assert "unrecognized arguments: --bogus" in other.stderr
+    assert "go after --" not in other.stderr
