@@ -62,3 +62,80 @@ def test_a_host_that_never_accepts_does_not_serialise_the_timeouts() -> None:
         pytest.fail("the kernel accepted every connect: this machine's backlog handling differs")
     # Three rounds of held slots would take >= 3 timeouts; paced attempts finish in about one.
     assert elapsed < 2.5 * timeout, f"{elapsed:.2f}s"
+
+
+def test_slow_handshakes_do_not_hold_the_other_connections_back(tmp_path) -> None:
+    # A TLS server that starts each handshake 0.5 s after the connect (a far-away host, a busy proxy). Holding a
+    # slot for a whole handshake would let the connections in eight at a time, 0.5 s apart; they must all
+    # reach the server at once.
+    import ssl
+    import threading
+
+    from tests.probes.conftest import make_certificate
+
+    cert_file, key_file = make_certificate("localhost", ["127.0.0.1"]).write(tmp_path, "slow")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    connected: list[float] = []
+    attempts = 5 * aio.CONNECTS_PER_HOST
+
+    class SlowHandshake(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            connected.append(time.monotonic())
+            assert isinstance(transport, asyncio.Transport)
+            transport.pause_reading()  # the ClientHello waits in the socket until the handshake starts
+            asyncio.get_running_loop().create_task(self.handshake(transport))
+
+        async def handshake(self, transport: asyncio.Transport) -> None:
+            await asyncio.sleep(0.5)
+            try:
+                tls = await asyncio.get_running_loop().start_tls(transport, self, context, server_side=True)
+            except (OSError, ssl.SSLError):
+                transport.close()
+                return
+            if tls is not None:
+                tls.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    server_loop = asyncio.new_event_loop()
+    server = server_loop.run_until_complete(server_loop.create_server(SlowHandshake, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=server_loop.run_forever, daemon=True)
+    thread.start()
+
+    async def requests() -> list[int]:
+        connector = aio.PacedConnector(limit=0)
+        client_timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=10)
+
+        async def one() -> int:
+            async with (
+                aiohttp.ClientSession(connector=connector, connector_owner=False) as session,
+                session.get(f"https://127.0.0.1:{port}/", ssl=False, timeout=client_timeout) as response,
+            ):
+                await response.read()
+                return response.status
+
+        try:
+            return await asyncio.gather(*(one() for _ in range(attempts)))
+        finally:
+            await connector.close()
+
+    try:
+        statuses = asyncio.run(requests())
+    finally:
+        server_loop.call_soon_threadsafe(server_loop.stop)
+        thread.join(timeout=5)
+        server.close()
+        pending = asyncio.all_tasks(server_loop)
+
+        async def stop() -> None:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await server.wait_closed()
+
+        server_loop.run_until_complete(stop())
+        server_loop.close()
+    assert statuses == [200] * attempts
+    assert len(connected) == attempts
+    # In slots held for the handshake: five rounds 0.5 s apart (2 s). Paced only while connecting: one round.
+    assert max(connected) - min(connected) < 0.4, f"{max(connected) - min(connected):.2f}s"
