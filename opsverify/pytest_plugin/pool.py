@@ -37,7 +37,7 @@ class ProbeTiming:
     """When a check's probe ran (wall clock, seconds since the epoch) and how long its test waited for it.
 
     Probes of live kinds run in the pool ahead of their tests, so a test's own phases see only the wait
-    (often none); the reports add the probe's duration to the check's (opsverify.report.session).
+    (often none); the reports add the probe's duration to the check's (opsverify.pytest_plugin.reporting).
     """
 
     started: float
