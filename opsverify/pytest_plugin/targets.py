@@ -214,10 +214,22 @@ def check_rootdir(config: pytest.Config) -> None:
     ]
     if not spaced:
         return
-    expected = find_config_file(config.invocation_params.dir)
+    option, value = spaced[0]
+    started = config.invocation_params.dir
+    if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR and not started.is_relative_to(
+        config.rootpath
+    ):
+        # `cd /tmp && pytest --target /srv/ops/targets/prod.yaml`: the rootdir is the target's repository,
+        # and with no test path pytest would collect every test file under /tmp: stop before the walk.
+        raise pytest.UsageError(
+            f"{option} {value}: pytest read this path as a test path while it looked for its configuration, "
+            f"so it would collect every test file under {started} (outside {config.rootpath}).\n"
+            f"  write {option}={value} (with '='), set {PATH_OPTIONS[option]}, "
+            f"or run `opsverify run TIER {option} {value}`"
+        )
+    expected = find_config_file(started)
     if expected is None or expected == config.inipath:
         return
-    option, value = spaced[0]
     raise pytest.UsageError(
         f"{option} {value}: pytest read this path as a test path while it looked for its configuration, "
         f"and so did not use {expected}.\n"
