@@ -41,6 +41,7 @@ from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, r
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
+from opsverify.state.locate import prune_target_after_run
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
@@ -608,6 +609,7 @@ class RunRecorder:
                 + ("; notifications were sent without state (duplicates possible)" if routes else "")
             )
             return None
+        self.problems += prune_target_after_run(store, target)
         return store
 
     def _store_history(
