@@ -67,6 +67,7 @@ class SqliteStore(StateStore):
     def __init__(self, path: Path) -> None:
         super().__init__(str(path))
         self.path = path
+        self._reclaim = False
 
     @contextmanager
     def transaction(self, lock: str | None = None) -> Iterator[Cursor]:
@@ -89,14 +90,17 @@ class SqliteStore(StateStore):
                 connection.execute("ROLLBACK")
                 raise
             _retry_busy(lambda: connection.execute("COMMIT"), deadline)
+            if self._reclaim:
+                self._reclaim = False
+                vacuum = f"PRAGMA incremental_vacuum({RECLAIM_PAGES});"
+                _retry_busy(lambda: connection.executescript(vacuum), deadline)
         except sqlite3.Error as exc:
             raise StateUnavailable(f"the state store {self.where} failed: {exc}") from None
         finally:
             connection.close()
 
     def reclaim(self, cur: Cursor) -> None:
-        cur.execute(f"PRAGMA incremental_vacuum({RECLAIM_PAGES})")
-        cur.fetchall()  # each step frees one page
+        self._reclaim = True  # after the commit: executescript commits, and execute() frees one page only
 
 
 class PostgresStore(StateStore):
