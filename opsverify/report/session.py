@@ -629,7 +629,11 @@ class RunRecorder:
                 continue
             try:
                 stored += store.recent_results(
-                    name, STORE_HISTORY_RUNS, exclude_run=summary.run_id, figures=False
+                    name,
+                    STORE_HISTORY_RUNS,
+                    exclude_run=summary.run_id,
+                    figures=False,
+                    checks=[r.id for r in summary.of_target(name)],
                 )
             except StateError as exc:
                 self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")

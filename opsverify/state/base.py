@@ -217,20 +217,30 @@ class StateStore:
         ]
 
     def recent_results(
-        self, target: str, runs: int, exclude_run: str | None = None, *, figures: bool = True
+        self,
+        target: str,
+        runs: int,
+        exclude_run: str | None = None,
+        *,
+        figures: bool = True,
+        checks: Sequence[str] | None = None,
     ) -> list[StoredResult]:
-        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first; without
-        `figures` their figures are left empty (decoding them is most of the cost for thousands of rows)."""
+        """Every result of the target's last `runs` runs (but `exclude_run`), oldest run first, of the
+        `checks` only when given; without `figures` their figures are left empty (decoding them is most of
+        the cost for thousands of rows)."""
+        if checks is not None and not checks:
+            return []
         self.ensure_schema()
+        only = "" if checks is None else f" AND check_id IN ({', '.join('?' * len(checks))})"
         with self.transaction() as cur:
             cur.execute(
                 self.sql(
                     "SELECT run_id, target, check_id, status, duration, finished, reason, figures "
                     f"FROM {self.table('results')} WHERE target = ? AND run_id IN (SELECT run_id FROM "
                     f"{self.table('runs')} WHERE target = ? AND run_id <> ? ORDER BY finished DESC "
-                    f"LIMIT {int(runs)}) ORDER BY finished, check_id"
+                    f"LIMIT {int(runs)}){only} ORDER BY finished, check_id"
                 ),
-                (target, target, exclude_run or ""),
+                (target, target, exclude_run or "", *(checks or ())),
             )
             rows = cur.fetchall()
         return [

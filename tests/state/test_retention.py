@@ -148,3 +148,11 @@ def test_a_run_prunes_one_batch_of_its_target_past_retention(http_server, run_ch
     assert "within" in kept
     assert "old" not in kept
     assert run_ids(store, "stage") == ["other-target"]
+
+
+def test_the_last_runs_of_some_checks_only(store: StateStore) -> None:
+    for run in range(3):
+        record_run(store, f"run-{run}", NOW + run, checks=3)
+    got = store.recent_results("prod", 2, checks=["http:c1"])
+    assert [(r.run_id, r.check_id) for r in got] == [("run-1", "http:c1"), ("run-2", "http:c1")]
+    assert store.recent_results("prod", 2, checks=[]) == []
