@@ -87,7 +87,7 @@ def load_history(store: StateStore, rows: int, checks: int, days: float, drills:
     text = (lambda e: f"({e})::text") if pg else (lambda e: f"CAST({e} AS TEXT)")
     failed = "r.n % 20 = 0 AND k.c = r.n % 100"
     finished = f"{now!r} - ({runs} - r.n) * {step!r}"
-    latency = f"(10 + (r.n * 7 + k.c) % 90 + 0.123)"
+    latency = "(10 + (r.n * 7 + k.c) % 90 + 0.123)"
     results = (
         f"INSERT INTO {store.table('results')} SELECT 'run-' || {pad('r.n', 8)}, '{TARGET}', "
         f"'http:ep-' || {pad('k.c', 4)}, CASE WHEN {failed} THEN 'failed' ELSE 'passed' END, 0.05, {finished}, "
@@ -117,10 +117,13 @@ def _insert(store: StateStore, table: str, rows: list[tuple[object, ...]]) -> No
     if isinstance(store, PostgresStore):
         import psycopg
 
-        with psycopg.connect(store.url) as db, db.cursor() as cur:
-            with cur.copy(f"COPY {store.table(table)} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            psycopg.connect(store.url) as db,
+            db.cursor() as cur,
+            cur.copy(f"COPY {store.table(table)} FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
         return
     marks = ", ".join("?" * len(rows[0]))
     with store.transaction() as cur:
@@ -182,15 +185,21 @@ def timed_run(target: Path, reports: Path, env: dict[str, str]) -> tuple[float, 
     return seconds, cpu
 
 
-def command_seconds(args: list[str], env: dict[str, str]) -> float:
+def command_seconds(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU seconds) of one `opsverify ...` command with the store of `env`."""
     environment = {**os.environ, **env}
     environment.pop("OPSVERIFY_TARGET", None)
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "opsverify", *args], env=environment, capture_output=True)
-    seconds = time.monotonic() - started
-    if done.returncode != 0:
-        raise SystemExit(f"opsverify {' '.join(args)} failed: {done.stderr.decode()[-2000:]}")
-    return seconds
+    with tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "opsverify", *args], env=environment, stdout=subprocess.DEVNULL, stderr=err
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise SystemExit(f"opsverify {' '.join(args)} failed: {err.read().decode()[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
 def scale(backend: str, rows: int, repeat: int, folder: Path) -> None:
@@ -236,8 +245,9 @@ def scale(backend: str, rows: int, repeat: int, folder: Path) -> None:
             ("state info", ["state", "info", "--target", str(hundred)]),
         ):
             times = [command_seconds(args, large) for _ in range(repeat)]
-            print(f"[{backend}] opsverify {name}: median {statistics.median(times):.3f} s (runs: "
-                  + ", ".join(f"{t:.2f}" for t in times) + ")")  # fmt: skip
+            wall, cpu = (statistics.median(t[i] for t in times) for i in (0, 1))
+            print(f"[{backend}] opsverify {name}: median {wall:.3f} s wall, {cpu:.3f} s CPU (walls: "
+                  + ", ".join(f"{t[0]:.2f}" for t in times) + ")")  # fmt: skip
 
 
 def _size(store: StateStore) -> str:

@@ -163,13 +163,16 @@ class StateStore:
             self._replace(cur, "drills", ("started", "record"), rows)
 
     def _replace(self, cur: Cursor, name: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Insert `rows` (run_id, target, check_id, *columns), each replacing the one of the same key."""
-        table, names = self.table(name), ", ".join(("run_id", "target", "check_id", *columns))
-        for row in rows:
-            cur.execute(
-                self.sql(f"DELETE FROM {table} WHERE run_id = ? AND target = ? AND check_id = ?"), row[:3]
-            )
-            cur.execute(self.sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(row))})"), row)
+        """Insert `rows` (run_id, target, check_id, *columns), each replacing the one of the same key (one
+        statement per row: an upsert finds the key once)."""
+        names = ", ".join(("run_id", "target", "check_id", *columns))
+        update = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        statement = self.sql(
+            f"INSERT INTO {self.table(name)} ({names}) VALUES ({', '.join('?' * (3 + len(columns)))}) "
+            f"ON CONFLICT (run_id, target, check_id) DO UPDATE SET {update}"
+        )
+        if rows:
+            cur.executemany(statement, rows)  # psycopg: one round trip (pipelined)
 
     def drills(self, target: str, since: float | None = None) -> list[DrillRecord]:
         """The drill evidence records of `target` (started at or after `since`), oldest first."""
@@ -231,16 +234,16 @@ class StateStore:
         if checks is not None and not checks:
             return []
         self.ensure_schema()
-        only = "" if checks is None else f" AND check_id IN ({', '.join('?' * len(checks))})"
+        only = "" if checks is None else f" AND r.check_id IN ({', '.join('?' * len(checks))})"
         with self.transaction() as cur:
-            cur.execute(
+            cur.execute(  # the last runs first, then their results by key (CROSS JOIN: in this order)
                 self.sql(
-                    "SELECT run_id, target, check_id, status, duration, finished, reason, figures "
-                    f"FROM {self.table('results')} WHERE target = ? AND run_id IN (SELECT run_id FROM "
-                    f"{self.table('runs')} WHERE target = ? AND run_id <> ? ORDER BY finished DESC "
-                    f"LIMIT {int(runs)}){only} ORDER BY finished, check_id"
+                    "SELECT r.run_id, r.target, r.check_id, r.status, r.duration, r.finished, r.reason, "
+                    f"r.figures FROM (SELECT run_id FROM {self.table('runs')} WHERE target = ? AND run_id <> ? "
+                    f"ORDER BY finished DESC LIMIT {int(runs)}) AS last CROSS JOIN {self.table('results')} AS r "
+                    f"WHERE r.run_id = last.run_id AND r.target = ?{only} ORDER BY r.finished, r.check_id"
                 ),
-                (target, target, exclude_run or "", *(checks or ())),
+                (target, exclude_run or "", target, *(checks or ())),
             )
             rows = cur.fetchall()
         return [
@@ -285,19 +288,15 @@ class StateStore:
     def _save_state(self, cur: Cursor, target: str, state: NotifyState) -> None:
         table = self.table("notify_state")
         cur.execute(self.sql(f"DELETE FROM {table} WHERE target = ?"), (target,))
-        for check_id, check in sorted(state.checks.items()):
-            cur.execute(
+        rows = [
+            (target, check_id, c.failures, c.alerted_at, c.status, c.last_run, c.recent)
+            for check_id, c in sorted(state.checks.items())
+        ]
+        if rows:
+            cur.executemany(
                 self.sql(
                     f"INSERT INTO {table} (target, check_id, failures, alerted_at, status, last_run, recent) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)"
                 ),
-                (
-                    target,
-                    check_id,
-                    check.failures,
-                    check.alerted_at,
-                    check.status,
-                    check.last_run,
-                    check.recent,
-                ),
+                rows,
             )
