@@ -190,6 +190,11 @@ def _mysql(
 ) -> None:
     scanner = MysqlDumpScanner()
     stream = read_once(backup.path, gzip=detected.gzip, sinks=[scanner], hash_file=hash_file)
+    judge_mysql(detected, stream, scanner, out)
+
+
+def judge_mysql(detected: Detected, stream: StreamResult, scanner: MysqlDumpScanner, out: Inspection) -> None:
+    """The inspection of a mysqldump backup from one read of it (`scanner` was one of its sinks)."""
     out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
     scan = scanner.finish()
     out.header, out.trailer, out.create_tables, out.inserts = (
@@ -290,7 +295,11 @@ def _gzip(
     _bin: str | None,
     hash_file: bool,
 ) -> None:
-    stream = read_once(backup.path, gzip=True, sinks=[], hash_file=hash_file)
+    judge_gzip(read_once(backup.path, gzip=True, sinks=[], hash_file=hash_file), out)
+
+
+def judge_gzip(stream: StreamResult, out: Inspection) -> None:
+    """The inspection of a gzip file of unknown content from one read of it."""
     out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
     if stream.gzip_error:
         out.defects.append(stream.gzip_error)

@@ -10,8 +10,10 @@ from opsverify.backups.checksum import ChecksumResult, find_sidecar, hash_direct
 from opsverify.backups.files import BackupFile, Listing, list_backups, settle_newest, stat_backup
 from opsverify.backups.integrity import Inspection, inspect_archive_toc, inspect_backup
 from opsverify.backups.remote import checksum_remote, inspect_remote, list_remote, settle_remote
+from opsverify.backups.s3.access import is_s3_url
 from opsverify.connect import ConnectError, connect
 from opsverify.kinds.backups.facts import BackupFacts
+from opsverify.kinds.backups.s3_probe import probe_s3
 from opsverify.kinds.base import ProbeContext
 from opsverify.units import format_size
 
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 def probe(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
     """Find the entry's backups and check the newest; expected I/O problems become `facts.error`."""
     started = time.monotonic()
+    if is_s3_url(entry.path):
+        facts = probe_s3(entry)
+        facts.seconds = time.monotonic() - started
+        return facts
     if entry.via is not None and not entry.via.is_local:
         facts = probe_remote(entry, ctx)
         facts.seconds = time.monotonic() - started
