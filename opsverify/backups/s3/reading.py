@@ -297,3 +297,44 @@ def read_small(client: S3Client, access: S3Access, location: S3Location, key: st
         return response["Body"].read().decode("utf-8", errors="replace")
     except (ClientError, BotoCoreError) as exc:
         raise S3Error(describe(exc, access, location, key)) from None
+
+
+@dataclass
+class Downloaded:
+    """An object copied into a folder for a drill: the file, and its S3 checksum (sidecars are copied too)."""
+
+    path: Path
+    checksum: ChecksumResult
+
+
+def download_object(
+    client: S3Client,
+    access: S3Access,
+    location: S3Location,
+    obj: S3Object,
+    folder: Path,
+    sidecar: S3Object | None,
+) -> Downloaded:
+    """Copy `obj` (and its `.sha256` sidecar) into `folder` with its LastModified as mtime, checking the
+    object's own checksum on the way. Raises S3Error (the bucket refused, no room) or ObjectChanged."""
+    extra = {"ChecksumMode": "ENABLED"} if "SHA256" in obj.checksum_algorithms else {}
+    response = _request(client.get_object, access, location, obj, **extra)
+    full_sha = None if sidecar else _full_object_sha256(response)
+    md5 = None if (sidecar or full_sha) else obj.single_part_md5
+    if response.get("ServerSideEncryption") == "aws:kms" or response.get("SSECustomerAlgorithm"):
+        md5 = None
+    stream = ObjectStream(
+        response["Body"],
+        int(response.get("ContentLength", obj.size)),
+        lambda exc: describe(exc, access, location, obj.key) if exc else f"s3://{location.bucket}/{obj.key}",
+        md5=md5 is not None,
+    )
+    try:
+        path, sha = copy_to(stream, obj, folder)
+    finally:
+        stream.close()
+    if sidecar is not None:
+        (folder / sidecar.name).write_text(
+            read_small(client, access, location, sidecar.key), encoding="utf-8"
+        )
+    return Downloaded(path, _checksum(client, access, location, obj, None, full_sha, md5, sha, stream.md5()))

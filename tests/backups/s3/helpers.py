@@ -9,7 +9,7 @@ from opsverify.kinds.backups.model import BackupCheck
 from opsverify.kinds.backups.probe import probe
 from opsverify.kinds.backups.verdict import backup_problems
 from opsverify.kinds.base import ProbeContext
-from tests.backups.s3.conftest import KEY_ID, REGION, SECRET
+from tests.backups.s3.motoserver import KEY_ID, REGION, SECRET
 
 
 def s3_entry(endpoint: str, bucket: str, prefix: str = "db/", **fields: Any) -> BackupCheck:

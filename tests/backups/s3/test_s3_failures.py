@@ -12,8 +12,8 @@ from opsverify.backups.s3.listing import S3Object
 from opsverify.backups.s3.reading import read_object
 from opsverify.kinds.backups.s3_probe import find_s3
 from tests.backups.pgdumps import Dumps
-from tests.backups.s3.conftest import REGION, AuthS3, MotoS3
 from tests.backups.s3.helpers import run_check, s3_entry
+from tests.backups.s3.motoserver import REGION, AuthS3, MotoS3
 from tests.backups.s3.proxy import cutting_proxy
 from tests.conftest import refused_port
 

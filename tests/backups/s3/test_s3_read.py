@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.backups.pgdumps import Dumps
-from tests.backups.s3.conftest import MotoS3
 from tests.backups.s3.helpers import run_check, s3_entry
+from tests.backups.s3.motoserver import MotoS3
 
 
 def test_plain_gz_object_is_read_whole_and_hashed(moto_s3: MotoS3, dumps: Dumps) -> None:
