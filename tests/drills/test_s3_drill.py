@@ -90,4 +90,3 @@ def test_drill_of_an_archived_object_says_so(moto_s3: MotoS3, dumps: Dumps, tmp_
     _facts, problems = run_drill(tmp_path, tmp_path, {}, **s3_keys(moto_s3, bucket))
     assert len(problems) == 1
     assert "is in storage class GLACIER: it cannot be read without a restore request" in problems[0]
-    assert "a drill needs a readable copy" in problems[0]

@@ -29,7 +29,6 @@ class BackupFacts:
     error: str | None = None
     seconds: float = 0.0
     location: str | None = None  # a bucket prefix (s3://bucket/prefix/) instead of `directory`
-    archived_skipped: str | None = None  # allow_archived: the newest object's storage class, not read
 
     @property
     def place(self) -> str:
@@ -88,10 +87,6 @@ class BackupFacts:
         counted = plural(len(self.files), "backup")
         phases = [Phase(find, True, f"{found} ({counted}){self.in_progress_note()}")]
         inspection = self.inspection
-        if self.archived_skipped is not None:
-            phases.append(
-                Phase(f"read {newest.name}", True, f"not read: {self.archived_skipped} (allow_archived)")
-            )
         if inspection is None:
             return phases
         inflated = f", {format_size(inspection.inflated_bytes)} inflated" if inspection.inflated_bytes else ""

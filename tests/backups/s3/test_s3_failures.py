@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from opsverify.backups.s3.listing import S3Object
-from opsverify.backups.s3.reading import read_object
-from opsverify.kinds.backups.s3_probe import find_s3
+from opsverify.backups.sources.s3 import S3Source
 from tests.backups.pgdumps import Dumps
 from tests.backups.s3.helpers import run_check, s3_entry
 from tests.backups.s3.motoserver import REGION, AuthS3, MotoS3
@@ -81,12 +79,12 @@ def test_2500_objects_under_one_prefix_are_all_listed(moto_s3: MotoS3) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(put, range(2500)))
-    facts, listing, _client = find_s3(s3_entry(moto_s3.endpoint, bucket))
-    assert listing is not None
-    assert listing.pages == 3
-    assert len(facts.files) == 2500
-    assert facts.files[0].name == "b-2499.json"
-    assert facts.files[-1].name == "b-0000.json"
+    with S3Source(s3_entry(moto_s3.endpoint, bucket), Path(".")) as source:
+        listing = source.list("*", [])
+    assert getattr(listing, "pages", None) == 3
+    assert len(listing.complete) == 2500
+    assert listing.complete[0].name == "b-2499.json"
+    assert listing.complete[-1].name == "b-0000.json"
     _facts, problems = run_check(s3_entry(moto_s3.endpoint, bucket, retention={"min_count": 2500}))
     assert problems == []
     _facts, problems = run_check(s3_entry(moto_s3.endpoint, bucket, retention={"min_count": 2501}))
@@ -106,8 +104,9 @@ def test_archived_newest_is_said_plainly(moto_s3: MotoS3, dumps: Dumps) -> None:
     ]
     facts, problems = run_check(s3_entry(moto_s3.endpoint, bucket, allow_archived=True, max_age="26h"))
     assert problems == []
-    assert facts.inspection is None
-    assert facts.phases()[1].detail == "not read: in storage class DEEP_ARCHIVE (allow_archived)"
+    assert facts.inspection is not None
+    assert facts.inspection.format == "not read: in storage class DEEP_ARCHIVE (allow_archived)"
+    assert facts.inspection.bytes_read == 0
 
 
 def test_glacier_instant_retrieval_is_read(moto_s3: MotoS3, dumps: Dumps) -> None:
@@ -118,18 +117,22 @@ def test_glacier_instant_retrieval_is_read(moto_s3: MotoS3, dumps: Dumps) -> Non
     assert facts.inspection is not None
 
 
+def read_after(moto_s3: MotoS3, bucket: str, meanwhile: Callable[[], object]) -> str | None:
+    """List the prefix, do `meanwhile`, then read the newest object: what `changed` says."""
+    with S3Source(s3_entry(moto_s3.endpoint, bucket), Path(".")) as source:
+        newest = source.list("*", []).complete[0]
+        meanwhile()
+        source.inspect(newest)
+        return source.changed(newest)
+
+
 def test_object_deleted_between_list_and_read(moto_s3: MotoS3, dumps: Dumps) -> None:
     bucket = moto_s3.bucket()
     moto_s3.put(bucket, "db/backup_1.sql.gz", dumps.plain_gz.read_bytes())
-    entry = s3_entry(moto_s3.endpoint, bucket)
-    facts, _listing, client = find_s3(entry)
-    newest = facts.newest
-    assert isinstance(newest, S3Object)
-    assert client is not None
-    moto_s3.client().delete_object(Bucket=bucket, Key="db/backup_1.sql.gz")
-    location, access = entry.location_and_access()
-    read = read_object(client, access, location, newest)
-    assert read.changed == (
+    changed = read_after(
+        moto_s3, bucket, lambda: moto_s3.client().delete_object(Bucket=bucket, Key="db/backup_1.sql.gz")
+    )
+    assert changed == (
         f"s3://{bucket}/db/backup_1.sql.gz was deleted between listing and reading (a lifecycle rule or the "
         "backup job's pruning ran meanwhile); run the check again"
     )
@@ -138,15 +141,9 @@ def test_object_deleted_between_list_and_read(moto_s3: MotoS3, dumps: Dumps) -> 
 def test_object_replaced_between_list_and_read(moto_s3: MotoS3, dumps: Dumps) -> None:
     bucket = moto_s3.bucket()
     moto_s3.put(bucket, "db/backup_1.sql.gz", dumps.plain_gz.read_bytes())
-    entry = s3_entry(moto_s3.endpoint, bucket)
-    facts, _listing, client = find_s3(entry)
-    assert isinstance(facts.newest, S3Object)
-    assert client is not None
-    moto_s3.put(bucket, "db/backup_1.sql.gz", b"another")
-    location, access = entry.location_and_access()
-    read = read_object(client, access, location, facts.newest)
-    assert read.changed is not None
-    assert "was replaced between listing and reading" in read.changed
+    changed = read_after(moto_s3, bucket, lambda: moto_s3.put(bucket, "db/backup_1.sql.gz", b"another"))
+    assert changed is not None
+    assert "was replaced between listing and reading" in changed
 
 
 def test_object_cut_short_of_its_content_length(moto_s3: MotoS3, dumps: Dumps) -> None:
@@ -155,7 +152,7 @@ def test_object_cut_short_of_its_content_length(moto_s3: MotoS3, dumps: Dumps) -
     with cutting_proxy(moto_s3.endpoint) as proxy:
         _facts, problems = run_check(s3_entry(proxy, bucket))
     assert len(problems) == 1
-    assert problems[0].startswith(f"backup_cut.sql.gz: s3://{bucket}/db/backup_cut.sql.gz was cut short")
+    assert problems[0].startswith(f"s3://{bucket}/db/backup_cut.sql.gz was cut short")
     assert "Content-Length" in problems[0]
 
 
@@ -190,7 +187,7 @@ def test_listing_allowed_but_reading_denied(moto_s3_auth: AuthS3) -> None:
     facts, problems = run_check(entry)
     assert facts.newest is not None
     assert problems == [
-        f"backup_1.sql.gz: access denied to s3://{auth.bucket}/db/backup_1.sql.gz (AccessDenied): the credentials "
+        f"access denied to s3://{auth.bucket}/db/backup_1.sql.gz (AccessDenied): the credentials "
         f"need s3:ListBucket on arn:aws:s3:::{auth.bucket} (prefix db/) and s3:GetObject on "
         f"arn:aws:s3:::{auth.bucket}/db/* (see docs/backups.md, 'Backups in object storage')"
     ]

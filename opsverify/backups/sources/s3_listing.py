@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
 from opsverify.backups.files import SIDECAR_SUFFIXES, BackupFile, Listing, Skipped
-from opsverify.backups.s3.access import S3Location
+from opsverify.backups.sources.s3_access import S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

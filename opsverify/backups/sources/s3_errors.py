@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from opsverify.backups.s3.access import S3Access, S3Location
+from opsverify.backups.sources.base import SourceError
+from opsverify.backups.sources.s3_access import S3Access, S3Location
 
 
-class S3Error(Exception):
+class S3Error(SourceError):
     """A failure reaching or reading the bucket; the message names the bucket, the key and the fix."""
 
 
