@@ -78,7 +78,7 @@ class S3Source(BackupSource):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            listing = list_objects(self.client, self.bucket, pattern, ignore)
+            listing = list_objects(self.client, self.bucket, pattern, ignore, self.access.recursive)
         except (BotoCoreError, ClientError) as exc:
             raise S3Error(describe(exc, self.access, self.bucket)) from None
         self._sidecars = listing.sidecars
@@ -113,6 +113,8 @@ class S3Source(BackupSource):
     def inspect(self, backup: BackupFile) -> Inspection:
         entry, obj = self.entry, _object(backup)
         started = time.monotonic()
+        if not getattr(entry, "read_newest", True):
+            return Inspection("not read (read_newest: false): listing only")
         if obj.archived and getattr(entry, "allow_archived", False):
             return Inspection(f"not read: in storage class {obj.storage_class} (allow_archived)")
         sidecar = self._sidecars.get(f"{obj.name}.sha256")

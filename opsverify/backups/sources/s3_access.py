@@ -65,6 +65,7 @@ class S3Access:
     addressing_style: AddressingStyle = "auto"
     timeout: float = 30.0
     retries: int = 2
+    recursive: bool = False
 
     def describe(self, location: S3Location) -> str:
         """Where, for messages: the bucket URL and the endpoint or region (never a credential)."""

@@ -58,14 +58,18 @@ def object_from(item: dict[str, Any]) -> S3Object:
     )
 
 
-def list_objects(client: S3Client, location: S3Location, pattern: str, ignore: Sequence[str]) -> S3Listing:
-    """The objects directly under the prefix matching `pattern`, newest first (by LastModified).
+def list_objects(
+    client: S3Client, location: S3Location, pattern: str, ignore: Sequence[str], recursive: bool = False
+) -> S3Listing:
+    """The objects directly under the prefix matching `pattern` (by name), newest first (by LastModified).
 
-    Keys under deeper "folders" are other names, as subfolders are for a folder. Raises botocore errors.
+    Keys under deeper "folders" are other names, as subfolders are for a folder, unless `recursive`.
+    Raises botocore errors.
     """
     listing = S3Listing(cast(Path, PurePosixPath(location.url)), pattern)
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=location.bucket, Prefix=location.prefix, Delimiter="/")
+    delimiter = "" if recursive else "/"  # "" (no delimiter): every key under the prefix
+    pages = paginator.paginate(Bucket=location.bucket, Prefix=location.prefix, Delimiter=delimiter)
     for page in pages:
         listing.pages += 1
         for common in page.get("CommonPrefixes", []):

@@ -47,6 +47,9 @@ class S3Settings(StrictModel):
     addressing_style: Literal["auto", "virtual", "path"] = "auto"
     timeout: Duration = Field(default=30.0, gt=0, description="connect and read timeout of each request")
     retries: int = Field(default=2, ge=0, le=10, description="retries of a failed request")
+    recursive: bool = Field(
+        default=False, description="list the keys under deeper 'folders' too (a synced tree, not one level)"
+    )
 
     @model_validator(mode="after")
     def _key_pair(self) -> S3Settings:
@@ -74,6 +77,7 @@ class S3Settings(StrictModel):
             self.addressing_style,
             self.timeout,
             self.retries,
+            self.recursive,
         )
 
 
@@ -82,6 +86,10 @@ class BackupCheck(CheckEntry):
     s3: S3Settings | None = Field(default=None, description="path s3://…: endpoint, region, credentials")
     allow_archived: bool = Field(
         default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"
+    )
+    read_newest: bool = Field(
+        default=True,
+        description="s3: false checks only the listing (ages, sizes, counts), e.g. a synced folder of uploads",
     )
     via: ViaKey | None = Field(
         default=None, description="the machine holding them: local, ssh://…, docker://…"
@@ -150,8 +158,14 @@ class BackupCheck(CheckEntry):
     @model_validator(mode="after")
     def _s3_path(self) -> BackupCheck:
         if not is_s3_url(self.path):
-            if self.s3 is not None or self.allow_archived:
-                key = "s3" if self.s3 is not None else "allow_archived"
+            if self.s3 is not None or self.allow_archived or not self.read_newest:
+                key = (
+                    "s3"
+                    if self.s3 is not None
+                    else "allow_archived"
+                    if self.allow_archived
+                    else "read_newest"
+                )
                 raise ValueError(
                     f"`{key}` is for a bucket: write `path` as s3://BUCKET/PREFIX/, or drop `{key}`"
                 )
@@ -200,6 +214,8 @@ class BackupCheck(CheckEntry):
             parts.append(f"gaps ≤ {human_duration(retention.max_gap)}")
         if self.allow_archived:
             parts.append("archived newest: listing only")
+        if not self.read_newest:
+            parts.append("listing only")
         if self.min_files is not None:
             parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
         if self.min_items is not None:

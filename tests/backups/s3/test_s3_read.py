@@ -166,3 +166,23 @@ def test_gzip_of_unknown_content(moto_s3: MotoS3) -> None:
     assert problems == []
     assert facts.inspection is not None
     assert facts.inspection.inflated_bytes == 4000
+
+
+def test_synced_uploads_are_checked_by_their_listing_only(moto_s3: MotoS3) -> None:
+    """`aws s3 sync` of an uploads folder: a tree of arbitrary files; ages and counts, nothing read."""
+    bucket = moto_s3.bucket()
+    moto_s3.put(bucket, "uploads/2026/12/order-2.jpg", b"\xff\xd8\xff" + b"\0" * 100, age_hours=3)
+    moto_s3.put(bucket, "uploads/order-1.jpg", b"\xff\xd8\xff" + b"\0" * 100, age_hours=50)
+    keys = {"read_newest": False, "max_age": "26h", "retention": {"min_count": 2}}
+    entry = s3_entry(moto_s3.endpoint, bucket, "uploads/", s3={"recursive": True}, **keys)
+    facts, problems = run_check(entry)
+    assert problems == []
+    assert [f.name for f in facts.files] == ["order-2.jpg", "order-1.jpg"]
+    assert facts.inspection is not None
+    assert facts.inspection.bytes_read == 0
+    _facts, problems = run_check(s3_entry(moto_s3.endpoint, bucket, "uploads/", **keys))
+    assert len(problems) == 2  # one level only: order-1.jpg, 50h old, and one object where 2 are wanted
+    assert problems[0].startswith(
+        "newest backup order-1.jpg: expected at most 26h old (max_age, the RPO gate), got 50h old"
+    )
+    assert "expected at least 2 (retention.min_count), got 1" in problems[1]
