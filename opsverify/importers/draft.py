@@ -95,8 +95,11 @@ class Draft:
         if isinstance(value, list):
             return [self._escaped(item) for item in value]
         if isinstance(value, str):
-            return _REFERENCE.sub(
-                lambda m: m.group(0) if m.group(1) in self.env else "$$" + m.group(0)[1:], value
+            return "$$".join(
+                _REFERENCE.sub(
+                    lambda m: m.group(0) if m.group(1) in self.env else "$$" + m.group(0)[1:], part
+                )
+                for part in value.split(LITERAL_DOLLAR)
             )
         return value
 
@@ -120,6 +123,7 @@ class Draft:
         return output, env_path
 
 
+LITERAL_DOLLAR = "\x1b$"  # an importer's mark for a `$` that is literal text, never a variable of the target
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|\{[^}]*\}?)?")
 
 

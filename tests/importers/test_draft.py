@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.importers.conftest import env_example, GUIDES, load_with_env_example, run_cli
+from tests.importers.conftest import GUIDES, env_example, load_with_env_example, run_cli
 from tests.importers.seed_coverage import ROOT, SEEDS, coverage, table
 
 GUIDE = """\
