@@ -238,7 +238,7 @@ def cron_line(state: State, command: Command) -> None:
         entry = {"path": f"{path}/{name}", "since": "26h", "patterns": [r"(?i)\berror\b", r"(?i)\bfailed\b"]}
         add(state, "logs", f"{name.split('.')[0]}-cron-output", entry, line)
     if dump_of(command) is None and re.search(r"backup", command.text, re.IGNORECASE):
-        state.draft.skip(
+        state.draft.assume(
             f"{state.file}:{line.number}: cron line `{short(command.text)}`: the schedule sets the backups' "
             "max_age; the script's output is not known"
         )

@@ -147,9 +147,25 @@ def endpoint(
     state.urls[key] = add(state, "http", http_name(path, host), entry, line, text)
 
 
+def _continuation(line: Line, after: list[Line]) -> list[str]:
+    """The prose right below a line that still speaks of it: up to a blank line, a new item or endpoint."""
+    found: list[str] = []
+    for other in after[:3]:
+        text = other.text.strip()
+        if (
+            other.code is not None
+            or not text
+            or re.match(r"^(?:[-*+|]|\d+[.)])", text)
+            or re.search(r"`/|https?://|\bGET\b", text)
+        ):
+            break
+        found.append(text)
+    return found
+
+
 def stated_response(line: Line, after: list[Line]) -> dict[str, Any]:
     """ "returns 200 and `OK`", "answers `Healthy`", "`200`, body `ok`": the status and body a text states."""
-    said = " ".join([line.text, *(a.text for a in after[:3] if a.code is None and a.text.strip())][:3])
+    said = " ".join([line.text, *_continuation(line, after)])
     said = said[:400]
     expect: dict[str, Any] = {}
     m = re.search(
@@ -170,7 +186,7 @@ def stated_response(line: Line, after: list[Line]) -> dict[str, Any]:
 
 def json_pairs(line: Line, after: list[Line]) -> dict[str, Any]:
     """ "JSON in which `installed` is `true` and `maintenance` is `false`" -> {installed: true, ...}."""
-    said = " ".join([line.text, *(a.text for a in after[:2] if a.code is None)])
+    said = " ".join([line.text, *_continuation(line, after)])
     if not re.search(r"(?i)\bjson\b", said):
         return {}
     values: dict[str, Any] = {}

@@ -20,6 +20,21 @@ NOT_APPS = {"systemctl", "service", "git", "docker", "docker-compose", "kubectl"
             "yum", "dnf", "brew", "pip", "certbot", "nginx", "tar", "gzip", "df", "free", "ls", "cat", "grep",
             "journalctl", "ps", "top", "redis-cli", "psql", "mysql", "mysqladmin", "pg_isready", "sqlite3", "restic",
             "borg", "rclone", "aws", "gsutil", "ufw", "crontab", "openssl", "dig", "ping"}  # fmt: skip
+RUNNERS = {
+    "bundle",
+    "exec",
+    "run",
+    "python",
+    "python3",
+    "php",
+    "node",
+    "npx",
+    "yarn",
+    "npm",
+    "poetry",
+    "uv",
+    "pipenv",
+}
 CHANGES = re.compile(r"(?i)(--on\b|--off\b|--fix\b|\bmigrate\b|maintenance|repair|upgrade|install|restart|\bstop\b|"
                      r"\bstart\b|create|delete|reset|--write|\bset\b|enable|disable)")  # fmt: skip
 VERSIONS = {
@@ -146,7 +161,7 @@ def management(state: State, command: Command) -> None:
     if isinstance(run, str) or any(re.search(r"[$|&;<>*`]", w) for w in run):
         entry = {"run": run if isinstance(run, str) else command.text, "shell": True, "via": via}
     entry["timeout"] = "120s"
-    base = [w for w in words[: words.index(checks[0]) + 1] if not w.startswith("-")]
+    base = [w for w in words[: words.index(checks[0]) + 1] if not w.startswith("-") and w not in RUNNERS]
     name = slug(" ".join(w.rsplit("/", 1)[-1] for w in base[-3:])) or "app-check"
     if any(e.get("run") == entry["run"] for e in state.draft.sections.get("command", {}).values()):
         return
