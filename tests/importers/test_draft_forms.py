@@ -67,6 +67,8 @@ def only_backup(target: dict[str, Any]) -> dict[str, Any]:
             "pg-plain",
         ),
         ("sudo -u postgres pg_dump -Fc shop -f /srv/b/shop.dump", "shop.dump", "pg-custom"),
+        ("sudo -iu postgres pg_dump -Fc -f /srv/b/shop-$(date +%F).dump shop", "shop-*.dump", "pg-custom"),
+        ("sudo tar -C /srv -czf /srv/b/files-$(date +%F).tar.gz files", "files-*.tar.gz", "tar"),
         ("sqlite3 /srv/app.db \".backup '/srv/b/app-$(date +%F).db'\"", "app-*.db", "sqlite"),
         ("tar -czf /srv/b/files_$(date +%F).tar.gz /srv/files", "files_*.tar.gz", "tar"),
         ("tar --create --gzip --file=/srv/b/files-$(date +%F).tgz /srv/files", "files-*.tgz", "tar"),

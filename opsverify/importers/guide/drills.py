@@ -9,7 +9,7 @@ import fnmatch
 import re
 from typing import Any
 
-from opsverify.importers.guide.dumps import pattern_of, record_backup
+from opsverify.importers.guide.dumps import pattern_of, record_backup, tar_mode
 from opsverify.importers.guide.lines import Command, Line
 from opsverify.importers.guide.state import State
 
@@ -181,19 +181,10 @@ def _restore_script(state: State, command: Command, after: list[Line]) -> None:
 
 
 def _tar_extract(state: State, command: Command, after: list[Line]) -> None:
-    words = command.segments[0]
-    flags = words[1] if len(words) > 1 else ""
-    if not (
-        flags in ("-x", "--extract")
-        or (re.fullmatch(r"-?[A-Za-z]+", flags) and "x" in flags and "c" not in flags)
-    ):
+    found = tar_mode(command.segments[0])
+    if found is None or found[0] != "x" or not found[1] or found[1] == "-":
         return
-    archive = _option(words, "-f", "--file")
-    if archive is None and "f" in flags and len(words) > 2:
-        archive = words[2]
-    if archive is None or archive == "-":
-        return
-    name = record_backup(state, command.line, archive, "tar", after, command.text)
+    name = record_backup(state, command.line, found[1], "tar", after, command.text)
     if name is not None:
         state.draft.sections["backups"][name].setdefault("min_files", 1)
 

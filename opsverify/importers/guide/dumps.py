@@ -101,18 +101,41 @@ def dump_of(command: Command) -> tuple[str, str] | None:
     return None
 
 
+def tar_mode(words: list[str]) -> tuple[str, str | None] | None:
+    """("c" or "x", the archive) of a tar command: `-czf F`, `czf F`, `-C DIR -xzf F`, `--create --file=F`."""
+    mode, archive, index = None, None, 1
+    while index < len(words):
+        word = words[index]
+        if word in ("-C", "--directory", "-T", "--files-from", "-X", "--exclude-from"):
+            index += 2
+            continue
+        if word in ("--create", "--extract", "-c", "-x"):
+            mode = mode or word.lstrip("-")[0]
+        elif word.startswith("--file="):
+            archive = word.split("=", 1)[1]
+        elif word in ("-f", "--file") and index + 1 < len(words):
+            archive = words[index + 1]
+            index += 1
+        elif (
+            re.fullmatch(r"-?[A-Za-z]+", word)
+            and (index == 1 or word.startswith("-"))
+            and not word.startswith("--")
+        ):
+            letters = word.lstrip("-")
+            if ("c" in letters) != ("x" in letters):
+                mode = mode or ("c" if "c" in letters else "x")
+            if letters.endswith("f") and index + 1 < len(words):
+                archive = words[index + 1]
+                index += 1
+        index += 1
+    return (mode, archive) if mode else None
+
+
 def _tar_create(command: Command) -> tuple[str, str] | None:
-    words = command.segments[0]
-    flags = words[1]
-    if words[1] in ("--create", "-c") or (
-        re.fullmatch(r"-?[A-Za-z]+", flags) and "c" in flags and "x" not in flags
-    ):
-        target = option(words, "-f", "--file")
-        if target is None and "f" in flags and not flags.startswith("--"):
-            rest = words[2:]
-            target = rest[0] if rest else None
-        return (target, "tar") if target and target != "-" else None
-    return None
+    found = tar_mode(command.segments[0])
+    if found is None or found[0] != "c" or not found[1] or found[1] == "-":
+        return None
+    return found[1], "tar"
 
 
 def pattern_of(target: str, after: list[Line]) -> str:

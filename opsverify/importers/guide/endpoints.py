@@ -37,7 +37,8 @@ def http_name(path: str, host: str) -> str:
         w for w in re.split(r"[/?&=_.:-]+", path.split("?")[0]) if w and w not in ("api", "v1", "v2", "v4")
     ]
     name = "-".join(words[-2:]) or f"{host.split('.')[0]}-root"
-    return f"{name}-verbose" if "?" in path else name
+    query = re.split(r"[=&]", path.split("?", 1)[1])[0] if "?" in path else ""
+    return f"{name}-{query}" if query else name
 
 
 def _secret_ref(state: State, text: str, name: str, example: str, literals: list[tuple[str, str]]) -> str:

@@ -322,9 +322,14 @@ def unwrap(words: list[str]) -> tuple[list[str], tuple[str, str] | None]:
 
 
 def _skip_options(words: list[str], with_value: set[str]) -> list[str]:
+    """The words after the options (`-u x`, `-iu x`: a cluster ending in an option that takes a value)."""
     index = 0
     while index < len(words) and words[index].startswith("-") and words[index] != "--":
-        index += 2 if words[index] in with_value else 1
+        word = words[index]
+        takes_value = word in with_value or (
+            not word.startswith("--") and len(word) > 2 and "=" not in word and f"-{word[-1]}" in with_value
+        )
+        index += 2 if takes_value else 1
     if index < len(words) and words[index] == "--":
         index += 1
     return words[index:]

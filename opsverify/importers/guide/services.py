@@ -39,11 +39,11 @@ CHANGES = re.compile(r"(?i)(--on\b|--off\b|--fix\b|\bmigrate\b|maintenance|repai
                      r"\bstart\b|create|delete|reset|--write|\bset\b|enable|disable)")  # fmt: skip
 VERSIONS = {
     "postgres": (
-        r"(?i)\b(?:PostgreSQL|Postgres)\s+(\d+)(?:\.(\d+))?\s*(?:\+|or\s+(?:newer|later|higher|above|greater))",
+        r"(?i)\b(?:PostgreSQL|Postgres)\s+\(?(\d+)(?:\.(\d+))?\s*(?:\+|or\s+(?:newer|later|higher|above|greater))",
         "select current_setting('server_version_num')::int",
     ),
     "mysql": (
-        r"(?i)\b(?:MySQL|MariaDB)\s+(\d+)(?:\.(\d+))?\s*(?:\+|or\s+(?:newer|later|higher|above|greater))",
+        r"(?i)\b(?:MySQL|MariaDB)\s+\(?(\d+)(?:\.(\d+))?\s*(?:\+|or\s+(?:newer|later|higher|above|greater))",
         "select cast(substring_index(version(), '.', 1) as unsigned) * 10000"
         " + cast(substring_index(substring_index(version(), '.', 2), '.', -1) as unsigned) * 100",
     ),
