@@ -24,6 +24,7 @@ import pytest
 
 from tests.deployment import deployment  # noqa: F401 - a fixture, used by name
 from tests.docker_engine import DockerEngine
+from tests.plugins import plugin_path  # noqa: F401 - a fixture: installs a plugin distribution for one test
 from tests.sshd import SshServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,6 +26,7 @@ from opsverify.kinds.base import HasPhases, Phase
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
+from opsverify.pytest_plugin.interrupt import interrupted_by
 from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
@@ -41,6 +42,7 @@ from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, r
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
+from opsverify.state.locate import prune_target_after_run
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
@@ -389,6 +391,7 @@ class RunRecorder:
         self.summary: RunSummary | None = None
         self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
         self.drills: dict[str, dict[str, Any]] = {}  # nodeid -> the drill's evidence record
+        self.finished: set[str] = set()  # nodeids whose teardown was reported (an interrupted one has none)
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -441,6 +444,8 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
         depends = dict(report.user_properties).get(DEPENDS_ON_PROPERTY)
         if isinstance(depends, str) and depends:
             result.depends_on = tuple(depends.split(","))
@@ -490,7 +495,11 @@ class RunRecorder:
     def _finish(self, exitstatus: int) -> None:
         targets = self.targets()
         ran = tiers_run(self.config)
-        results = sorted(self.results.values(), key=lambda r: (r.target, r.kind, r.name, r.nodeid))
+        interrupted = interrupted_by(self.config)
+        results = sorted(
+            (r for r in self.results.values() if not interrupted or r.nodeid in self.finished),
+            key=lambda r: (r.target, r.kind, r.name, r.nodeid),
+        )
         present = {t for r in results for t in r.tiers}
         summary = RunSummary(
             run_id=self.run_id,
@@ -501,7 +510,8 @@ class RunRecorder:
             results=results,
             exit_status=exitstatus,
             report_url=os.environ.get("OPSVERIFY_REPORT_URL") or (ci_executor() or {}).get("buildUrl"),
-            empty_reason=None if results else empty_run_reason(self.config),
+            empty_reason=None if results or interrupted else empty_run_reason(self.config),
+            interrupted=interrupted,
         )
         self.summary = summary
         stores: dict[str, tuple[StateStore | None, dict[str, Gate]]] = {}
@@ -608,6 +618,7 @@ class RunRecorder:
                 + ("; notifications were sent without state (duplicates possible)" if routes else "")
             )
             return None
+        self.problems += prune_target_after_run(store, target)
         return store
 
     def _store_history(
@@ -627,7 +638,11 @@ class RunRecorder:
                 continue
             try:
                 stored += store.recent_results(
-                    name, STORE_HISTORY_RUNS, exclude_run=summary.run_id, figures=False
+                    name,
+                    STORE_HISTORY_RUNS,
+                    exclude_run=summary.run_id,
+                    figures=False,
+                    checks=[r.id for r in summary.of_target(name)],
                 )
             except StateError as exc:
                 self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")

@@ -30,6 +30,13 @@ def summary_lines(
     notify_note: str | None = None,
 ) -> list[Line]:
     lines: list[Line] = []
+    if summary.interrupted:
+        lines.append(
+            Line(
+                f"run interrupted ({summary.interrupted}): the counts are of the checks that had finished",
+                {"yellow": True, "bold": True},
+            )
+        )
     for target in summary.targets or [""]:
         results = summary.of_target(target) if target else summary.results
         counts = summary.counts(results)

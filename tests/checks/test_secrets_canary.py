@@ -86,3 +86,77 @@ redis:
     for form in (canary, quote(canary), basic):
         assert form not in result.output, f"{form} leaked to the terminal"
         assert form not in files, f"{form} leaked to a file under reports/"
+
+
+def test_each_secret_rule_masks_its_canary_and_hosts_ports_paths_stay_readable(
+    run_checks: Callable[..., RunResult], http_server: LocalHTTPServer, tmp_path: Path
+) -> None:
+    """One canary per rule (so a rule that stops registering leaks its own canary); and what is not secret --
+    an exported SITE_URL, hosts, ports, paths -- is printed as it is, so a failure says where."""
+    canary = {rule: f"{rule}-{secrets.token_hex(6)}" for rule in ("name", "listed", "cookie", "userinfo",
+                                                                  "urlpw", "hook")}  # fmt: skip
+    http_server.routes["/echo"] = echo_headers
+    http_server.routes[f"/hook/{canary['hook']}"] = json_response({"ok": True})
+    down, port = refused_port(), http_server.port
+    target = f"""
+target: rules
+secret_env: [UPSTREAM_VALUE]
+http:
+  site-down:
+    url: ${{SITE_URL}}/health.json
+  echo-env-name:
+    url: ${{ECHO_URL}}/echo
+    headers: {{X-Upstream: "${{API_TOKEN}}", X-Listed: "${{UPSTREAM_VALUE}}", Cookie: "sid={canary["cookie"]}"}}
+  echo-userinfo:
+    url: http://{canary["userinfo"]}@127.0.0.1:{port}/echo
+postgres:
+  url-from-env: {{url: "${{DATABASE_URL}}", connect_timeout: 2}}
+notify:
+  channels:
+    hook: {{webhook: {{url: "${{ECHO_URL}}/hook/{canary["hook"]}"}}}}
+  routes:
+    - {{match: {{status: failed}}, to: [hook]}}
+"""
+    reports = tmp_path / "reports"
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env={
+            "SITE_URL": f"http://127.0.0.1:{down}",
+            "ECHO_URL": http_server.url,
+            "API_TOKEN": canary["name"],
+            "UPSTREAM_VALUE": canary["listed"],
+            "DATABASE_URL": f"postgresql://ops:{canary['urlpw']}@127.0.0.1:{down}/app",
+        },
+    )
+    assert result.returncode == 1, result.output
+    # Every canary really went out (to the server, in its headers and URL) and came back in the echo.
+    echoed = [r for r in http_server.requests if r["path"] == "/echo"]
+    sent = json.dumps([r["headers"] for r in echoed])
+    for rule in ("name", "listed", "cookie"):
+        assert canary[rule] in sent, rule
+    assert "echo-userinfo FAILED" in result.output  # its URL (with the token) is in the failure's text
+    hooks = [r["body"].decode() for r in http_server.requests if r["path"].startswith("/hook/")]
+    assert len(hooks) == 1, result.output
+    files = result.files_text()
+    for rule, value in canary.items():
+        for text, where in ((result.output, "the terminal"), (files, "reports/"), (hooks[0], "the message")):
+            assert value not in text, f"the {rule} canary leaked to {where}"
+    # Readable: the exported SITE_URL, the refused host:port, the paths.
+    summary = json.loads((reports / "summary.json").read_text())
+    site = next(check for check in summary["checks"] if check["id"] == "http:site-down")
+    for text in (
+        result.output,
+        site["reason"] + site["details"],
+        (reports / "junit.xml").read_text(),
+        hooks[0],
+    ):
+        assert f"127.0.0.1:{down}" in text
+    assert f"http://127.0.0.1:{down}/health.json" in result.output
+    assert f"127.0.0.1:{port}/echo" in result.output
+    assert "***:***" not in result.output
+    assert "***/health.json" not in result.output

@@ -8,25 +8,14 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from opsverify.backups.formats import declared_formats
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
-BackupFormat = Literal[
-    "auto",
-    "pg-plain",
-    "pg-plain-gz",
-    "pg-custom",
-    "pg-directory",
-    "mysql-plain",
-    "mysql-plain-gz",
-    "sqlite",
-    "tar",
-    "json",
-    "gzip",
-]
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
 
 
@@ -46,7 +35,7 @@ class BackupCheck(CheckEntry):
         default=600.0, gt=0, description="via: each verifying command run there (gzip -t, sha256sum)"
     )
     pattern: str = Field(default="*", description="glob of backup names in `path`")
-    format: BackupFormat = "auto"
+    format: str = Field(default="auto", description="auto, or a format: pg-plain, pg-plain-gz, pg-custom, …")
     max_age: Duration | None = Field(default=None, gt=0, description="RPO gate: the newest backup's age")
     min_size: ByteSize | None = None
     max_shrink_pct: float = Field(
@@ -75,6 +64,16 @@ class BackupCheck(CheckEntry):
     settle: Duration = Field(default=2.0, ge=0, description="watch a just-modified newest file this long")
     client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")
     restore: RestoreSpec | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _format_known(cls, value: str) -> str:
+        """One of the registry's formats (built-in or a plugin's), reported as pydantic reports a Literal."""
+        known = ["auto", *declared_formats()]
+        if value not in known:
+            expected = ", ".join(repr(name) for name in known[:-1]) + f" or {known[-1]!r}"
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return value
 
     @field_validator("checksum", mode="before")
     @classmethod
