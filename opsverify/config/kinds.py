@@ -18,7 +18,9 @@ from opsverify.loader import load_reference
 from opsverify.plugins import PluginError, describe, load_group, wrong_type
 
 GROUP = "opsverify.kinds"
-RESERVED_SECTIONS = frozenset({"target", "env_file", "public_env", "settings", "state", "notify"})
+RESERVED_SECTIONS = frozenset(
+    {"target", "env_file", "public_env", "secret_env", "settings", "state", "notify"}
+)
 
 
 @dataclass(frozen=True)

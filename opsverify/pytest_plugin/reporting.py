@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from opsverify.paths import reports_dir
 from opsverify.problem import Judgement
 from opsverify.pytest_plugin.collect import CheckTest
 from opsverify.pytest_plugin.run_end import register_recorder
-from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
+from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.report.allure_check import (
     allure_results_dir,
     drill_record_of,
@@ -26,6 +27,8 @@ from opsverify.report.allure_check import (
 from opsverify.report.labels import CUSTOM_KIND, DEPENDS_ON_PROPERTY, CheckIdentity, allure_marks
 from opsverify.state.figures import figures_of
 
+EMPTY_RESULTS = pytest.StashKey[Path]()  # the default results folder, emptied as the session starts
+
 
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
@@ -33,16 +36,19 @@ def is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Default Allure results and JUnit paths under reports/ (the run-end plugin registers after this)."""
-    if not target_specs(config):
+    """Default Allure results and JUnit paths under reports/, and the run-end plugin's recorder.
+
+    Only once the targets loaded: a run stopped by a bad target file leaves the previous run's results for
+    `opsverify report`.
+    """
+    if not ensure_loaded(config):
         return
     reports = reports_dir(ops_root(config))
     if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # xdist workers parse the command line themselves: they pick the same default folder here.
         results = reports / "allure-results"
         if not config.option.collectonly and not is_worker(config):
-            shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
-            results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
+            config.stash[EMPTY_RESULTS] = results  # at the session's start (pytest_sessionstart)
         config.option.allure_report_dir = str(results)
     allure_plugin = config.pluginmanager.get_plugin("allure_pytest")
     if (
@@ -59,6 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
         reports.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(reports / "junit.xml")
     register_recorder(config, reports)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the default Allure results folder: one run per folder (the history is kept by `opsverify
+    report`). Not before: a run that stops at a bad target file or an unknown tier (its checks in
+    pytest_configure and a `tryfirst` pytest_sessionstart) leaves the last run's results to report."""
+    results = session.config.stash.get(EMPTY_RESULTS, None)
+    if results is not None:
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -32,6 +32,7 @@ from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.pytest_plugin import run_end_notify, run_end_state
 from opsverify.pytest_plugin.collect import empty_run_reason
+from opsverify.pytest_plugin.interrupt import interrupted_by
 from opsverify.pytest_plugin.targets import loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_check import allure_results_dir
@@ -151,6 +152,7 @@ class RunRecorder:
         self.summary: RunSummary | None = None
         self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
         self.drills: dict[str, dict[str, Any]] = {}  # nodeid -> the drill's evidence record
+        self.finished: set[str] = set()  # nodeids whose teardown was reported (an interrupted one has none)
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -203,6 +205,8 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
         depends = dict(report.user_properties).get(DEPENDS_ON_PROPERTY)
         if isinstance(depends, str) and depends:
             result.depends_on = tuple(depends.split(","))
@@ -277,7 +281,11 @@ class RunRecorder:
             self._finish_allure(results_dir, targets, summary, stores)
 
     def _summary(self, targets: list[LoadedTarget], ran: tuple[str, ...], exitstatus: int) -> RunSummary:
-        results = sorted(self.results.values(), key=lambda r: (r.target, r.kind, r.name, r.nodeid))
+        interrupted = interrupted_by(self.config)
+        results = sorted(
+            (r for r in self.results.values() if not interrupted or r.nodeid in self.finished),
+            key=lambda r: (r.target, r.kind, r.name, r.nodeid),
+        )
         present = {t for r in results for t in r.tiers}
         return RunSummary(
             run_id=self.run_id,
@@ -288,7 +296,8 @@ class RunRecorder:
             results=results,
             exit_status=exitstatus,
             report_url=os.environ.get("OPSVERIFY_REPORT_URL") or (ci_executor() or {}).get("buildUrl"),
-            empty_reason=None if results else empty_run_reason(self.config),
+            empty_reason=None if results or interrupted else empty_run_reason(self.config),
+            interrupted=interrupted,
         )
 
     def _notify_all(

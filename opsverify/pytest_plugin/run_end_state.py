@@ -11,6 +11,7 @@ from opsverify.paths import state_dir
 from opsverify.redaction import redact
 from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, read_results, write_points
 from opsverify.results import RunSummary
+from opsverify.state.locate import prune_target_after_run
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.store import StateError, StateStore, open_store, state_url
 from opsverify.state.trends import rto_warnings
@@ -69,6 +70,7 @@ def record_run(
             + ("; notifications were sent without state (duplicates possible)" if routes else "")
         )
         return None
+    problems += prune_target_after_run(store, target)
     return store
 
 
@@ -123,7 +125,11 @@ def store_history(
             continue
         try:
             stored += store.recent_results(
-                name, STORE_HISTORY_RUNS, exclude_run=summary.run_id, figures=False
+                name,
+                STORE_HISTORY_RUNS,
+                exclude_run=summary.run_id,
+                figures=False,
+                checks=[r.id for r in summary.of_target(name)],
             )
         except StateError as exc:
             problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")
