@@ -127,6 +127,7 @@ SUBCOMMANDS = {
     "silence": "opsverify.state.silence",
     "history": "opsverify.state.history",
     "evidence": "opsverify.evidence",
+    "state": "opsverify.state.admin",
 }
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -20,10 +19,11 @@ from opsverify.config.interpolate import (
     read_env_file,
     resolve,
 )
+from opsverify.config.state import StateConfig
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.kinds import KINDS, Kind, sections
-from opsverify.redaction import SECRETS, redact
+from opsverify.redaction import redact
 
 if TYPE_CHECKING:
     from opsverify.config.notify import NotifyConfig
@@ -44,32 +44,6 @@ class Settings(StrictModel):
         le=10000,
         description="http requests in flight at once (per process, one event loop)",
     )
-
-
-class StateConfig(StrictModel):
-    """`state:` where the results and notification state are kept (default: SQLite under reports/state)."""
-
-    url: str | None = Field(
-        default=None,
-        description="postgresql://... shared by every runner of the target (else $OPSVERIFY_STATE_URL)",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _postgres_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("postgresql", "postgres") or (
-            not parts.hostname and "host=" not in parts.query
-        ):
-            raise ValueError(
-                f"expected a PostgreSQL URL such as postgresql://user:password@host:5432/ops, got "
-                f"{redact(value)!r}; leave `state` out for the SQLite file under reports/state"
-            )
-        if parts.password:
-            SECRETS.add(parts.password)
-        return value
 
 
 class TargetBase(StrictModel):

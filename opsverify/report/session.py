@@ -42,6 +42,7 @@ from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, r
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
+from opsverify.state.locate import prune_target_after_run
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
@@ -617,6 +618,7 @@ class RunRecorder:
                 + ("; notifications were sent without state (duplicates possible)" if routes else "")
             )
             return None
+        self.problems += prune_target_after_run(store, target)
         return store
 
     def _store_history(
@@ -636,7 +638,11 @@ class RunRecorder:
                 continue
             try:
                 stored += store.recent_results(
-                    name, STORE_HISTORY_RUNS, exclude_run=summary.run_id, figures=False
+                    name,
+                    STORE_HISTORY_RUNS,
+                    exclude_run=summary.run_id,
+                    figures=False,
+                    checks=[r.id for r in summary.of_target(name)],
                 )
             except StateError as exc:
                 self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")
