@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -116,3 +117,18 @@ http:
         assert f"(GET http://127.0.0.1:{down}/health.json) to be ready: " in line
         assert f"of up to {WAIT}.0s; last: connection refused by 127.0.0.1:{down}" in line
     assert len(lines_with(output, "opsverify: http:never was not ready after ")) == 1
+
+
+def test_a_probe_slow_to_answer_is_shown_too(run_checks: Callable[..., RunResult]) -> None:
+    """Not only wait_until_ready: a server that takes the connection and never answers keeps the test waiting
+    for the request's timeout, and the lines say so."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody ever answers
+        port = silent.getsockname()[1]
+        result = run_checks(
+            f'target: slow\nhttp:\n  slow: {{url: "http://127.0.0.1:{port}/", timeout: 6s}}\n'
+        )
+    assert result.returncode == 1, result.output
+    (line,) = lines_with(result.output, "opsverify: waiting for http:slow")
+    assert line.startswith(f"opsverify: waiting for http:slow (GET http://127.0.0.1:{port}/): ")
+    assert line.endswith("so far (timeout 6.0s)")
+    assert len(lines_with(result.output, "opsverify: http:slow: done waiting after ")) == 1
