@@ -51,7 +51,12 @@ class TargetBase(StrictModel):
 
     target: str = Field(description="the target's name, shown in test ids, reports and messages")
     env_file: str | None = Field(default=None, description="KEY=value file, relative to the target file")
-    public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
+    public_env: list[str] = Field(
+        default_factory=list, description="variables shown even though their names say secret"
+    )
+    secret_env: list[str] = Field(
+        default_factory=list, description="variables masked although their names do not say secret"
+    )
     settings: Settings = Field(default_factory=Settings)
     if TYPE_CHECKING:  # a field of the model target_model() builds (typed there only when the file has it)
         notify: NotifyConfig | None
@@ -232,8 +237,7 @@ def load_target(
         location = interpolate_string(env_file, Environment(env_values, frozenset(env_values)), where)
         env_values = {**read_env_file(path.parent / Path(location).expanduser(), where), **env_values}
         raw = {**raw, "env_file": location}
-    public = raw.get("public_env") or []
-    env = Environment(env_values, frozenset(public) if isinstance(public, list) else frozenset())
+    env = Environment(env_values, _names(raw, "public_env"), secret=_names(raw, "secret_env"))
     data = resolve(raw, (), source, env, path.parent)
     try:
         model = target_model(frozenset(data) if isinstance(data, dict) else None).model_validate(data)
@@ -242,6 +246,12 @@ def load_target(
     loaded = LoadedTarget(model.target, path, model, source)
     _check_dependencies(loaded)
     return loaded
+
+
+def _names(raw: dict[str, Any], key: str) -> frozenset[str]:
+    """The variable names of `public_env` / `secret_env` (a wrong type is reported by validation)."""
+    names = raw.get(key) or []
+    return frozenset(n for n in names if isinstance(n, str)) if isinstance(names, list) else frozenset()
 
 
 def _check_dependencies(target: LoadedTarget) -> None:
