@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.cli import main
+from opsverify.cli import CLOSED_PIPE_EXIT, SUBCOMMANDS, main
 
 TARGET = """\
 target: shop
@@ -99,6 +100,38 @@ def test_the_console_script_runs_every_subcommand_help(targets: Path) -> None:
     listing = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=True)
     for command in ("validate", "run", "init", "demo", "report", "schedule"):
         assert command in listing.stdout
+
+
+def closed_pipe_run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console script with its stdout a pipe whose reader is gone (`| head -1` once it has its line)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("opsverify")), *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["validate", "shop"], ["run", "smoke", "--target", "shop", "--print"], ["--help"], ["--version"]]
+    + [[name, "--help"] for name in SUBCOMMANDS],
+    ids=lambda words: " ".join(words),
+)
+def test_every_command_exits_quietly_on_a_closed_pipe(targets: Path, words: list[str]) -> None:
+    if words[0] in ("validate", "run"):
+        words = [*words, "--targets-dir", str(targets)]
+    completed = closed_pipe_run(*words)
+    assert completed.stderr == ""  # no BrokenPipeError, no "Exception ignored"
+    # argparse's help and version ignore a failed write and exit 0; a command's output stops with 141
+    assert completed.returncode == (0 if words[-1].startswith("--") else CLOSED_PIPE_EXIT)
 
 
 THRESHOLDS = """\

@@ -27,7 +27,7 @@ from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
 from opsverify.pytest_plugin.interrupt import interrupted_by
-from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
+from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
     annotate_results,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # the notify modules load only when a target has notify: (sta
     from opsverify.report.allure_steps import OpenResult
 
 RECORDER = pytest.StashKey["RunRecorder"]()
+EMPTY_RESULTS = pytest.StashKey[Path]()  # the default results folder, emptied as the session starts
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
@@ -92,16 +93,19 @@ def allure_results_dir(config: pytest.Config) -> Path | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Default Allure results and JUnit paths under reports/, and the controller's recorder."""
-    if not target_specs(config):
+    """Default Allure results and JUnit paths under reports/, and the controller's recorder.
+
+    Only once the targets loaded: a run stopped by a bad target file leaves the previous run's results for
+    `opsverify report`.
+    """
+    if not ensure_loaded(config):
         return
     reports = reports_dir(ops_root(config))
     if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # xdist workers parse the command line themselves: they pick the same default folder here.
         results = reports / "allure-results"
         if not config.option.collectonly and not is_worker(config):
-            shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
-            results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
+            config.stash[EMPTY_RESULTS] = results  # at the session's start (pytest_sessionstart)
         config.option.allure_report_dir = str(results)
     allure_plugin = config.pluginmanager.get_plugin("allure_pytest")
     if (
@@ -120,6 +124,16 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = RunRecorder(config, reports)
     config.stash[RECORDER] = recorder
     config.pluginmanager.register(recorder, "opsverify-run-recorder")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the default Allure results folder: one run per folder (the history is kept by `opsverify
+    report`). Not before: a run that stops at a bad target file or an unknown tier (its checks in
+    pytest_configure and a `tryfirst` pytest_sessionstart) leaves the last run's results to report."""
+    results = session.config.stash.get(EMPTY_RESULTS, None)
+    if results is not None:
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.hookimpl(tryfirst=True)

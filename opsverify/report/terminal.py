@@ -79,7 +79,8 @@ def _record_line(record: DeliveryRecord) -> Line:
     route = f" [{record.route}]" if record.route else ""
     if record.status == "sent":
         tries = f" after {record.attempts} attempts" if record.attempts > 1 else ""
-        return Line(f"  notified {what}{route}: sent{tries}", {"green": True})
+        event = f"{record.event}, " if record.event else ""  # resolved, sent: what went out
+        return Line(f"  notified {what}{route}: {event}sent{tries}", {"green": True})
     if record.status == "failed":
         return Line(
             f"  NOTIFY FAILED {what}{route} after {plural(record.attempts, 'attempt')}: {record.error}",
