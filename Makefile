@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help venv system-deps demo test lint typecheck unit report bench clean
+.PHONY: help venv system-deps demo test lint typecheck unit report bench mutation stress clean
 
 help:
 	@echo "make demo    run the embedded demo (daily tier against targets/demo.yaml)"
@@ -13,6 +13,7 @@ help:
 	@echo "make system-deps  install the Debian packages the tests run (prometheus, chromium, nodejs, npm, postgresql, openssh-server, docker.io, busybox-static, debootstrap)"
 	@echo "make report  build the HTML Allure report from reports/allure-results"
 	@echo "make bench   run the benchmarks in bench/ (slow; not part of make test)"
+	@echo "make mutation  mutmut over the verdicts, the comparator, the backup readers, the notification policy (slow)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,5 +59,9 @@ report: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# Mutation testing (docs/testing.md): one module at a time, one child process; about an hour on two cores.
+mutation: venv
+	$(BIN)/python -m tests.tools.mutation
+
 clean:
-	rm -rf $(VENV) reports/allure-results reports/allure-report reports/allure-report-single reports/junit.xml reports/summary.json
+	rm -rf mutants $(VENV) reports/allure-results reports/allure-report reports/allure-report-single reports/junit.xml reports/summary.json
