@@ -81,7 +81,9 @@ def _row(label: str, counts: Counter[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--survivors", action="store_true", help="re-run only the mutants that survived")
     parser.add_argument("--report", action="store_true", help="print the last run's table, run nothing")
     parser.add_argument("--only", action="append", default=[], help="a module (dotted name) to run")
