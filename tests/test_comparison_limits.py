@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from opsverify.comparison import QueryExpectation, compare
+from opsverify.comparison import QueryExpectation, compare, show, values_equal
 
 SQL = "select count(*) from jobs"
 
@@ -58,3 +58,23 @@ def test_the_problem_names_the_bound_that_failed() -> None:
 def test_a_bound_on_a_value_that_is_not_a_number_fails(value: Any) -> None:
     (problem,) = compare("query jobs", QueryExpectation(sql=SQL, max=10), value)
     assert problem.expected == "a number"
+
+
+@pytest.mark.parametrize(
+    ("actual", "wanted", "equal"),
+    [(True, "true", True), ("False", False, True), ("TRUE", True, True), (True, "yes", False),
+     ([1, 2], [1, 2.0], True), ({"a": 1}, {"a": 1}, True)],
+)  # fmt: skip
+def test_booleans_match_their_text_and_lists_their_numbers(actual: Any, wanted: Any, equal: bool) -> None:
+    """A driver's `true` is YAML's "true"; a list of numbers equals the same numbers written as floats."""
+    assert values_equal(actual, wanted) is equal
+
+
+def test_a_value_json_cannot_show_is_its_repr() -> None:
+    assert show({1, 2}) == "{1, 2}"
+    assert show("0086") == '"0086"'
+
+
+def test_equals_and_a_bound_are_described_together() -> None:
+    described = QueryExpectation(sql=SQL, equals=5, max=10).describe()
+    assert re.fullmatch(r"= 5 and (<=|≤) 10", described), described
