@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo    run the embedded demo (daily tier against targets/demo.yaml)"
 	@echo "make test    lint (ruff), types (mypy) and the project's own tests"
-	@echo "make system-deps  install the Debian packages the tests run (prometheus, chromium, nodejs, npm, postgresql, openssh-server, docker.io, busybox-static, debootstrap)"
+	@echo "make system-deps  install the Debian packages the tests run: $(SYSTEM_PACKAGES)"
 	@echo "make report  build the HTML Allure report from reports/allure-results"
 	@echo "make bench   run the benchmarks in bench/ (slow; not part of make test)"
 	@echo "make stress  the timing-sensitive tests 5 times in a row with every core busy (slow)"
@@ -36,6 +36,8 @@ typecheck: venv
 SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3 \
   mariadb-dump:mariadb-client mariadb-install-db:mariadb-server \
   sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap
+
+SYSTEM_PACKAGES = $(foreach pair,$(SYSTEM_TOOLS),$(lastword $(subst :, ,$(pair))))
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+
+class ProbeStopped(Exception):
+    """The run is stopping (Ctrl-C, SIGTERM): a probe waiting or polling gives up; nobody reads its facts."""
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,13 @@ class ProbeContext:
         default=None, compare=False, repr=False
     )  # the LoadedTarget, for probes needing other sections
     entry_name: str = ""  # the entry's name in its section (for evidence records)
+    # Set when the run is stopping (Ctrl-C, SIGTERM): a probe's pauses end at once and it gives up.
+    stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or raise ProbeStopped as soon as the run is stopping."""
+        if self.stop.wait(seconds):
+            raise ProbeStopped("the run was interrupted")
 
     def path(self, value: str | Path) -> Path:
         """A path from the target file, relative to the target file's directory."""

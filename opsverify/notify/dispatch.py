@@ -116,4 +116,5 @@ def _record(
         route=item.message.route,
         subject=item.message.headline,
         time=time.time(),
+        event=item.message.event,
     )

@@ -30,6 +30,14 @@ class Message:
     report_url: str | None = None
 
     @property
+    def event(self) -> str:
+        """What the message tells: `failed` (a new failure), `reminder` (failures alerted before, sent
+        again), `resolved`, `passed` or `completed`."""
+        if self.status == "failed" and self.failures and not self.new:
+            return "reminder"
+        return self.status
+
+    @property
     def tier_label(self) -> str:
         return ", ".join(self.tiers) if self.tiers else "all tiers"
 

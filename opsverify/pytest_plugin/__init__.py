@@ -9,6 +9,7 @@ pytest_plugins = [
     "opsverify.pytest_plugin.targets",
     "opsverify.pytest_plugin.collect",
     "opsverify.pytest_plugin.fixtures",
+    "opsverify.pytest_plugin.interrupt",
     "opsverify.report.session",
 ]
 

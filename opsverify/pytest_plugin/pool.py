@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opsverify.config.target import CheckItem
@@ -22,14 +24,75 @@ if TYPE_CHECKING:
 AsyncProbe = Callable[..., Coroutine[Any, Any, Any]]
 
 
-def probe_context(check: CheckItem) -> ProbeContext:
-    return ProbeContext(check.target.name, check.target.base_dir, target=check.target, entry_name=check.name)
+def probe_context(check: CheckItem, stop: threading.Event | None = None) -> ProbeContext:
+    return ProbeContext(
+        check.target.name,
+        check.target.base_dir,
+        target=check.target,
+        entry_name=check.name,
+        stop=stop or threading.Event(),
+    )
 
 
-def run_probe(check: CheckItem) -> Any:
-    """Run the probe of `check`'s kind against its entry."""
+def run_probe(check: CheckItem, stop: threading.Event | None = None) -> Any:
+    """Run the probe of `check`'s kind against its entry (`stop`: set when the run is stopping)."""
     probe = check.kind.load_probe()
-    return probe(check.entry, probe_context(check))
+    return probe(check.entry, probe_context(check, stop))
+
+
+class DaemonThreadPool:
+    """At most `workers` daemon threads running submitted calls, started as needed.
+
+    Not a ThreadPoolExecutor: the interpreter joins those threads at exit, so a probe blocked in a
+    5-minute read would keep an interrupted run's process alive that long. A daemon thread ends with it.
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers, self.name = workers, name
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, call: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                future.cancel()
+                return future
+            self._jobs.put((future, call))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # noqa: BLE001 (handed to whoever reads the future)
+                    future.set_exception(exc)
+            self._idle.release()
+
+    def shutdown(self) -> None:
+        """Cancel what has not started; the threads end after their current call (or with the process)."""
+        with self._lock:
+            self._closed = True
+            while True:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job[0].cancel()
+            for _ in self._threads:
+                self._jobs.put(None)
 
 
 @dataclass(frozen=True)
@@ -81,7 +144,8 @@ class ProbePool:
         make_logger_registry_thread_safe()
         self.workers = workers
         self.loop_workers = loop_workers or workers
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsverify-probe")
+        self._executor = DaemonThreadPool(workers, "opsverify-probe")
+        self.stopping = threading.Event()  # set by `stop`: probes' pauses and waits end at once
         self._loop: LoopThread | None = None
         self._gate: asyncio.Semaphore | None = None
         self._async_probes: dict[str, AsyncProbe | None] = {}  # by kind name
@@ -94,7 +158,7 @@ class ProbePool:
         """Run the probe and record when (wall-clock start, stop measured with a monotonic clock)."""
         started, clock = time.time(), time.perf_counter()
         try:
-            return run_probe(check)
+            return run_probe(check, self.stopping)
         finally:
             stopped = started + (time.perf_counter() - clock)
             with self._lock:
@@ -105,7 +169,7 @@ class ProbePool:
         async with self._gate:
             started, clock = time.time(), time.perf_counter()
             try:
-                return await probe(check.entry, probe_context(check))
+                return await probe(check.entry, probe_context(check, self.stopping))
             finally:
                 stopped = started + (time.perf_counter() - clock)
                 with self._lock:
@@ -121,7 +185,7 @@ class ProbePool:
             if future is None:
                 probe = self._async_probe(check)
                 if probe is None:
-                    future = self._executor.submit(self._run, check)
+                    future = self._executor.submit(partial(self._run, check))
                 else:
                     if self._loop is None:
                         import asyncio  # only a run with many http checks needs it (~30 ms to import)
@@ -167,7 +231,13 @@ class ProbePool:
         with self._lock:
             return self._taken.pop(check.key, None)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C, SIGTERM): end every wait, cancel what has not started, close the loop."""
+        self.stopping.set()
+        self.shutdown(timeout=0.5)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.stopping.set()  # the run is over: a probe still polling has nobody to report to
+        self._executor.shutdown()
         if self._loop is not None:
-            self._loop.close()
+            self._loop.close(timeout)

@@ -26,7 +26,8 @@ from opsverify.kinds.base import HasPhases, Phase
 from opsverify.paths import reports_dir, state_dir
 from opsverify.problem import Judgement, Problem
 from opsverify.pytest_plugin.collect import CheckTest, empty_run_reason
-from opsverify.pytest_plugin.targets import POOL, loaded_targets, ops_root, target_specs
+from opsverify.pytest_plugin.interrupt import interrupted_by
+from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_files import (
     annotate_results,
@@ -41,6 +42,7 @@ from opsverify.report.store_history import STORE_HISTORY_RUNS, history_points, r
 from opsverify.report.summary import CheckResult, RunSummary, split_failure_text, write_json
 from opsverify.report.terminal import summary_lines
 from opsverify.state.figures import figures_of
+from opsverify.state.locate import prune_target_after_run
 from opsverify.state.model import DrillRecord, StoredResult
 from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore, open_store, state_url
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # the notify modules load only when a target has notify: (sta
     from opsverify.report.allure_steps import OpenResult
 
 RECORDER = pytest.StashKey["RunRecorder"]()
+EMPTY_RESULTS = pytest.StashKey[Path]()  # the default results folder, emptied as the session starts
 ATTACHMENT_NAMES = {"http": "HTTP response", "postgres": "query results", "restore": "restore log"}
 ATTACHMENT_LIMIT = 200_000
 OFF_VALUES = {"0", "false", "no", "off"}
@@ -90,16 +93,19 @@ def allure_results_dir(config: pytest.Config) -> Path | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Default Allure results and JUnit paths under reports/, and the controller's recorder."""
-    if not target_specs(config):
+    """Default Allure results and JUnit paths under reports/, and the controller's recorder.
+
+    Only once the targets loaded: a run stopped by a bad target file leaves the previous run's results for
+    `opsverify report`.
+    """
+    if not ensure_loaded(config):
         return
     reports = reports_dir(ops_root(config))
     if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
         # xdist workers parse the command line themselves: they pick the same default folder here.
         results = reports / "allure-results"
         if not config.option.collectonly and not is_worker(config):
-            shutil.rmtree(results, ignore_errors=True)  # one run per results folder; history is kept
-            results.mkdir(parents=True, exist_ok=True)  # by `opsverify report`
+            config.stash[EMPTY_RESULTS] = results  # at the session's start (pytest_sessionstart)
         config.option.allure_report_dir = str(results)
     allure_plugin = config.pluginmanager.get_plugin("allure_pytest")
     if (
@@ -118,6 +124,16 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = RunRecorder(config, reports)
     config.stash[RECORDER] = recorder
     config.pluginmanager.register(recorder, "opsverify-run-recorder")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the default Allure results folder: one run per folder (the history is kept by `opsverify
+    report`). Not before: a run that stops at a bad target file or an unknown tier (its checks in
+    pytest_configure and a `tryfirst` pytest_sessionstart) leaves the last run's results to report."""
+    results = session.config.stash.get(EMPTY_RESULTS, None)
+    if results is not None:
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -389,6 +405,7 @@ class RunRecorder:
         self.summary: RunSummary | None = None
         self.decisions: dict[str, str] = {}  # "target/check id" -> the notification decision
         self.drills: dict[str, dict[str, Any]] = {}  # nodeid -> the drill's evidence record
+        self.finished: set[str] = set()  # nodeids whose teardown was reported (an interrupted one has none)
 
     # --- options -----------------------------------------------------------------------------------------
 
@@ -441,6 +458,8 @@ class RunRecorder:
             )
             self.results[report.nodeid] = result
         result.duration += report.duration
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
         depends = dict(report.user_properties).get(DEPENDS_ON_PROPERTY)
         if isinstance(depends, str) and depends:
             result.depends_on = tuple(depends.split(","))
@@ -490,7 +509,11 @@ class RunRecorder:
     def _finish(self, exitstatus: int) -> None:
         targets = self.targets()
         ran = tiers_run(self.config)
-        results = sorted(self.results.values(), key=lambda r: (r.target, r.kind, r.name, r.nodeid))
+        interrupted = interrupted_by(self.config)
+        results = sorted(
+            (r for r in self.results.values() if not interrupted or r.nodeid in self.finished),
+            key=lambda r: (r.target, r.kind, r.name, r.nodeid),
+        )
         present = {t for r in results for t in r.tiers}
         summary = RunSummary(
             run_id=self.run_id,
@@ -501,7 +524,8 @@ class RunRecorder:
             results=results,
             exit_status=exitstatus,
             report_url=os.environ.get("OPSVERIFY_REPORT_URL") or (ci_executor() or {}).get("buildUrl"),
-            empty_reason=None if results else empty_run_reason(self.config),
+            empty_reason=None if results or interrupted else empty_run_reason(self.config),
+            interrupted=interrupted,
         )
         self.summary = summary
         stores: dict[str, tuple[StateStore | None, dict[str, Gate]]] = {}
@@ -608,6 +632,7 @@ class RunRecorder:
                 + ("; notifications were sent without state (duplicates possible)" if routes else "")
             )
             return None
+        self.problems += prune_target_after_run(store, target)
         return store
 
     def _store_history(
@@ -627,7 +652,11 @@ class RunRecorder:
                 continue
             try:
                 stored += store.recent_results(
-                    name, STORE_HISTORY_RUNS, exclude_run=summary.run_id, figures=False
+                    name,
+                    STORE_HISTORY_RUNS,
+                    exclude_run=summary.run_id,
+                    figures=False,
+                    checks=[r.id for r in summary.of_target(name)],
                 )
             except StateError as exc:
                 self.problems.append(f"reading the history of {name} for the report: {redact(str(exc))}")

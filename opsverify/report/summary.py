@@ -84,6 +84,7 @@ class RunSummary:
     exit_status: int = 0
     report_url: str | None = None
     empty_reason: str | None = None  # why the run selected no check
+    interrupted: str | None = None  # "SIGINT", "SIGTERM": the run was stopped; results are what had finished
 
     @property
     def duration(self) -> float:
@@ -105,7 +106,9 @@ class RunSummary:
 
     @property
     def status(self) -> str:
-        """failed, passed, or "no checks" for a run that checked nothing (never "passed")."""
+        """interrupted, failed, passed, or "no checks" for a run that checked nothing (never "passed")."""
+        if self.interrupted:
+            return "interrupted"
         if self.failures:
             return "failed"
         if not any(r.status == "passed" for r in self.results):
@@ -131,6 +134,7 @@ class RunSummary:
             "checks": [r.as_json() for r in self.results],
             "report_url": self.report_url,
             **({"empty_reason": self.empty_reason} if self.empty_reason else {}),
+            **({"interrupted": self.interrupted} if self.interrupted else {}),
         }
         return cast(dict[str, Any], redact_data(data))
 

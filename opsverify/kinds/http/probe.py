@@ -53,7 +53,7 @@ def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
                 if step is REQUEST:
                     answer = _answer(session, entry, ctx)
                 else:
-                    time.sleep(step.seconds)
+                    ctx.pause(step.seconds)  # ends at once when the run is stopping
                     answer = None
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]

@@ -1,5 +1,5 @@
 // Allure 3 configuration used by `opsverify report` (docs/reports.md). Paths come from the environment
-// `opsverify report` sets; run by hand from reports/ it reads allure-results/ and writes allure-report/.
+// `opsverify report` sets; run by hand in a reports/ folder it reads allure-results/ and writes allure-report/.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 

@@ -1,8 +1,9 @@
-"""Backups on another machine (`via:`): listed over the connection, verified by commands run there.
+"""Backups on another machine (`via: ssh://…`, also `docker://…`): listed over the connection, verified by
+commands run there.
 
-Nothing is copied: `gzip -t` (the whole stream's CRC), `tar -t` (members), `sqlite3 … PRAGMA
-integrity_check`, the pg_dump trailer from the end of the inflated stream, and `sha256sum` against the
-sidecar all run on the machine that holds the backup; only their short output crosses the connection.
+Nothing is copied: each format's `verify_remote` runs there (`gzip -t`, `tar -t`, `sqlite3 … PRAGMA
+integrity_check`, the pg_dump trailer from the end of the inflated stream), and `sha256sum` is compared with
+the sidecar there; only their short output crosses the connection.
 """
 
 from __future__ import annotations
@@ -11,18 +12,113 @@ import fnmatch
 import posixpath
 import re
 import time
-from collections.abc import Sequence
-from pathlib import PurePosixPath
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import IO
 
 from opsverify.backups.checksum import ChecksumResult
 from opsverify.backups.files import SIDECAR_SUFFIXES, BackupFile, Listing, Skipped
-from opsverify.backups.formats import GZIP_MAGIC, SQLITE_MAGIC, UNSUPPORTED_MAGIC, Detected
-from opsverify.backups.integrity import Inspection
-from opsverify.connect import ConnectError, Connection
+from opsverify.backups.formats import get_format
+from opsverify.backups.formats.base import run_on
+from opsverify.backups.inspection import Detected, Inspection
+from opsverify.backups.magic import GZIP_MAGIC, SQLITE_MAGIC, UNSUPPORTED_MAGIC, is_tar
+from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
+from opsverify.connect import ConnectError, Connection, open_connection
 from opsverify.units import plural
 
 _HASH = re.compile(r"^\\?([0-9a-fA-F]{64})\b")
-PG_TRAILER = "PostgreSQL database dump complete"
+
+
+@contextmanager
+def _connect_errors() -> Iterator[None]:
+    try:
+        yield
+    except ConnectError as exc:
+        raise SourceError(str(exc)) from None
+
+
+class SshSource(BackupSource):
+    """A folder on the machine an entry's `via:` names (not `local`)."""
+
+    name = "ssh"
+
+    def __init__(self, entry: BackupEntry, base_dir: Path) -> None:
+        super().__init__(entry, base_dir)
+        self._machine: Connection | None = None
+
+    @classmethod
+    def claims(cls, entry: BackupEntry) -> bool:
+        return entry.via is not None and not entry.via.is_local
+
+    def __enter__(self) -> SshSource:
+        assert self.entry.via is not None
+        with _connect_errors():
+            self._machine = open_connection(self.entry.via, self.base_dir)
+        return self
+
+    def close(self) -> None:
+        if self._machine is not None:
+            self._machine.close()
+            self._machine = None
+
+    @property
+    def machine(self) -> Connection:
+        assert self._machine is not None, "use the source as a context manager (with open_source(...))"
+        return self._machine
+
+    @property
+    def where(self) -> str:
+        assert self.entry.via is not None
+        return self.entry.via.describe()
+
+    def describe(self) -> str:
+        return f"folder {self.entry.path} on {self.where}"
+
+    def list(self, pattern: str, ignore: list[str]) -> Listing:
+        path = self.entry.path
+        with _connect_errors():
+            try:
+                return list_remote(self.machine, path, pattern, ignore)
+            except FileNotFoundError:
+                raise SourceError(
+                    f"backup folder {path} does not exist on {self.where}: is `path` right?"
+                ) from None
+            except NotADirectoryError:
+                raise SourceError(f"backup path {path} on {self.where} is a file, not a folder") from None
+
+    def settle(self, listing: Listing, seconds: float) -> None:
+        with _connect_errors():
+            settle_remote(self.machine, listing, seconds)
+
+    def stat(self, backup: BackupFile) -> BackupFile | None:
+        with _connect_errors():
+            found = self.machine.stat(str(backup.path))
+        if found is None:
+            return None
+        return BackupFile(PurePosixPath(found.path), found.size, found.mtime, found.is_dir)  # type: ignore[arg-type]
+
+    def open(self, backup: BackupFile) -> IO[bytes]:
+        with _connect_errors():
+            return self.machine.open(str(backup.path))
+
+    def inspect(self, backup: BackupFile) -> Inspection:
+        with _connect_errors():
+            return inspect_remote(self.machine, backup, self.entry.format, self.entry.verify_timeout)
+
+    def checksum(self, backup: BackupFile, inspection: Inspection) -> ChecksumResult:
+        with _connect_errors():
+            return checksum_remote(self.machine, backup, self.entry.verify_timeout)
+
+    def changed(self, backup: BackupFile) -> str | None:
+        with _connect_errors():
+            after = self.machine.stat(str(backup.path))
+        if after is None or (after.size, after.mtime) != (backup.size, backup.mtime):
+            return (
+                f"newest backup {backup.name} changed or vanished while it was being checked: it is still "
+                "being written; the writer should write to NAME.tmp and rename when done"
+            )
+        return None
 
 
 def list_remote(machine: Connection, directory: str, pattern: str, ignore: Sequence[str]) -> Listing:
@@ -70,13 +166,6 @@ def settle_remote(machine: Connection, listing: Listing, settle: float) -> None:
             listing.in_progress.append(Skipped(newest.name, reason))
 
 
-def _run(machine: Connection, script: str, timeout: float, *args: str) -> tuple[int | None, str, str]:
-    result = machine.run(["sh", "-c", script, "sh", *args], timeout)
-    if result.timed_out:
-        raise ConnectError(f"verifying on {machine.where} did not finish within {timeout:g}s")
-    return result.exit_code, result.text().strip(), result.text("stderr").strip()
-
-
 def inspect_remote(machine: Connection, backup: BackupFile, declared: str, timeout: float) -> Inspection:
     """Format from the first bytes (streamed), then the format's own check run on the machine."""
     started = time.monotonic()
@@ -90,7 +179,7 @@ def inspect_remote(machine: Connection, backup: BackupFile, declared: str, timeo
         )
     if backup.is_dir:
         inspection = Inspection("pg-directory")
-        code, _out, _err = _run(machine, 'test -f "$1/toc.dat"', timeout, path)
+        code, _out, _err = run_on(machine, 'test -f "$1/toc.dat"', timeout, path)
         if code != 0:
             inspection.defects.append(
                 f"has no toc.dat: not a complete pg_dump -Fd directory on {machine.where}"
@@ -106,6 +195,7 @@ def inspect_remote(machine: Connection, backup: BackupFile, declared: str, timeo
 
 
 def _inspect_head(machine: Connection, path: str, head: bytes, declared: str, timeout: float) -> Inspection:
+    """Name the format from 512 bytes and the name, then ask the format to verify it on the machine."""
     name = posixpath.basename(path).lower()
     for magic, kind in UNSUPPORTED_MAGIC.items():
         if head.startswith(magic):
@@ -113,7 +203,7 @@ def _inspect_head(machine: Connection, path: str, head: bytes, declared: str, ti
                 kind, defects=[f"is {kind}-compressed, which opsverify does not read; use gzip"]
             )
     if head.startswith(GZIP_MAGIC):
-        code, _out, err = _run(machine, 'gzip -t -- "$1"', timeout, path)
+        code, _out, err = run_on(machine, 'gzip -t -- "$1"', timeout, path)
         if code == 127:
             return Inspection("gzip", defects=[f"cannot verify: gzip is not installed on {machine.where}"])
         if code != 0:
@@ -122,56 +212,27 @@ def _inspect_head(machine: Connection, path: str, head: bytes, declared: str, ti
                 "gzip", defects=[f"is a damaged gzip stream (`gzip -t` on {machine.where}: {detail})"]
             )
         if ".tar" in name or name.endswith(".tgz") or declared == "tar":
-            return _tar(machine, path, timeout, "z")
+            return _verify(machine, "tar", path, True, timeout)
         if name.endswith(".sql.gz") or declared in ("pg-plain", "pg-plain-gz"):
-            return _pg_plain(machine, path, timeout, 'gzip -dc -- "$1"', "pg-plain-gz")
+            return _verify(machine, "pg-plain", path, True, timeout)
         return Inspection("gzip")
     if head.startswith(SQLITE_MAGIC):
-        return _sqlite(machine, path, timeout)
+        return _verify(machine, "sqlite", path, False, timeout)
     if head.startswith(b"PGDMP"):
-        return Inspection("pg-custom")
-    if len(head) >= 262 and head[257:262] == b"ustar":
-        return _tar(machine, path, timeout, "")
+        return _verify(machine, "pg-custom", path, False, timeout)
+    if is_tar(head):
+        return _verify(machine, "tar", path, False, timeout)
     if name.endswith(".sql") or declared == "pg-plain":
-        return _pg_plain(machine, path, timeout, 'cat -- "$1"', "pg-plain")
+        return _verify(machine, "pg-plain", path, False, timeout)
     return Inspection(declared if declared != "auto" else "unknown")
 
 
-def _tar(machine: Connection, path: str, timeout: float, flag: str) -> Inspection:
-    code, out, err = _run(machine, f'tar -t{flag}vf "$1"', timeout, path)
-    inspection = Inspection("tar (gzip)" if flag else "tar", Detected("tar", gzip=bool(flag)))
-    if code != 0:
-        inspection.defects.append(
-            f"is not a readable tar archive (`tar -t` on {machine.where}: {err[-200:]})"
-        )
-        return inspection
-    lines = [line for line in out.splitlines() if line.strip()]
-    inspection.members = len(lines)
-    inspection.files = sum(1 for line in lines if line.startswith("-"))
-    return inspection
-
-
-def _pg_plain(machine: Connection, path: str, timeout: float, reader: str, label: str) -> Inspection:
-    code, out, _err = _run(machine, f"{reader} | tail -c 4096", timeout, path)
-    inspection = Inspection(label)
-    inspection.trailer = PG_TRAILER in out
-    if code != 0 or not inspection.trailer:
-        inspection.defects.append(
-            f"has no '-- {PG_TRAILER}' trailer at its end: pg_dump did not finish (truncated dump)"
-        )
-    return inspection
-
-
-def _sqlite(machine: Connection, path: str, timeout: float) -> Inspection:
-    code, out, err = _run(machine, 'sqlite3 -readonly "$1" "PRAGMA integrity_check;"', timeout, path)
-    inspection = Inspection("sqlite", Detected("sqlite"))
-    if code == 127:
-        inspection.defects.append(
-            f"cannot verify: sqlite3 is not installed on {machine.where} (apt install sqlite3)"
-        )
-    elif code != 0 or out != "ok":
-        inspection.defects.append(f"fails PRAGMA integrity_check on {machine.where}: {(out or err)[:200]}")
-    return inspection
+def _verify(machine: Connection, format_name: str, path: str, gzip: bool, timeout: float) -> Inspection:
+    """The format's own remote check; a format without one is only named (its label, nothing verified)."""
+    fmt = get_format(format_name)
+    if fmt is None or fmt.verify_remote is None:
+        return Inspection(Detected(format_name, gzip).label)
+    return fmt.verify_remote(machine, path, gzip, timeout)
 
 
 def checksum_remote(machine: Connection, backup: BackupFile, timeout: float) -> ChecksumResult:
@@ -192,7 +253,7 @@ def checksum_remote(machine: Connection, backup: BackupFile, timeout: float) -> 
     if backup.is_dir:
         result.error = "checksums of pg_dump -Fd folders are not verified via a connection"
         return result
-    code, out, err = _run(machine, 'sha256sum -- "$1"', timeout, str(backup.path))
+    code, out, err = run_on(machine, 'sha256sum -- "$1"', timeout, str(backup.path))
     if code != 0:
         result.error = f"sha256sum failed on {machine.where}: {err[:200]}"
         return result
