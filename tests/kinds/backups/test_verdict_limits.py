@@ -166,7 +166,7 @@ def test_min_files_is_at_least_the_limit(files: int, fails: bool) -> None:
         assert found == []
 
 
-def document(items: int) -> Inspection:
+def document(items: int | None) -> Inspection:
     return Inspection("json", Detected("json"), items=items)
 
 
@@ -182,3 +182,34 @@ def test_min_items_is_at_least_the_limit(items: int, fails: bool) -> None:
         ]
     else:
         assert found == []
+
+
+def test_a_zero_or_one_byte_median_is_judged_without_dividing_by_zero() -> None:
+    """Earlier backups of 0 bytes give no baseline (no division by zero); a 1-byte median is a baseline."""
+    assert problems(entry(max_shrink_pct=20), history(100, 0, 0)) == []
+    (problem,) = problems(entry(max_shrink_pct=20), history(0, 1, 1))
+    assert problem.found == "0B, 100% smaller than the median of the previous 2 backups (1B)"
+
+
+def mysql_dump(*databases: str) -> Inspection:
+    detected = Detected("mysql-plain", gzip=True)
+    return Inspection("mysql-plain-gz", detected, create_tables=1, inserts=1, databases=list(databases))
+
+
+@pytest.mark.parametrize(
+    ("databases", "found"),
+    [(["crm", "audit"], "a dump of another database: crm, audit"),
+     ([], "a dump of another database: no database named in the dump")],
+)  # fmt: skip
+def test_expect_database_names_what_the_dump_holds(databases: list[str], found: str) -> None:
+    check = entry(pattern="*.sql.gz", expect_database="shop")
+    (problem,) = problems(check, facts(backup("shop.sql.gz"), inspection=mysql_dump(*databases)))
+    assert (problem.subject, problem.found) == ("shop.sql.gz", found)
+    assert problems(check, facts(backup("shop.sql.gz"), inspection=mysql_dump("crm", "shop"))) == []
+
+
+def test_a_json_document_without_items_has_zero_and_no_path_is_named_without_one() -> None:
+    check = entry(pattern="*.json", min_items=1)
+    assert problems(check, facts(backup("users.json"), inspection=document(None))) == [
+        Problem("users.json", "0 items in the JSON document", "at least 1 item (min_items)")
+    ]
