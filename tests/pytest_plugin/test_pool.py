@@ -4,32 +4,70 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
 from opsverify.pytest_plugin.pool import ProbePool
 
+LOGGERS = 3000
+
+
+def walk_while_another_thread_adds(
+    registry: Mapping[str, Any], add: Callable[[int], None]
+) -> tuple[int, int]:
+    """Walk `registry.values()` over and over while a second thread calls `add(n)` for n < LOGGERS.
+
+    Both threads start together (a barrier), and each walk hands the GIL over at every entry (`sleep(0)`),
+    so the other thread adds entries in the middle of every walk: the race is certain, not a matter of luck.
+    Returns (walks, entries added).
+    """
+    barrier = threading.Barrier(2)
+    added = 0
+
+    def adder() -> None:
+        nonlocal added
+        barrier.wait()
+        for number in range(LOGGERS):
+            add(number)
+            added += 1
+            time.sleep(0)
+
+    thread = threading.Thread(target=adder)
+    thread.start()
+    walks = 0
+    try:
+        barrier.wait()
+        while thread.is_alive():
+            for _value in registry.values():
+                time.sleep(0)
+            walks += 1
+    finally:
+        thread.join()
+    return walks, added
+
+
+def test_the_walk_races_with_a_plain_dict() -> None:
+    """The control: the same walk over a plain dict dies, so the test below would fail without the fix."""
+    plain: dict[str, int] = {"first": 0}
+    with pytest.raises(RuntimeError, match="dictionary changed size during iteration"):
+        walk_while_another_thread_adds(plain, lambda number: plain.__setitem__(f"key-{number}", number))
+
 
 def test_the_logger_registry_can_be_walked_while_probe_threads_create_loggers() -> None:
     """pytest's log capture walks loggerDict each test phase; a probe importing a library adds loggers."""
     ProbePool(1).shutdown()
-    stop = threading.Event()
-
-    def create_loggers() -> None:
-        for number in range(20_000):
-            if stop.is_set():
-                return
-            logging.getLogger(f"opsverify.tests.race.{number}")
-
-    creator = threading.Thread(target=create_loggers)
-    creator.start()
-    try:
-        for _ in range(500):
-            for _logger in logging.root.manager.loggerDict.values():
-                pass
-    finally:
-        stop.set()
-        creator.join()
+    prefix = f"opsverify.tests.race.{uuid.uuid4().hex}"
+    registry = logging.root.manager.loggerDict
+    walks, added = walk_while_another_thread_adds(
+        registry, lambda number: logging.getLogger(f"{prefix}.{number}")
+    )
+    assert added == LOGGERS
+    assert walks >= 1
+    assert sum(1 for name in registry if name.startswith(f"{prefix}.")) == LOGGERS
 
 
 def test_the_daemon_pool_runs_calls_on_at_most_its_workers_and_cancels_the_queue_at_shutdown() -> None:
