@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from opsverify.importers.draft import Draft, ImportProblem, quote, slug
+from opsverify.importers.guide_s3 import draft_s3_backups
 from opsverify.importers.prometheus_rules import alert_rule_entry
 from opsverify.importers.source import read_text
 from opsverify.kinds import KINDS
@@ -89,6 +90,9 @@ def draft_guide(file: Path, target: str) -> Draft:
     state = State(Draft(target, file.name), file.name)
     lines = parse_lines(text)
     _commands(state, _joined(lines))
+    draft_s3_backups(
+        _joined(lines), state.draft, lambda n, e, ln: _add(state, "backups", n, e, ln), state.backups
+    )
     _alert_blocks(state, lines)
     for line in lines:
         _prose(state, line)
