@@ -76,7 +76,7 @@ def _size_change_problems(entry: BackupCheck, facts: BackupFacts, subject: str) 
         return [
             Problem(
                 subject,
-                f"{format_size(newest.size)}, {-change:.0f}% smaller than {against}",
+                f"{format_size(newest.size)}, {_percent(-change)} smaller than {against}",
                 f"at most {entry.max_shrink_pct:g}% smaller (max_shrink_pct)",
                 "was data deleted, or was the dump cut short?",
             )
@@ -85,12 +85,17 @@ def _size_change_problems(entry: BackupCheck, facts: BackupFacts, subject: str) 
         return [
             Problem(
                 subject,
-                f"{format_size(newest.size)}, {change:.0f}% larger than {against}",
+                f"{format_size(newest.size)}, {_percent(change)} larger than {against}",
                 f"at most {entry.max_growth_pct:g}% larger (max_growth_pct)",
                 "did the dump pick up another database, duplicated data or a debug table?",
             )
         ]
     return []
+
+
+def _percent(value: float) -> str:
+    """`35%`, `20.1%`: one decimal where it shows that a change just over a whole-percent limit is over it."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
 
 
 def _retention_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]:
