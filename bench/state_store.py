@@ -227,6 +227,18 @@ def scale(backend: str, rows: int, repeat: int, folder: Path) -> None:
                 f"[{backend}] {name}: empty {w['empty']:.3f} s (CPU {c['empty']:.3f}), large {w['large']:.3f} s "
                 f"(CPU {c['large']:.3f}); ratio wall {w['large'] / w['empty']:.3f}, CPU {c['large'] / c['empty']:.3f}"
             )
+        store = store_at(large)
+        for name, read in (
+            ("store.history (20 runs of a check)", lambda: store.history(TARGET, "http:ep-0000", 20)),
+            ("store.drills (399 drills)", lambda: store.drills(TARGET)),
+            ("store.recent_results (20 runs x 100)", lambda: store.recent_results(TARGET, 20, figures=False)),
+        ):
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                read()
+                times.append(time.perf_counter() - started)
+            print(f"[{backend}] in-process {name}: median {statistics.median(times) * 1000:.1f} ms")
         for name, args in (
             ("history", ["history", "http:ep-0000", "--target", str(hundred)]),
             (
@@ -281,7 +293,8 @@ def growth(backend: str, folder: Path) -> None:
         empty = _bytes(store)
         runs = 200
         for run in range(runs):
-            rows = [StoredResult(*result_row(run, c, now - run * 300)) for c in range(100)]
+            made = [result_row(run, c, now - run * 300) for c in range(100)]
+            rows = [StoredResult(*row[:7], json.loads(row[7])) for row in made]
             store.record_results(f"run-{run:08d}", TARGET, rows)
         per_row = (_bytes(store) - empty) / (runs * 100)
         before = _bytes(store)

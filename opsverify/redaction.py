@@ -25,7 +25,7 @@ CACHED_LENGTH, CACHE_SIZE = 200, 8192  # redacted forms kept for texts up to 200
 # Key names whose literal values are secrets even when written into the target file directly.
 SECRET_KEY = re.compile(
     r"(^|_)(password|passwd|pass|passphrase|token|bearer|secret|api_key|apikey|hmac_key|webhook_url|dsn"
-    r"|private_key|identity|credentials?|cookie)$",
+    r"|private_key|identity|credentials?|cookie|access_key|access_key_id)$",
     re.IGNORECASE,
 )
 # Environment variables whose name says secret: one of these words between underscores (DB_PASS, SSH_KEY,

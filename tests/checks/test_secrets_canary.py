@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
+from tests.backups.s3.motoserver import AuthS3
 from tests.conftest import LocalHTTPServer, Response, RunResult, json_response, refused_port
 
 
@@ -160,3 +161,57 @@ notify:
     assert f"127.0.0.1:{port}/echo" in result.output
     assert "***:***" not in result.output
     assert "***/health.json" not in result.output
+
+
+def test_s3_credentials_never_appear(
+    run_checks: Callable[..., RunResult], moto_s3_auth: AuthS3, tmp_path: Path
+) -> None:
+    """Every credential field of `s3:`, from the environment and written literally, with a bucket that
+    refuses them, one that is down, and a reader whose valid keys read a broken object."""
+    canary = {
+        field: f"{field}-{secrets.token_hex(8)}" for field in ("key", "secret", "token", "lkey", "lsecret")
+    }
+    endpoint, bucket, down = moto_s3_auth.server.endpoint, moto_s3_auth.bucket, refused_port()
+    reader_key, reader_secret = moto_s3_auth.reader
+    target = f"""
+target: canary-s3
+backups:
+  env-keys:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "{endpoint}", region: us-east-1, access_key_id: "${{S3_KEY}}",
+          secret_access_key: "${{S3_SECRET}}", session_token: "${{S3_TOKEN}}", retries: 0}}
+  literal-keys:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "http://127.0.0.1:{down}", access_key_id: {canary["lkey"]},
+          secret_access_key: {canary["lsecret"]}, retries: 0, timeout: 2}}
+  reader:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "{endpoint}", region: us-east-1, access_key_id: "${{READER_KEY}}",
+          secret_access_key: "${{READER_SECRET}}"}}
+"""
+    reports = tmp_path / "reports"
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env={
+            "S3_KEY": canary["key"],
+            "S3_SECRET": canary["secret"],
+            "S3_TOKEN": canary["token"],
+            "READER_KEY": reader_key,
+            "READER_SECRET": reader_secret,
+        },
+    )
+    assert result.returncode == 1, result.output
+    for name in ("env-keys", "literal-keys", "reader"):
+        assert f"target.yaml::backups:{name} FAILED" in result.output
+    assert "(InvalidAccessKeyId)" in result.output  # the canary key id was sent, and refused
+    assert "trailer" in result.output  # the reader's keys worked: the object was read (it is cut short)
+    assert f"127.0.0.1:{down}" in result.output  # where it failed stays readable
+    files = result.files_text()
+    for value in [*canary.values(), reader_key, reader_secret]:
+        assert value not in result.output, f"{value} leaked to the terminal"
+        assert value not in files, f"{value} leaked to a file under reports/"

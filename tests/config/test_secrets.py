@@ -51,6 +51,12 @@ def test_secret_key_names() -> None:
     assert not any(map(is_secret_key, ["url", "username", "tokens_used", "passage"]))
 
 
+def test_s3_credential_key_names_are_secret() -> None:
+    """`s3:` credentials written literally into a target are masked like ${VAR} ones."""
+    assert all(map(is_secret_key, ["access_key_id", "secret_access_key", "session_token"]))
+    assert not any(map(is_secret_key, ["endpoint_url", "region", "profile", "addressing_style"]))
+
+
 def test_redact_data_walks_json_like_values() -> None:
     registry_value = "canary-secret-77"
     SECRETS.add(registry_value)

@@ -14,3 +14,6 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "reports"
     monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(folder))
     return folder
+
+
+from tests.backups.s3.motoserver import moto_s3  # noqa: E402, F401 - drills from a bucket

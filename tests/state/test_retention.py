@@ -156,3 +156,16 @@ def test_the_last_runs_of_some_checks_only(store: StateStore) -> None:
     got = store.recent_results("prod", 2, checks=["http:c1"])
     assert [(r.run_id, r.check_id) for r in got] == [("run-1", "http:c1"), ("run-2", "http:c1")]
     assert store.recent_results("prod", 2, checks=[]) == []
+
+
+def test_info_counts_rows_with_oldest_and_newest_and_sizes(store: StateStore) -> None:
+    from opsverify.state.info import store_size, table_info
+
+    record_run(store, "a", NOW - 5, checks=3)
+    record_run(store, "b", NOW, checks=3)
+    info = {t.name: t for t in table_info(store)}
+    assert (info["results"].rows, info["results"].oldest, info["results"].newest) == (6, NOW - 5, NOW)
+    assert (info["runs"].rows, info["drills"].rows, info["drills"].oldest) == (2, 0, None)
+    sizes = dict(store_size(store))
+    main = sizes.get("file", sizes.get("results", 0))
+    assert main > 0

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from opsverify.backups.formats.base import BackupFormat, DrillRestore, ReadOptions
-from opsverify.backups.formats.detect import detect_format
+from opsverify.backups.formats.detect import detect_format, detect_head
 from opsverify.backups.formats.registry import backup_formats, declared_formats, get_format
 from opsverify.backups.inspection import Detected, FormatError
 from opsverify.backups.magic import CUSTOM_MAGIC, GZIP_MAGIC, SQLITE_MAGIC, UNSUPPORTED_MAGIC
@@ -25,5 +25,6 @@ __all__ = [
     "backup_formats",
     "declared_formats",
     "detect_format",
+    "detect_head",
     "get_format",
 ]

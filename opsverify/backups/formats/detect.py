@@ -13,7 +13,15 @@ from opsverify.backups.magic import GZIP_MAGIC, UNSUPPORTED_MAGIC
 
 def detect_format(backup: BackupFile, declared: str = "auto") -> Detected:
     """The format of `backup`: magic bytes decide, the extension breaks ties, `declared` must agree."""
-    found = _sniff(backup)
+    return _decide(_sniff(backup), declared)
+
+
+def detect_head(head: bytes, name: str, declared: str = "auto") -> Detected:
+    """`detect_format` of a backup known by its name and first bytes (an object in a bucket, not a file)."""
+    return _decide(_sniff_head(head, Path(name)), declared)
+
+
+def _decide(found: Detected | None, declared: str) -> Detected:
     if declared == "auto":
         if found is None:
             raise FormatError(
@@ -46,6 +54,10 @@ def _sniff(backup: BackupFile) -> Detected | None:
         raise FormatError("is a directory without toc.dat: not a pg_dump --format=directory backup")
     with path.open("rb") as handle:
         head = handle.read(65536)
+    return _sniff_head(head, path)
+
+
+def _sniff_head(head: bytes, path: Path) -> Detected | None:
     if head.startswith(GZIP_MAGIC):
         inner = _inflate_head(head)
         stem = path.name[: -len(path.suffix)] if path.suffix in (".gz", ".gzip") else path.stem

@@ -94,6 +94,8 @@ class BackupSource(ABC):
         self.base_dir = base_dir
         self.location: PurePath = PurePosixPath(entry.path)
         """The folder or prefix the listing is of, as reports name it (`folder …, pattern …`)."""
+        self.place: str | None = None
+        """A place that is not a folder path (`s3://bucket/prefix/ at http://…`), as reports name it instead."""
 
     @classmethod
     def claims(cls, entry: BackupEntry) -> bool:

@@ -30,7 +30,7 @@ def probe(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
     except SourceError as exc:
         facts = BackupFacts(ctx.path(entry.path), entry.pattern, error=str(exc))
         return facts
-    facts = BackupFacts(source.location, entry.pattern)  # type: ignore[arg-type]
+    facts = BackupFacts(source.location, entry.pattern, location=source.place)  # type: ignore[arg-type]
     try:
         with source:
             _list(source, entry, facts)

@@ -64,6 +64,7 @@ from opsverify.kinds.backups.probe import check_newest, check_newest_toc, find, 
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
+from opsverify.kinds.restore.s3_source import local_source
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.problem import problem_lines
 from opsverify.units import format_size
@@ -185,7 +186,11 @@ def restored_backup(
     try:
         restored = None
         try:
-            restored = _prepare(entry, ctx, facts, hooks or DrillHooks(), teardown)
+            source = local_source(
+                entry, facts, ctx.base_dir, teardown.add
+            )  # a bucket's newest object: downloaded first
+            if source is not None:
+                restored = _prepare(source, ctx, facts, hooks or DrillHooks(), teardown)
         except _EXPECTED as exc:
             facts.fail(str(exc))
         yield restored
