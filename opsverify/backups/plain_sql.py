@@ -108,6 +108,11 @@ def peek_dumped_from(path: Path, *, gzip: bool) -> str | None:
     bytes only (inflated when `gzip`); None when the header does not say. Picks a sandbox before the read."""
     with path.open("rb") as handle:
         raw = handle.read(1 << 16)
+    return head_dumped_from(raw, gzip=gzip)
+
+
+def head_dumped_from(raw: bytes, *, gzip: bool) -> str | None:
+    """`peek_dumped_from` of a dump's first bytes already read (an object's head, from a bucket)."""
     try:
         head = zlib.decompressobj(wbits=31).decompress(raw, _HEAD_BYTES) if gzip else raw[:_HEAD_BYTES]
     except zlib.error:

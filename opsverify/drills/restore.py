@@ -120,6 +120,9 @@ def restore_plain(
                 process.wait()
         except RestoreAborted:
             pass
+        except BaseException:
+            process.kill()  # a read that failed midway must not let psql see the end of its input and commit
+            raise
         finally:
             _close_quietly(process)
         result.returncode = process.wait()

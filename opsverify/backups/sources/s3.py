@@ -110,6 +110,38 @@ class S3Source(BackupSource):
             raise S3Error(f"s3://{self.bucket.bucket}/{obj.key}: {problem}")
         return path
 
+    def head(self, backup: BackupFile) -> bytes:
+        """The object's first bytes (one ranged GET): what a drill picks the format and sandbox by before the
+        object itself streams into the restore."""
+        obj = _object(backup)
+        return read_small(self.client, self.access, self.bucket, obj.key, HEAD_BYTES, text=False)
+
+    def stream(self, backup: BackupFile) -> tuple[Path, ObjectStream]:
+        """The object opened for one streamed read (a path that opens to the GET's body, as the restore reads
+        a file); `finish_stream` then records what the read found for `checksum` and `changed`."""
+        obj = _object(backup)
+        sidecar = self._sidecars.get(f"{obj.name}.sha256")
+        md5 = self.entry.checksum != "off" and sidecar is None
+        try:
+            stream, response = get_object(self.client, self.access, self.bucket, obj, md5=md5)
+        except ObjectChanged as exc:
+            self._read = {"changed": str(exc)}
+            raise
+        stream.quiet = (
+            True  # a read cut short ends the stream: the restore stops uncommitted, `changed` says why
+        )
+        self._read = {"response": response, "sidecar": sidecar, "stream": stream}
+        return stream_path(obj.name, stream), stream
+
+    def finish_stream(self, sha: str | None) -> None:
+        """After the streamed read: its sha256, and the reason it stopped short (cut, refused), if it did."""
+        stream: ObjectStream | None = self._read.get("stream")
+        if stream is not None:
+            stream.close()
+            self._read.update(sha=sha, md5=stream.md5())
+            if stream.error:
+                self._read["changed"] = stream.error
+
     def inspect(self, backup: BackupFile) -> Inspection:
         entry, obj = self.entry, _object(backup)
         started = time.monotonic()

@@ -9,7 +9,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from opsverify.backups.checksum import ChecksumResult, parse_sidecar
 from opsverify.backups.sources.s3_access import S3Access, S3Location
@@ -44,6 +44,9 @@ class ObjectStream:
         self._md5 = BackgroundHash("md5") if md5 else None
         self._closed = False
         self.received = 0
+        self.quiet = False
+        """When set, a failed or short read ends the stream and says why in `error` instead of raising."""
+        self.error: str | None = None
 
     def peek(self, size: int) -> bytes:
         """The first `size` bytes, handed out again by the next `read` calls."""
@@ -65,21 +68,29 @@ class ObjectStream:
         from botocore.exceptions import BotoCoreError
         from urllib3.exceptions import HTTPError
 
+        if self.error is not None:
+            return b""
         try:
             block = cast(bytes, self._body.read(size))
         except (BotoCoreError, HTTPError, OSError) as exc:
-            raise S3Error(self._describe(exc)) from None
+            return self._stop(self._describe(exc))
         if block:
             self.received += len(block)
             if self._md5 is not None:
                 self._md5.update(block)
         elif self.received < self._expected:
-            raise S3Error(
+            return self._stop(
                 f"{self._name} was cut short: {format_size(self.received)} received of its "
                 f"{format_size(self._expected)} (Content-Length); run the check again, and if it repeats, "
                 "the stored object is damaged"
             )
         return block
+
+    def _stop(self, reason: str) -> bytes:
+        if not self.quiet:
+            raise S3Error(reason)
+        self.error = reason
+        return b""
 
     def md5(self) -> str | None:
         return self._md5.hexdigest() if self._md5 is not None else None
@@ -212,12 +223,35 @@ def object_checksum(
     return ChecksumResult(None)
 
 
-def read_small(client: S3Client, access: S3Access, location: S3Location, key: str) -> str:
-    """A small object's text (a sidecar): at most 64 KB."""
+@overload
+def read_small(
+    client: S3Client,
+    access: S3Access,
+    location: S3Location,
+    key: str,
+    limit: int = ...,
+    *,
+    text: Literal[True] = ...,
+) -> str: ...
+@overload
+def read_small(
+    client: S3Client, access: S3Access, location: S3Location, key: str, limit: int, *, text: Literal[False]
+) -> bytes: ...
+def read_small(
+    client: S3Client,
+    access: S3Access,
+    location: S3Location,
+    key: str,
+    limit: int = SIDECAR_LIMIT,
+    *,
+    text: bool = True,
+) -> str | bytes:
+    """A small object's text (a sidecar), or an object's first bytes: at most `limit` bytes (64 KB)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        response = client.get_object(Bucket=location.bucket, Key=key, Range=f"bytes=0-{SIDECAR_LIMIT - 1}")
-        return response["Body"].read().decode("utf-8", errors="replace")
+        response = client.get_object(Bucket=location.bucket, Key=key, Range=f"bytes=0-{limit - 1}")
+        data = response["Body"].read()
+        return data.decode("utf-8", errors="replace") if text else data
     except (ClientError, BotoCoreError) as exc:
         raise S3Error(describe(exc, access, location, key)) from None

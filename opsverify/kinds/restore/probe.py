@@ -26,6 +26,7 @@ from opsverify.backups.integrity import Inspection, judge_plain
 from opsverify.backups.pg_archive import archive_dumped_from, archive_read_error
 from opsverify.backups.pgtools import ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
+from opsverify.backups.sources import SourceError
 from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
@@ -64,7 +65,7 @@ from opsverify.kinds.backups.probe import check_newest, check_newest_toc, find, 
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
-from opsverify.kinds.restore.s3_source import local_source
+from opsverify.kinds.restore.s3_source import Streamed, finish_streamed_check, local_source
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.problem import problem_lines
 from opsverify.units import format_size
@@ -189,7 +190,12 @@ def restored_backup(
             source = local_source(
                 entry, facts, ctx.base_dir, teardown.add
             )  # a bucket's newest object: downloaded first
-            if source is not None:
+            if isinstance(source, Streamed):
+                assert entry.restore is not None
+                restored = _restore_postgres(
+                    entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source.detected, source
+                )
+            elif source is not None:
                 restored = _prepare(source, ctx, facts, hooks or DrillHooks(), teardown)
         except _EXPECTED as exc:
             facts.fail(str(exc))
@@ -275,14 +281,17 @@ def _restore_postgres(
     hooks: DrillHooks,
     teardown: Teardown,
     one_pass: Detected | None = None,
+    streamed: Streamed | None = None,
 ) -> Restored | None:
     """Sandbox, then restore. `one_pass`: the backup was not read yet; the restore's read also checks it
     (checksum, gzip stream, header, trailer, statements) and commits only when it passes, then the
-    integrity step judges what that read found."""
+    integrity step judges what that read found. `streamed`: that read is of a bucket's object."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    if one_pass is not None and one_pass.format == "pg-custom":
+    if streamed is not None:
+        dumped_from = streamed.dumped_from
+    elif one_pass is not None and one_pass.format == "pg-custom":
         dumped_from = archive_dumped_from(backup.newest.path, entry.client_bin)
     elif one_pass is not None:
         dumped_from = peek_dumped_from(backup.newest.path, gzip=one_pass.gzip)
@@ -320,7 +329,7 @@ def _restore_postgres(
     if one_pass is not None and one_pass.format == "pg-custom":
         return _restore_archive_beside_check(entry, spec, facts, database.url)
     if one_pass is not None:
-        return _restore_plain_one_pass(entry, spec, facts, hooks, sandbox, database.url, one_pass)
+        return _restore_plain_one_pass(entry, spec, facts, hooks, sandbox, database.url, one_pass, streamed)
     with facts.step("restore") as step:
         facts.restore = _run_restore(entry, spec, backup, database.url, sandbox, hooks)
         step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
@@ -419,12 +428,14 @@ def _restore_plain_one_pass(
     sandbox: Sandbox,
     url: str,
     detected: Detected,
+    streamed: Streamed | None = None,
 ) -> Restored | None:
     """One read of the file: sha256 (second thread), inflate, the integrity scan and psql, side by side.
 
     psql's single transaction commits only after the whole read passed the integrity check; a broken
     stream (or a checksum mismatch, a missing trailer, a file changed meanwhile) kills psql first, the
-    restore fails uncommitted and the integrity step names the problem.
+    restore fails uncommitted and the integrity step names the problem. `streamed`: the read is a bucket
+    object's GET (its sidecar, ChecksumSHA256 or ETag checked; a body cut short stops psql the same way).
     """
     backup = facts.backup
     assert backup is not None
@@ -438,7 +449,10 @@ def _restore_plain_one_pass(
     def judge_read(stream: StreamResult) -> str | None:
         judge_plain(detected, stream, scanner, inspection)
         inspection.seconds = time.monotonic() - read_started
-        finish_check(entry, backup)
+        if streamed is None:
+            finish_check(entry, backup)
+        else:
+            finish_streamed_check(streamed, entry, backup, inspection)
         problems = integrity_problems(entry, backup)
         if backup.changed_during_check:
             return backup.changed_during_check
@@ -451,8 +465,15 @@ def _restore_plain_one_pass(
             on_progress(sandbox, written)
 
     with facts.step("restore") as step:
+        path = newest.path
+        if streamed is not None:
+            try:
+                path = streamed.source.stream(newest)[0]
+            except SourceError as exc:
+                facts.fail(str(exc))
+                return None
         facts.restore = restore_plain(
-            newest.path,
+            path,
             gzip=detected.gzip,
             database_url=url,
             client_bin=entry.client_bin,

@@ -1,17 +1,28 @@
-"""A drill of a backup that is not a local file (a bucket's object): the newest one is downloaded first, as
-the drill's own `download` step (timed, in the evidence, inside the RTO), with its checksum sidecar; the
-drill then runs on that copy exactly as on a file."""
+"""A drill of a backup that is not a local file (a bucket's object).
+
+A plain PostgreSQL dump (.sql or .sql.gz) streams from the GET straight into psql: the drill's `stream`
+step lists the prefix and reads the object's head (format, server version for the sandbox), the restore
+step reads the body once (sha256 and the object's checksum on the way; psql commits only when they agree).
+Any other format is downloaded first, as the drill's own `download` step, with its checksum sidecar; the
+drill then runs on that copy exactly as on a file. Either step is timed, in the evidence and in the RTO."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opsverify.backups.sources import SourceError, open_source
+from opsverify.backups.files import BackupFile
+from opsverify.backups.formats import Detected, FormatError, detect_head
+from opsverify.backups.inspection import Inspection
+from opsverify.backups.plain_sql import head_dumped_from
+from opsverify.backups.sources import BackupSource, SourceError, open_source
 from opsverify.backups.sources.local import LocalSource
+from opsverify.backups.sources.s3 import S3Source
+from opsverify.backups.sources.s3_listing import S3Object
 from opsverify.drills.sandbox import DRILL_PREFIX
 from opsverify.kinds.backups.facts import BackupFacts
 from opsverify.kinds.restore.facts import DrillFacts
@@ -21,21 +32,33 @@ if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
 
 Cleanup = Callable[[str, Callable[[], str | None]], None]
+STREAMED_FORMATS = frozenset({"pg-plain"})
+"""Formats a drill restores from the object's stream (psql reads its input in order); the others need a
+seekable file (pg-custom with --jobs, pg-directory, SQLite) or a read before the sandbox (MySQL: which
+databases the dump holds), and are downloaded first."""
+
+
+@dataclass
+class Streamed:
+    """A bucket's newest object that streams into the restore: `facts.backup` lists it; `source` stays open."""
+
+    source: S3Source
+    detected: Detected
+    dumped_from: str | None
 
 
 def local_source(
     entry: BackupCheck, facts: DrillFacts, base_dir: Path, cleanup: Cleanup
-) -> BackupCheck | None:
-    """`entry` itself for a folder here; else the entry of a temporary folder holding a copy of the newest
-    backup (None when it could not be had: `facts` says why)."""
+) -> BackupCheck | Streamed | None:
+    """`entry` itself for a folder here; a `Streamed` object of a bucket for a plain PostgreSQL dump; else
+    the entry of a temporary folder holding a copy of the newest backup (None when it could not be had:
+    `facts` says why)."""
     try:
         source = open_source(entry, base_dir)
     except SourceError:
         return entry  # the drill's own find step reports it
     if isinstance(source, LocalSource) or source.place is None:
         return entry
-    folder = Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}download_"))
-    cleanup("remove the downloaded backup", lambda: _remove(folder))
     backup = facts.backup = BackupFacts(source.location, entry.pattern, location=source.place)  # type: ignore[arg-type]
     with facts.step("download") as step, source:
         try:
@@ -52,6 +75,16 @@ def local_source(
         if newest is None:
             step.ok = False
             return None
+        streamed = _streamed(source, newest, entry.format)
+        if streamed is not None:
+            step.name = "stream"
+            step.detail = (
+                f"{newest.name}, {format_size(newest.size)} from {source.place}, streamed into the restore"
+            )
+            cleanup("close the bucket's client", lambda: _close(streamed.source))
+            return streamed
+        folder = Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}download_"))
+        cleanup("remove the downloaded backup", lambda: _remove(folder))
         try:
             source.fetch(newest, folder)
         except SourceError as exc:
@@ -60,6 +93,39 @@ def local_source(
         step.detail = f"{newest.name}, {format_size(newest.size)} from {source.place}"
     facts.backup = None
     return entry.model_copy(update={"path": str(folder), "s3": None})
+
+
+def finish_streamed_check(
+    streamed: Streamed, entry: BackupCheck, backup: BackupFacts, inspection: Inspection
+) -> None:
+    """After the streamed read (`inspection` holds its sha256): the object's checksum, and whether the read
+    was cut short (`changed_during_check` says so: the restore stops uncommitted)."""
+    source, newest = streamed.source, backup.newest
+    assert newest is not None
+    source.finish_stream(inspection.sha256)
+    backup.checksum = source.checksum(newest, inspection) if entry.checksum != "off" else None
+    backup.changed_during_check = source.changed(newest)
+
+
+def _streamed(source: BackupSource, newest: BackupFile, declared: str) -> Streamed | None:
+    """The object as a `Streamed` backup when its format restores from a stream (it is read from its head)."""
+    if not isinstance(source, S3Source) or not isinstance(newest, S3Object) or newest.archived:
+        return None
+    if newest.size == 0:
+        return None  # the download path's integrity step says it is empty
+    try:
+        head = source.head(newest)
+        detected = detect_head(head, newest.name, declared)
+    except (SourceError, FormatError):
+        return None  # the download path says why
+    if detected.format not in STREAMED_FORMATS:
+        return None
+    return Streamed(source, detected, head_dumped_from(head, gzip=detected.gzip))
+
+
+def _close(source: BackupSource) -> str | None:
+    source.close()
+    return None
 
 
 def _remove(folder: Path) -> str | None:

@@ -25,7 +25,12 @@ def drill_problems(entry: BackupCheck, facts: DrillFacts) -> list[Problem]:
     backup = facts.backup
     if backup is not None and (backup.error or backup.newest is None):
         return backup_problems(entry, backup)
-    problems = integrity_problems(entry, backup) if backup is not None else []
+    problems = []
+    if backup is not None and backup.changed_during_check:
+        problems.append(
+            Problem("", backup.changed_during_check)
+        )  # first: what the read found follows from it
+    problems += integrity_problems(entry, backup) if backup is not None else []
     if facts.error:
         problems.append(Problem("", facts.error))
     if problems:

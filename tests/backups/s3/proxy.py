@@ -2,7 +2,7 @@
 
 It forwards every request to the server and sends the response back with its full Content-Length, but a
 GET of a key containing `cut` gets only half its body before the connection closes: what a dying proxy or
-a reset connection does to a download.
+a reset connection does to a download. A ranged GET (the head a drill reads first) is passed whole.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def _handler(upstream: str) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in ("connection", "transfer-encoding", "content-length"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
-            cut = self.command == "GET" and "cut" in self.path and len(data) > 1
+            cut = (
+                self.command == "GET" and "cut" in self.path and len(data) > 1 and "Range" not in self.headers
+            )
             if cut:
                 self.send_header("Connection", "close")
             self.end_headers()
