@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def compare_drill(endpoint: str, workdir: Path, repeat: int) -> None:
-    """The whole drill from the bucket (download step, integrity, url sandbox, restore, verify, teardown)
-    against `download | gunzip | psql` into a fresh database."""
+    """The whole drill from the bucket (the object streamed into psql with the integrity read, url sandbox,
+    verify, teardown) against `download | gunzip | psql` into a fresh database."""
     from opsverify.config.target import load_target
 
     target_path = workdir / "drill.yaml"

@@ -75,6 +75,7 @@ def test_drill_streams_a_plain_dump_from_the_bucket_into_psql(
     (record,) = evidence_lines(reports)
     assert record["verdict"] == "passed"
     assert record["integrity_read"] == "with the restore"
+    assert record["file"] == f"s3://{bucket}/{key}"  # the object, not a local path
     assert record["rto_s"] >= record["steps"]["stream"] + record["steps"]["restore"]  # both in the RTO
 
 
@@ -107,7 +108,7 @@ def test_drill_downloads_a_custom_archive_first(
     (record,) = evidence_lines(reports)
     assert record["verdict"] == "passed"
     assert record["rto_s"] >= record["steps"]["download"]  # the download counts in the RTO
-    assert not Path(str(record["file"])).exists()  # the downloaded copy was removed at teardown
+    assert record["file"] == f"s3://{bucket}/db/backup_2.dump"  # the object, not the removed copy
     assert list(drill_tmp.iterdir()) == []
 
 

@@ -19,7 +19,7 @@ def describe(exc: Exception, access: S3Access, location: S3Location, key: str | 
     from botocore import exceptions as errors
 
     where = access.describe(location)
-    endpoint = access.endpoint_url or "the AWS S3 endpoint"
+    endpoint = f"the S3 endpoint {access.endpoint_url}" if access.endpoint_url else "the AWS S3 endpoint"
     obj = f"s3://{location.bucket}/{key}" if key else where
     if isinstance(exc, errors.ClientError):
         return _client_error(exc, access, location, where, obj)
@@ -35,12 +35,12 @@ def describe(exc: Exception, access: S3Access, location: S3Location, key: str | 
         )
     if isinstance(exc, errors.ConnectTimeoutError):
         return (
-            f"the S3 endpoint {endpoint} did not accept a connection within {min(access.timeout, 10.0):g}s: "
+            f"{endpoint} did not accept a connection within {min(access.timeout, 10.0):g}s: "
             "is s3.endpoint_url right, and does a firewall let this machine reach it?"
         )
     if isinstance(exc, errors.ReadTimeoutError):
         return (
-            f"the S3 endpoint {endpoint} accepted the connection but did not answer within "
+            f"{endpoint} accepted the connection but did not answer within "
             f"{access.timeout:g}s (s3.timeout) while reading {obj}: is it an S3 server, and is it overloaded?"
         )
     if isinstance(exc, errors.IncompleteReadError | errors.ResponseStreamingError):
@@ -58,10 +58,7 @@ def describe(exc: Exception, access: S3Access, location: S3Location, key: str | 
             f"TLS to {endpoint} failed ({_short(exc)}): is s3.endpoint_url https with a trusted certificate?"
         )
     if isinstance(exc, errors.EndpointConnectionError):
-        return (
-            f"cannot connect to the S3 endpoint {endpoint} ({_reason(exc)}): is s3.endpoint_url right and "
-            "the server up?"
-        )
+        return f"cannot connect to {endpoint} ({_reason(exc)}): is s3.endpoint_url right and the server up?"
     if isinstance(exc, errors.BotoCoreError):
         return f"S3 request for {obj} failed: {_short(exc)}"
     return f"S3 request for {obj} failed: {type(exc).__name__}: {_short(exc)}"

@@ -48,6 +48,7 @@ class DrillFacts:
     verification: Verification = field(default_factory=Verification)
     verified: bool = False
     one_pass: bool = False  # the backup was checked in the read that restored it (large plain dumps)
+    backup_url: str | None = None  # the backup's own address when it is not a local file (s3://bucket/key)
     rto_seconds: float = 0.0
     error: str | None = None
     interrupted: bool = False

@@ -711,7 +711,7 @@ def evidence_record(
         "host": socket.gethostname(),
         "target": facts.target,
         "entry": facts.entry,
-        "file": str(newest.path) if newest else None,
+        "file": facts.backup_url or (str(newest.path) if newest else None),
         "format": inspection.format if inspection else None,
         "size": newest.size if newest else None,
         "sha256": inspection.sha256 if inspection else None,

@@ -75,6 +75,8 @@ def local_source(
         if newest is None:
             step.ok = False
             return None
+        if isinstance(source, S3Source) and isinstance(newest, S3Object):
+            facts.backup_url = f"s3://{source.bucket.bucket}/{newest.key}"
         streamed = _streamed(source, newest, entry.format)
         if streamed is not None:
             step.name = "stream"

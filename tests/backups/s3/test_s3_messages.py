@@ -4,7 +4,7 @@ the error responses AWS sends for them, and the parsing of `path: s3://...`."""
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from opsverify.backups.sources.s3_access import S3Access, S3Location, parse_s3_url
 from opsverify.backups.sources.s3_errors import describe
@@ -26,6 +26,16 @@ def test_bucket_in_another_region_names_the_right_one() -> None:
     error = aws_error("PermanentRedirect", 301, Region="eu-west-1")
     assert describe(error, S3Access(region="us-east-1"), WHERE) == (
         "bucket codebook-backups is in another region than us-east-1 (PermanentRedirect): set s3.region: eu-west-1"
+    )
+
+
+def test_aws_endpoint_unreachable_is_named_once() -> None:
+    """Without s3.endpoint_url (AWS), e.g. a machine with no route out: the endpoint is named once."""
+    error = EndpointConnectionError(endpoint_url="https://codebook-backups.s3.amazonaws.com/")
+    assert describe(error, S3Access(), WHERE).startswith("cannot connect to the AWS S3 endpoint (")
+    local = S3Access(endpoint_url="http://127.0.0.1:9000")
+    assert describe(error, local, WHERE).startswith(
+        "cannot connect to the S3 endpoint http://127.0.0.1:9000 ("
     )
 
 
