@@ -293,7 +293,8 @@ def growth(backend: str, folder: Path) -> None:
         empty = _bytes(store)
         runs = 200
         for run in range(runs):
-            rows = [StoredResult(*result_row(run, c, now - run * 300)) for c in range(100)]
+            made = [result_row(run, c, now - run * 300) for c in range(100)]
+            rows = [StoredResult(*row[:7], json.loads(row[7])) for row in made]
             store.record_results(f"run-{run:08d}", TARGET, rows)
         per_row = (_bytes(store) - empty) / (runs * 100)
         before = _bytes(store)

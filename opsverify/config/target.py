@@ -19,10 +19,11 @@ from opsverify.config.interpolate import (
     read_env_file,
     resolve,
 )
+from opsverify.config.kinds import KINDS, Kind, sections
 from opsverify.config.state import StateConfig
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
-from opsverify.kinds import KINDS, Kind, sections
+from opsverify.plugins import PluginError
 from opsverify.redaction import redact
 
 if TYPE_CHECKING:
@@ -80,7 +81,10 @@ def target_model(present: frozenset[str] | None = None) -> type[TargetBase]:
     are built, so a run imports the models of the kinds its target uses and no others (start-up time).
     """
     if present is None:
+        KINDS.load_plugins()
         return _target_model(None)
+    if not present <= frozenset(top_level_keys()):
+        KINDS.load_plugins()  # a section no built-in kind reads: an installed plugin's, or a typo
     return _target_model(frozenset(present) & frozenset([*sections(), "notify"]))
 
 
@@ -240,9 +244,16 @@ def load_target(
     env = Environment(env_values, _names(raw, "public_env"), secret=_names(raw, "secret_env"))
     data = resolve(raw, (), source, env, path.parent)
     try:
+        if isinstance(data, dict) and "notify" in data:
+            from opsverify.config.notify import load_channel_plugins, needs_channel_plugins
+
+            if needs_channel_plugins(data["notify"]) and load_channel_plugins():
+                _target_model.cache_clear()  # built with the notify model before the plugins' channel types
         model = target_model(frozenset(data) if isinstance(data, dict) else None).model_validate(data)
     except ValidationError as exc:
         raise TargetError(redact(explain_validation(exc, data, source))) from None
+    except PluginError as exc:
+        raise TargetError(f"{path}: {exc}") from None
     loaded = LoadedTarget(model.target, path, model, source)
     _check_dependencies(loaded)
     return loaded

@@ -11,7 +11,6 @@ address. `${VAR:-default}`, `environment:` and `env_file:` give the `.env.exampl
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,15 +68,26 @@ class Service:
 def optional_kind(draft: Draft, kind: str, name: str, entry: dict[str, Any], source: str) -> None:
     """Add an entry of a kind that may not exist in this opsverify; otherwise say so in the header."""
     if kind in KINDS:
-        filled = _EXAMPLE_REFERENCE.sub(lambda m: draft.env.get(m.group(1), m.group(0)), repr(entry))
         try:
-            KINDS[kind].load_entry_model().model_validate(ast.literal_eval(filled))
-        except ValueError:
-            draft.skip(f"{source}: a {kind} entry for {name} (this opsverify's {kind} kind takes other keys)")
+            KINDS[kind].load_entry_model().model_validate(_with_examples(entry, draft.env))
+        except ValueError as exc:
+            reason = str(exc).splitlines()[-1].strip()[:120]
+            draft.skip(f"{source}: no {kind} entry for {name}: it would not validate ({reason})")
             return
         draft.add(kind, name, entry)
     else:
         draft.skip(f"{source}: needs the {kind} kind, which this opsverify does not have yet")
+
+
+def _with_examples(value: Any, env: dict[str, str]) -> Any:
+    """The entry as it validates with the .env.example: each `${VAR}` of the draft replaced by its example."""
+    if isinstance(value, dict):
+        return {key: _with_examples(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_examples(item, env) for item in value]
+    if isinstance(value, str):
+        return _EXAMPLE_REFERENCE.sub(lambda m: env.get(m.group(1), m.group(0)), value)
+    return value
 
 
 def import_compose(file: Path, target: str, env_file: Path | None = None) -> Draft:

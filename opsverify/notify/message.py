@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from opsverify.redaction import redact, redact_data
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 from opsverify.units import format_duration, plural
 
 MessageStatus = Literal["failed", "resolved", "passed", "completed"]

@@ -10,7 +10,8 @@ pytest_plugins = [
     "opsverify.pytest_plugin.collect",
     "opsverify.pytest_plugin.fixtures",
     "opsverify.pytest_plugin.interrupt",
-    "opsverify.report.session",
+    "opsverify.pytest_plugin.reporting",
+    "opsverify.pytest_plugin.run_end",
 ]
 
 

@@ -25,6 +25,8 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    # Once: a second SIGTERM (the sender insists) terminates at once, as it would have without opsverify.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     raise Terminated("SIGTERM")
 
 
@@ -37,15 +39,26 @@ class InterruptWatch:
     @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         if not self.config.option.fulltrace:
-            # pytest shows one line of it, but first renders the whole traceback with its sources (~2 s on a
-            # loaded machine): keep the line it shows.
-            excinfo.traceback = excinfo.traceback[-1:]
+            _keep_the_shown_line(excinfo)
         value = excinfo.value
         name = "SIGTERM" if isinstance(value, Terminated) else "SIGINT"
         self.config.stash[INTERRUPTED] = name if isinstance(value, KeyboardInterrupt) else "pytest.exit"
         pool = self.config.stash.get(POOL, None)
         if pool is not None:
             pool.stop()
+
+
+def _keep_the_shown_line(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Cut the traceback to the entry pytest shows (the last one not hidden).
+
+    Without --full-trace pytest prints one line of an interruption, but first renders the whole traceback
+    with its sources: ~2 s on a loaded machine, between the signal and the end of the run.
+    """
+    entries = excinfo.traceback
+    for index in range(len(entries) - 1, -1, -1):
+        if not entries[index].ishidden(excinfo):
+            excinfo.traceback = entries[index:]
+            return
 
 
 def pytest_configure(config: pytest.Config) -> None:

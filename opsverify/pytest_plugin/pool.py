@@ -8,13 +8,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opsverify.config.target import CheckItem
-from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.base import ProbeContext, ProbeProgress
 
 if TYPE_CHECKING:
     import asyncio
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from opsverify.asyncrun import LoopThread
 
 AsyncProbe = Callable[..., Coroutine[Any, Any, Any]]
+WATCH_TICK = 0.5  # seconds between the calls of `ProbePool.result`'s watch while a test waits
 
 
 def probe_context(check: CheckItem, stop: threading.Event | None = None) -> ProbeContext:
@@ -34,10 +35,10 @@ def probe_context(check: CheckItem, stop: threading.Event | None = None) -> Prob
     )
 
 
-def run_probe(check: CheckItem, stop: threading.Event | None = None) -> Any:
-    """Run the probe of `check`'s kind against its entry (`stop`: set when the run is stopping)."""
+def run_probe(check: CheckItem, ctx: ProbeContext | None = None) -> Any:
+    """Run the probe of `check`'s kind against its entry."""
     probe = check.kind.load_probe()
-    return probe(check.entry, probe_context(check, stop))
+    return probe(check.entry, ctx or probe_context(check))
 
 
 class DaemonThreadPool:
@@ -100,7 +101,7 @@ class ProbeTiming:
     """When a check's probe ran (wall clock, seconds since the epoch) and how long its test waited for it.
 
     Probes of live kinds run in the pool ahead of their tests, so a test's own phases see only the wait
-    (often none); the reports add the probe's duration to the check's (opsverify.report.session).
+    (often none); the reports add the probe's duration to the check's (opsverify.pytest_plugin.reporting).
     """
 
     started: float
@@ -152,13 +153,15 @@ class ProbePool:
         self._futures: dict[str, Future[Any]] = {}
         self._ran: dict[str, ProbeTiming] = {}  # by probe key: when the probe last ran
         self._taken: dict[str, ProbeTiming] = {}  # by check key: the probe whose facts a test took
+        self._contexts: dict[str, ProbeContext] = {}  # by probe key: what its probe has done so far
         self._lock = threading.Lock()
 
     def _run(self, check: CheckItem) -> Any:
         """Run the probe and record when (wall-clock start, stop measured with a monotonic clock)."""
+        ctx = self._context(check)
         started, clock = time.time(), time.perf_counter()
         try:
-            return run_probe(check, self.stopping)
+            return run_probe(check, ctx)
         finally:
             stopped = started + (time.perf_counter() - clock)
             with self._lock:
@@ -167,13 +170,28 @@ class ProbePool:
     async def _run_async(self, check: CheckItem, probe: AsyncProbe) -> Any:
         assert self._gate is not None
         async with self._gate:
+            ctx = self._context(check)
             started, clock = time.time(), time.perf_counter()
             try:
-                return await probe(check.entry, probe_context(check, self.stopping))
+                return await probe(check.entry, ctx)
             finally:
                 stopped = started + (time.perf_counter() - clock)
                 with self._lock:
                     self._ran[check.probe_key] = ProbeTiming(started, stopped)
+
+    def _context(self, check: CheckItem) -> ProbeContext:
+        """A new context for a run of `check`'s probe, kept so that `progress` can read it."""
+        ctx = probe_context(check, self.stopping)
+        ctx.progress.started = time.monotonic()
+        with self._lock:
+            self._contexts[check.probe_key] = ctx
+        return ctx
+
+    def progress(self, check: CheckItem) -> ProbeProgress | None:
+        """What the latest run of `check`'s probe has done so far (None before it started)."""
+        with self._lock:
+            ctx = self._contexts.get(check.probe_key)
+        return ctx.progress if ctx is not None else None
 
     def _async_probe(self, check: CheckItem) -> AsyncProbe | None:
         """The kind's probe for the event loop, when `prefetch` chose the loop for this kind."""
@@ -212,13 +230,20 @@ class ProbePool:
             self.submit(check)  # the rules of one entry share its probe (one submit per probe key)
         return len(live)
 
-    def result(self, check: CheckItem) -> Any:
-        """Facts of `check`: from the pool for live kinds, run here and now for the others."""
+    def result(self, check: CheckItem, watch: Callable[[float], None] | None = None) -> Any:
+        """Facts of `check`: from the pool for live kinds, run here and now for the others.
+
+        `watch(seconds)` is called about every WATCH_TICK seconds while this thread waits for them.
+        """
         clock = time.perf_counter()
         try:
             if not check.kind.live:
                 return self._run(check)
-            return self.submit(check).result()
+            future = self.submit(check)
+            if watch is not None:
+                while not wait([future], timeout=WATCH_TICK).done:
+                    watch(time.perf_counter() - clock)
+            return future.result()
         finally:
             waited = time.perf_counter() - clock
             with self._lock:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsverify.redaction import redact
-from opsverify.report.summary import RunSummary
+from opsverify.results import RunSummary
 from opsverify.units import format_duration, plural
 
 if TYPE_CHECKING:

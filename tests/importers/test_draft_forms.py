@@ -181,6 +181,21 @@ def test_endpoints_without_curl_become_http_checks(tmp_path: Path) -> None:
     assert env["STATUS_URL"] == "https://status.example.com"
 
 
+def test_a_base_url_variable_or_placeholder_host_is_a_base(tmp_path: Path) -> None:
+    text = (
+        '# Health\n\n```bash\ncurl "$API_BASE_URL/health"\ncurl -fsS https://<your-domain>/api/ready\n```\n\n'
+        "- Status: https://{host}:8443/status\n"
+    )
+    target, env, _ = drafted(tmp_path, text)
+    assert [entry["url"] for entry in target["http"].values()] == [
+        "${API_BASE_URL}/health",
+        "${BASE_URL}/api/ready",
+        "${BASE_URL}/status",
+    ]
+    assert env["API_BASE_URL"] == "http://127.0.0.1:8000"
+    assert env["BASE_URL"] == "https://app.example.com"
+
+
 def test_requirements_and_check_commands(tmp_path: Path) -> None:
     text = (
         "## Requirements\n\n- PostgreSQL 13 or newer\n- MySQL 8.0+\n\n"

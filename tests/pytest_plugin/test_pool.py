@@ -68,3 +68,44 @@ def test_the_logger_registry_can_be_walked_while_probe_threads_create_loggers() 
     assert added == LOGGERS
     assert walks >= 1
     assert sum(1 for name in registry if name.startswith(f"{prefix}.")) == LOGGERS
+
+
+def test_the_daemon_pool_runs_calls_on_at_most_its_workers_and_cancels_the_queue_at_shutdown() -> None:
+    from opsverify.pytest_plugin.pool import DaemonThreadPool
+
+    pool = DaemonThreadPool(2, "test-pool")
+    release = threading.Event()
+    running: list[str] = []
+
+    def blocked() -> str:
+        running.append(threading.current_thread().name)
+        release.wait(60)
+        return "done"
+
+    def broken() -> None:
+        raise ValueError("probe bug")
+
+    first, second, queued = pool.submit(blocked), pool.submit(blocked), pool.submit(broken)
+    while len(running) < 2:
+        release.wait(0.01)
+    assert all(thread.daemon for thread in threading.enumerate() if thread.name.startswith("test-pool"))
+    assert not queued.running()  # both workers are busy: the third call waits in the queue
+    pool.shutdown()
+    assert queued.cancelled()
+    assert pool.submit(blocked).cancelled()  # nothing starts after shutdown
+    release.set()
+    assert first.result(timeout=60) == second.result(timeout=60) == "done"
+    errors = DaemonThreadPool(1, "test-pool-errors")
+    with pytest.raises(ValueError, match="probe bug"):
+        errors.submit(broken).result(timeout=60)
+    errors.shutdown()
+
+
+def test_a_stopping_run_ends_a_probes_pause_at_once() -> None:
+    from opsverify.kinds.base import ProbeContext, ProbeStopped
+
+    ctx = ProbeContext("t")
+    ctx.pause(0)  # not stopping: returns
+    ctx.stop.set()
+    with pytest.raises(ProbeStopped):
+        ctx.pause(3600)

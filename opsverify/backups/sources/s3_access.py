@@ -7,6 +7,7 @@ off AWS does not hang on it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -74,10 +75,12 @@ class S3Access:
         return f"{location.url} (AWS{f', region {self.region}' if self.region else ''})"
 
 
+@functools.lru_cache(maxsize=32)
 def make_client(access: S3Access) -> S3Client:
     """A boto3 S3 client with timeouts on every call, and no checksum work botocore would do on its own.
 
     Response checksums are verified by opsverify against the hash it computes anyway (one read, not two).
+    Kept per settings for the process (clients are thread-safe; building one loads botocore's models).
     """
     import boto3
     import botocore.session

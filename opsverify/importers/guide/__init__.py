@@ -15,7 +15,8 @@ from opsverify.importers.draft import Draft, ImportProblem
 from opsverify.importers.guide import drills, dumps, endpoints, services, thresholds
 from opsverify.importers.guide.alerts import alert_blocks
 from opsverify.importers.guide.lines import Command, Line, commands, joined, parse_lines
-from opsverify.importers.guide.state import State
+from opsverify.importers.guide.state import State, add
+from opsverify.importers.guide_s3 import draft_s3_backups
 from opsverify.importers.source import read_text
 
 __all__ = ["draft_guide", "parse_lines"]
@@ -33,6 +34,7 @@ def draft_guide(file: Path, target: str) -> Draft:
         for command in commands(line):
             _command(state, command, after)
         endpoints.prose_endpoints(state, line, after)
+    draft_s3_backups(shell, state.draft, lambda n, e, ln: add(state, "backups", n, e, ln), state.backups)
     alert_blocks(state, lines)
     for line in lines:
         thresholds.prose(state, line)

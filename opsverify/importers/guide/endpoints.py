@@ -55,7 +55,7 @@ def curl(state: State, command: Command, after: list[Line]) -> None:
     words = next((s for s in command.segments if s and s[0] in ("curl", "wget", "http")), None)
     if words is None:
         return
-    url = next((w for w in words[1:] if re.match(r"https?://", w)), None)
+    url = next((w for w in words[1:] if re.match(r"https?://|\$\{?[A-Za-z_]\w*\}?/", w)), None)
     if url is None:
         return
     line = command.line
@@ -104,12 +104,25 @@ def endpoint(
 ) -> None:
     """An http check of `url` (absolute, or a path on `${BASE_URL}`), once per URL."""
     url = url.rstrip(".,;:)")
-    if m := re.match(r"(https?://[^/?#\s]+)(.*)", url):
+    if m := re.match(
+        r"\$\{?([A-Za-z_]\w*)\}?(/.*)", url
+    ):  # `curl "$API_BASE_URL/health"`: the guide's variable
+        origin, path, host = "$" + m.group(1), m.group(2), m.group(1).lower()
+        base = state.draft.var(
+            m.group(1), "http://127.0.0.1:8000", "the base URL the guide calls $" + m.group(1)
+        )
+    elif m := re.match(r"(https?://[^/?#\s]+)(.*)", url):
         origin, path = m.group(1), m.group(2) or "/"
         host = origin.split("://")[1]
-        if "$" in host or _DOC_HOSTS.match(host) or "<" in host or "{" in host:
+        if _DOC_HOSTS.match(host):
             return
-        base = state.draft.var(base_var(host), origin)
+        if re.search(r"[$<>{}]", host):  # `https://<your-domain>/health`: a placeholder
+            state.draft.assume(f"{state.file}:{line.number}: {origin}: a placeholder host, now ${{BASE_URL}}")
+            base = state.draft.var(
+                "BASE_URL", "https://app.example.com", f"the host the guide writes as {origin}"
+            )
+        else:
+            base = state.draft.var(base_var(host), origin)
     elif url.startswith("/"):
         origin, path, host = "", url, "app"
         base = ""
