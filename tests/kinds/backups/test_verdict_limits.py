@@ -261,3 +261,14 @@ def test_max_gap_names_three_gaps_and_counts_the_rest() -> None:
         "4 gaps wider than 24h, the widest 2d: 30h between backup_4.sql.gz and backup_5.sql.gz; "
         "2d between backup_3.sql.gz and backup_4.sql.gz; 30h between backup_2.sql.gz and backup_3.sql.gz (+1 more)"
     )
+
+
+def test_three_equal_gaps_are_all_named_without_a_count() -> None:
+    (problem,) = problems(entry(retention={"max_gap": "1d"}), daily(30, 30, 30))
+    assert problem == Problem(
+        f"backups matching backup_*.sql.gz in {FOLDER}",
+        "3 gaps wider than 24h, the widest 30h: 30h between backup_3.sql.gz and backup_4.sql.gz; "
+        "30h between backup_2.sql.gz and backup_3.sql.gz; 30h between backup_1.sql.gz and backup_2.sql.gz",
+        "consecutive backups at most 24h apart (retention.max_gap)",
+        "backups are missing in between: did the job fail on those days, or were they deleted?",
+    )
