@@ -272,3 +272,29 @@ def test_three_equal_gaps_are_all_named_without_a_count() -> None:
         "consecutive backups at most 24h apart (retention.max_gap)",
         "backups are missing in between: did the job fail on those days, or were they deleted?",
     )
+
+
+def test_min_age_looks_at_the_oldest_of_three_and_keeps_the_other_retention_problems() -> None:
+    """The oldest backup is the last of the listing; a gap problem comes beside min_count's, not instead."""
+    check = entry(retention={"min_count": 5, "min_age": "30d", "max_gap": "26h"})
+    found = problems(check, daily(24, 48))
+    assert found == [
+        Problem(
+            f"backups matching backup_*.sql.gz in {FOLDER}",
+            "3",
+            "at least 5 (retention.min_count)",
+            "older backups were deleted too early",
+        ),
+        Problem(
+            "oldest backup backup_1.sql.gz",
+            "3d old",
+            "at least 30d old (retention.min_age)",
+            "older backups were deleted too early: check the pruning job or the lifecycle rule",
+        ),
+        Problem(
+            f"backups matching backup_*.sql.gz in {FOLDER}",
+            "1 gap wider than 26h, the widest 2d: 2d between backup_1.sql.gz and backup_2.sql.gz",
+            "consecutive backups at most 26h apart (retention.max_gap)",
+            "backups are missing in between: did the job fail on those days, or were they deleted?",
+        ),
+    ]
