@@ -1,4 +1,5 @@
-"""The `docker` sandbox cannot run here (no Docker engine): its image choice and the `auto` fallback are tested.
+"""The `docker` sandbox without a Docker engine (DOCKER_HOST pointed at a socket nothing listens on, whatever
+runs on the machine): its image choice and the `auto` fallback are tested.
 
 No container is faked: the testcontainers code path is exercised up to the engine check, which fails here.
 """
@@ -41,6 +42,13 @@ def test_explicit_image_wins() -> None:
     assert DockerSandbox("14.1").image == "postgres:14"
 
 
+@pytest.fixture
+def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Docker engine for this test, even where the machine runs one (/var/run/docker.sock)."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+
+
+@pytest.mark.usefixtures("no_engine")
 def test_no_engine_here_is_explained() -> None:
     reason = docker_unavailable_reason()
     assert reason is not None
@@ -49,6 +57,7 @@ def test_no_engine_here_is_explained() -> None:
         DockerSandbox("15.20").start()
 
 
+@pytest.mark.usefixtures("no_engine")
 def test_auto_lists_all_three_when_none_works(tmp_path: Path) -> None:
     candidates = make_sandboxes(
         "auto", sandbox_url=None, image=None, server_bin=str(tmp_path), dumped_from="15.20"
