@@ -9,14 +9,16 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= auto
 XDIST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup
 
-.PHONY: help venv system-deps demo test lint typecheck unit report bench clean
+.PHONY: help venv system-deps demo test lint typecheck unit report bench mutation stress clean
 
 help:
 	@echo "make demo    run the embedded demo (daily tier against targets/demo.yaml)"
 	@echo "make test    lint (ruff), types (mypy) and the project's own tests"
-	@echo "make system-deps  install the Debian packages the tests run (prometheus, chromium, nodejs, npm, postgresql, openssh-server, docker.io, busybox-static, debootstrap)"
+	@echo "make system-deps  install the Debian packages the tests run: $(SYSTEM_PACKAGES)"
 	@echo "make report  build the HTML Allure report from reports/allure-results"
 	@echo "make bench   run the benchmarks in bench/ (slow; not part of make test)"
+	@echo "make stress  the timing-sensitive tests 5 times in a row with every core busy (slow)"
+	@echo "make mutation  mutmut over the verdicts, the comparator, the backup readers, the notification policy (slow)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,8 @@ typecheck: venv
 SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3 \
   mariadb-dump:mariadb-client mariadb-install-db:mariadb-server \
   sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap
+
+SYSTEM_PACKAGES = $(foreach pair,$(SYSTEM_TOOLS),$(lastword $(subst :, ,$(pair))))
 
 system-deps:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
@@ -62,5 +66,20 @@ report: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# The timing-sensitive tests, 5 runs in a row with every core kept busy (docs/testing.md): they hold no time
+# budget, only timeouts with a generous margin, so a loaded machine must not fail them.
+STRESS_TESTS ?= tests/report/test_durations.py tests/pytest_plugin/test_concurrency.py tests/pytest_plugin/test_pool.py \
+  tests/kinds/http/test_pacing.py tests/kinds/http/test_probe_requests.py tests/kinds/prometheus/test_probe.py \
+  tests/backups/test_files.py tests/notify/test_python_hooks.py tests/connect/test_ssh.py tests/connect/test_docker.py \
+  tests/scheduler/test_daemon.py tests/ci/test_deploy_gate.py tests/notify/test_delivery.py
+STRESS_ARGS ?=
+
+stress: venv
+	$(BIN)/python -m tests.tools.stress --runs 5 -- $(BIN)/python -m pytest $(STRESS_TESTS) -q -p no:cacheprovider $(STRESS_ARGS)
+
+# Mutation testing (docs/testing.md): one module at a time, one child process; about an hour on two cores.
+mutation: venv
+	$(BIN)/python -m tests.tools.mutation
+
 clean:
-	rm -rf $(VENV) reports/allure-results reports/allure-report reports/allure-report-single reports/junit.xml reports/summary.json
+	rm -rf mutants $(VENV) reports/allure-results reports/allure-report reports/allure-report-single reports/junit.xml reports/summary.json

@@ -127,6 +127,7 @@ SUBCOMMANDS = {
     "silence": "opsverify.state.silence",
     "history": "opsverify.state.history",
     "evidence": "opsverify.evidence",
+    "state": "opsverify.state.admin",
 }
 
 
@@ -159,7 +160,35 @@ def unrecognized(
     return text
 
 
+CLOSED_PIPE_EXIT = 141  # as a shell reports a command that SIGPIPE stopped (128 + 13)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command: its exit code; a reader that went away (`| head -1`) ends it quietly."""
+    try:
+        try:
+            code = run_command(argv)
+        finally:  # also after --help's exit: here, not at exit, where a closed pipe is only "ignored"
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return closed_pipe()
+
+
+def closed_pipe() -> int:
+    """The pipe our output went to was closed: no traceback, no "Exception ignored" at exit (the Python docs'
+    recipe: what is still buffered goes to /dev/null)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):  # a stream without a file descriptor (tests capture them)
+            continue
+    os.close(devnull)
+    return CLOSED_PIPE_EXIT
+
+
+def run_command(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     words, passthrough = split_passthrough(list(sys.argv[1:] if argv is None else argv))
     args, unknown = parser.parse_known_args(words)

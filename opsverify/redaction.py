@@ -1,4 +1,10 @@
-"""Secrets registry: every value that came from the environment, a secret file or a secret-named key.
+"""Secrets registry: what is secret, registered once, and masked in everything opsverify writes.
+
+Secret (the rule, documented in docs/target-file.md): the value of an environment variable whose name says
+secret (`is_secret_env_name`) or that the target lists in `secret_env`, every `*_file` value, the value of a
+secret-named key (`is_secret_key`), a password or token in a URL's userinfo, the values of Authorization,
+Cookie and API-key headers. Everything else -- hosts, ports, paths, other variables -- stays readable, so a
+failure says where it happened.
 
 `redact()` is applied to everything opsverify writes (terminal, JUnit, Allure, notifications, state files).
 The registry is process-wide on purpose: each process (controller or xdist worker) loads the same targets
@@ -10,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 MASK = "***"
 MIN_SECRET_LENGTH = 3  # shorter values ("1", "on") would mask unrelated text and protect nothing
@@ -18,12 +24,33 @@ CACHED_LENGTH, CACHE_SIZE = 200, 8192  # redacted forms kept for texts up to 200
 
 # Key names whose literal values are secrets even when written into the target file directly.
 SECRET_KEY = re.compile(
-    r"(^|_)(password|passwd|pass|token|bearer|secret|api_key|apikey|hmac_key|webhook_url|dsn|private_key)$",
+    r"(^|_)(password|passwd|pass|passphrase|token|bearer|secret|api_key|apikey|hmac_key|webhook_url|dsn"
+    r"|private_key|identity|credentials?|cookie|access_key|access_key_id)$",
+    re.IGNORECASE,
+)
+# Environment variables whose name says secret: one of these words between underscores (DB_PASS, SSH_KEY,
+# SENTRY_DSN) or one of the long ones anywhere in the name (GITHUBTOKEN, DBPASSWORD).
+_SECRET_ENV_NAME = re.compile(
+    r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|APIKEY"  # anywhere in the name
+    r"|(^|_)(PASS|PWD|KEYS?|CREDS|AUTH|DSN|PRIVATE|COOKIE|HMAC|WEBHOOK)(_|$)",  # a word of the name
+    re.IGNORECASE,
+)
+_NOT_SECRET_ENV = frozenset({"PWD", "OLDPWD"})  # the shell's working directories
+# Request and response headers whose values are credentials.
+SECRET_HEADER = re.compile(
+    r"^((proxy-)?authorization|(set-)?cookie|x-api-key|api-key|apikey|x-auth-token|x-access-token"
+    r"|.*(token|secret|password|session).*)$",
     re.IGNORECASE,
 )
 # user:password@ in any URL-like string.
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<at>@)")
-_AUTH_HEADER = re.compile(r"(?i)(?P<head>\b(authorization|x-api-key|api-key)\s*[:=]\s*)(?P<val>[^\r\n,;]+)")
+# A token alone as an http(s) URL's userinfo (https://TOKEN@host/); a database URL's user name stays readable.
+_URL_TOKEN = re.compile(r"(?i)(?P<head>\b(https?|wss?)://)(?P<token>[^:/@\s]+)(?P<at>@)")
+_AUTH_HEADER = re.compile(
+    r"(?i)(?P<head>\b((proxy-)?authorization|x-api-key|api-key|x-auth-token)[\"']?\s*[:=]\s*[\"']?)"
+    r"(?P<val>[^\r\n,;\"']+)"
+)
+_COOKIE_HEADER = re.compile(r"(?i)(?P<head>\b(set-)?cookie[\"']?\s*:\s*[\"']?)(?P<val>[^\r\n\"']+)")
 
 
 class SecretRegistry:
@@ -87,8 +114,11 @@ class SecretRegistry:
         generation = self._generation
         pattern = self._compiled()
         cleaned = pattern.sub(MASK, text) if pattern is not None else text
-        cleaned = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}{m['at']}", cleaned)
+        if "://" in cleaned:
+            cleaned = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}{m['at']}", cleaned)
+            cleaned = _URL_TOKEN.sub(lambda m: f"{m['head']}{MASK}{m['at']}", cleaned)
         cleaned = _AUTH_HEADER.sub(lambda m: f"{m['head']}{MASK}", cleaned)
+        cleaned = _COOKIE_HEADER.sub(lambda m: f"{m['head']}{MASK}", cleaned)
         if len(text) <= CACHED_LENGTH:
             with self._lock:
                 if generation == self._generation:  # no secret was added meanwhile
@@ -118,4 +148,27 @@ def redact_data(value: object) -> object:
 
 
 def is_secret_key(key: str) -> bool:
+    """A key of the target file whose value is a secret even when written literally (`password`, `token`)."""
     return bool(SECRET_KEY.search(key))
+
+
+def is_secret_env_name(name: str) -> bool:
+    """An environment variable whose name says its value is secret (DB_PASSWORD, API_KEY, SENTRY_DSN)."""
+    if name.upper() in _NOT_SECRET_ENV:
+        return False
+    return bool(_SECRET_ENV_NAME.search(name))
+
+
+def is_secret_header(name: str) -> bool:
+    """A header whose value is a credential (Authorization, Cookie, X-Api-Key, X-Session-Id)."""
+    return bool(SECRET_HEADER.match(name.strip()))
+
+
+def add_url_credentials(text: str) -> None:
+    """Register the passwords (and an http URL's lone token) in the userinfo of the URLs in `text`."""
+    if "://" not in text or "@" not in text:
+        return
+    for match in _URL_PASSWORD.finditer(text):
+        SECRETS.add_all([match["pw"], unquote(match["pw"])])
+    for match in _URL_TOKEN.finditer(text):
+        SECRETS.add_all([match["token"], unquote(match["token"])])

@@ -24,6 +24,7 @@ import pytest
 
 from tests.deployment import deployment  # noqa: F401 - a fixture, used by name
 from tests.docker_engine import DockerEngine
+from tests.plugins import plugin_path  # noqa: F401 - a fixture: installs a plugin distribution for one test
 from tests.sshd import SshServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,6 +88,42 @@ def xdist_group_of(item: pytest.Item) -> str | None:
         if any(definition.scope == "module" for definition in info.name2fixturedefs.get(name, ())):
             return f"module:{item.nodeid.split('::', 1)[0]}"
     return None
+
+
+# --- the repository's own folders are not written by its tests ------------------------------------------
+
+
+def repository_reports() -> dict[str, tuple[int, int]]:
+    """Every file under the repository's reports/ (what `make demo` left for `make report`): size, mtime."""
+    found: dict[str, tuple[int, int]] = {}
+    for folder, subfolders, files in os.walk(REPO / "reports"):
+        subfolders[:] = [name for name in subfolders if name != "node_modules"]
+        for name in files:
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            found[os.path.relpath(os.path.join(folder, name), REPO)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def repository_reports_untouched() -> Iterator[None]:
+    """Fail the test that wrote into, or emptied, the repository's reports/ (make demo; make test; make report)."""
+    before = repository_reports()
+    yield
+    after = repository_reports()
+    if after != before:
+        changed = sorted(
+            {path for path in before.keys() ^ after.keys()}
+            | {path for path in before.keys() & after.keys() if before[path] != after[path]}
+        )
+        listed = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
+        pytest.fail(
+            f"this test changed the repository's reports/ folder ({listed}): tests write only into their own "
+            "temporary folders (OPSVERIFY_REPORTS_DIR=tmp_path/reports, the run_checks fixture)",
+            pytrace=False,
+        )
 
 
 # --- real servers ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +135,61 @@ def test_every_kind_is_documented() -> None:
     docs = "\n".join(p.read_text(encoding="utf-8") for p in (PACKAGE.parent / "docs").glob("*.md"))
     undocumented = [name for name in KINDS if f"`{name}`" not in docs and f"{name}:" not in docs]
     assert not undocumented, f"kinds not described in docs/: {undocumented}"
+
+
+def folder_of(module: str) -> str:
+    """`backups` for opsverify.backups.formats.tar; `results` for the top-level module opsverify.results."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def folder_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    folders: dict[str, set[str]] = {}
+    for module, others in graph.items():
+        edges = folders.setdefault(folder_of(module), set())
+        edges |= {folder_of(other) for other in others if folder_of(other) != folder_of(module)}
+    return folders
+
+
+def test_no_two_folders_depend_on_each_other() -> None:
+    """Every strongly connected group of the folder graph is a single folder (modules inside may import
+    each other one way, see above)."""
+    found = cycles(folder_graph(import_graph()))
+    assert not found, "folders importing each other (in a loop):\n" + "\n".join(
+        " <-> ".join(g) for g in found
+    )
+
+
+def layers() -> list[set[str]]:
+    """The `## Layers` list of CONTRIBUTING.md, bottom first."""
+    text = (PACKAGE.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    found: list[set[str]] = []
+    for line in section.splitlines():
+        if re.match(r"^\d+\. ", line):
+            found.append(set())
+        if found and re.match(r"^(\d+\. |   )", line):
+            found[-1] |= set(re.findall(r"`([A-Za-z_]+)`", line))
+    return found
+
+
+def test_imports_follow_the_layers_written_in_contributing() -> None:
+    order = layers()
+    level = {name: index for index, names in enumerate(order) for name in names}
+    graph = import_graph()
+    folders = folder_graph(graph)
+    unplaced = sorted(set(folders) - set(level))
+    assert not unplaced, f"place these in CONTRIBUTING.md's ## Layers: {unplaced}"
+    wrong = sorted(
+        f"{folder} (layer {level[folder] + 1}) imports {other} (layer {level[other] + 1})"
+        for folder, others in folders.items()
+        for other in others
+        if level[other] >= level[folder]
+    )
+    assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_the_layer_check_finds_an_upward_import() -> None:
+    assert folder_graph({"opsverify.config.target": {"opsverify.kinds.http.model"}}) == {"config": {"kinds"}}
+    level = {name: index for index, names in enumerate(layers()) for name in names}
+    assert level["kinds"] > level["config"]  # so config -> kinds is reported as upward

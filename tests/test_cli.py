@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from opsverify.cli import main
+from opsverify.cli import CLOSED_PIPE_EXIT, SUBCOMMANDS, main
 
 TARGET = """\
 target: shop
@@ -100,6 +102,38 @@ def test_the_console_script_runs_every_subcommand_help(targets: Path) -> None:
         assert command in listing.stdout
 
 
+def closed_pipe_run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console script with its stdout a pipe whose reader is gone (`| head -1` once it has its line)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [str(Path(sys.executable).with_name("opsverify")), *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["validate", "shop"], ["run", "smoke", "--target", "shop", "--print"], ["--help"], ["--version"]]
+    + [[name, "--help"] for name in SUBCOMMANDS],
+    ids=lambda words: " ".join(words),
+)
+def test_every_command_exits_quietly_on_a_closed_pipe(targets: Path, words: list[str]) -> None:
+    if words[0] in ("validate", "run"):
+        words = [*words, "--targets-dir", str(targets)]
+    completed = closed_pipe_run(*words)
+    assert completed.stderr == ""  # no BrokenPipeError, no "Exception ignored"
+    # argparse's help and version ignore a failed write and exit 0; a command's output stops with 141
+    assert completed.returncode == (0 if words[-1].startswith("--") else CLOSED_PIPE_EXIT)
+
+
 THRESHOLDS = """\
 target: billing
 http:
@@ -178,3 +212,63 @@ def test_validate_lists_each_rule_check_with_its_own_bound(
     p95 = next(text for text in lines if text.strip().startswith("metrics:api/p95-seconds "))
     assert p95.endswith("https://app.example.com/metrics  p95-seconds ≤ 0.5")
     assert not any(text.strip().startswith("metrics:api ") for text in lines)
+
+
+STATE_TARGET = "target: shop\nhttp:\n  api: {url: 'http://127.0.0.1:9/'}\nstate: {retention: {results: 10d, drills: 30d}}\n"
+
+
+@pytest.fixture
+def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A target with 10 days of results kept, and a store with one run past that and one within it."""
+    import time
+
+    from opsverify.state.model import StoredResult
+    from opsverify.state.store import open_store
+
+    target = tmp_path / "shop.yaml"
+    target.write_text(STATE_TARGET)
+    monkeypatch.setenv("OPSVERIFY_STATE_DIR", str(tmp_path / "state"))
+    store = open_store(None, tmp_path / "state")
+    for run_id, age_days in (("old", 11), ("new", 9)):
+        finished = time.time() - age_days * 86400
+        rows = [StoredResult(run_id, "shop", "http:api", "passed", 0.1, finished)]
+        store.record_results(run_id, "shop", rows)
+    return target
+
+
+def test_state_info_shows_rows_oldest_newest_size_and_what_is_past_retention(stored: Path, capsys) -> None:
+    assert main(["state", "info", "--target", str(stored)]) == 0
+    out = capsys.readouterr().out
+    assert "opsverify.db" in out
+    assert re.search(
+        r"^  results +2  \d{4}-\d\d-\d\d .* UTC +\d{4}-\d\d-\d\d .* UTC +\(finished\)$", out, re.M
+    )
+    assert re.search(r"^  drills +0  - +- +\(started\)$", out, re.M)
+    assert re.search(r"size: file \S+, wal \S+, free \S+", out)
+    assert "retention of shop: results 10d, drills 30d" in out
+    assert "past retention now: 1 results (1 runs), 0 drills, 0 expired silences" in out
+
+
+def test_state_prune_dry_run_deletes_nothing_then_prune_deletes_past_retention(stored: Path, capsys) -> None:
+    assert main(["state", "prune", "--dry-run", "--target", str(stored)]) == 0
+    assert "would delete from" in capsys.readouterr().out
+    assert main(["state", "prune", "--vacuum", "--target", str(stored)]) == 0
+    out = capsys.readouterr().out
+    assert "deleted from" in out
+    assert "1 results (1 runs)" in out
+    assert "vacuumed" in out
+    assert main(["history", "http:api", "--target", str(stored)]) == 0
+    assert len([line for line in capsys.readouterr().out.splitlines() if "passed" in line]) == 1
+
+
+def test_state_without_an_action_or_with_a_bad_retention_says_the_fix(stored: Path, capsys) -> None:
+    assert main(["state"]) == 2
+    assert "opsverify state info|prune --target NAME" in capsys.readouterr().err
+    bad = stored.with_name("bad.yaml")
+    bad.write_text(STATE_TARGET.replace("10d", "ten days"))
+    assert main(["state", "prune", "--target", str(bad)]) == 4
+    err = capsys.readouterr().err
+    assert "bad.yaml:4" in err
+    assert "retention.results" in err
+    assert "ten days" in err
+    assert "Traceback" not in err

@@ -54,3 +54,103 @@ def test_every_relative_link_in_the_readme_exists() -> None:
     assert relative, "expected links to docs/"
     broken = [link for link in relative if not (ROOT / link).exists()]
     assert not broken, f"README.md links to missing files: {broken}"
+
+
+# --- every relative link and every path of this repository that a document names exists ------------------
+
+USER_FOLDERS = {"targets", "checks", "fixtures", "reports"}  # also the user's own files (targets/prod.yaml)
+GUIDE_COPIES = ROOT / "tests" / "importers" / "guides"  # copies of operations guides: other projects' paths
+PATH_SPAN = re.compile(r"[\w.-]+(?:/[\w.*-]+)*/?")
+
+
+def documents() -> list[Path]:
+    """Every Markdown file of the repository but the changelog (history) and the guide copies."""
+    found = []
+    for path in sorted(ROOT.rglob("*.md")):
+        parts = path.relative_to(ROOT).parts
+        if parts[0].startswith(".") or parts[0] in ("changes", "build", "dist") or "node_modules" in parts:
+            continue
+        if path.name == "CHANGELOG.md" or (path.parent == GUIDE_COPIES and path.name != "README.md"):
+            continue
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def prose(path: Path) -> str:
+    """The text without fenced code blocks (commands and file contents of examples)."""
+    return re.sub(r"(?ms)^\s*```.*?^\s*```", "", path.read_text(encoding="utf-8"))
+
+
+def source_folders() -> set[str]:
+    """Top-level folders of this repository's own sources."""
+    top = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return top - USER_FOLDERS - {"build", "dist"}
+
+
+def engine_module(span: str) -> bool:
+    """`report/session.py`: a module named by its path inside the engine package."""
+    first = span.split("/")[0]
+    return span.endswith(".py") and (ROOT / "opsverify" / first / "__init__.py").is_file()
+
+
+def exists(path: Path, span: str) -> bool:
+    """`span` names something relative to the repository, the document's folder or the engine package."""
+    for base in (ROOT, path.parent, ROOT / "opsverify"):
+        if "*" in span and any(base.glob(span)):
+            return True
+        if (base / span).exists():
+            return True
+    return False
+
+
+def named_paths(path: Path) -> list[str]:
+    """The `code spans` of a document that are relative paths: `docs/reports.md`, `opsverify/report/`."""
+    spans = re.findall(r"`([^`\s]+)`", prose(path))
+    return [
+        span
+        for span in spans
+        if "/" in span and PATH_SPAN.fullmatch(span) and not span.startswith((".", "__pycache__"))
+    ]
+
+
+def developer_doc(path: Path) -> bool:
+    """Documents about this repository itself (its tests, benchmarks, contributing): every path is ours."""
+    relative = path.relative_to(ROOT)
+    return relative.parts[0] in ("tests", "bench") or relative.name == "CONTRIBUTING.md"
+
+
+def test_every_relative_link_of_every_document_exists() -> None:
+    broken = []
+    for path in documents():
+        for link in re.findall(r"\]\(([^)\s]+)\)", prose(path)):
+            target = link.split("#")[0]
+            if target and not re.match(r"[a-z]+:", target) and not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(ROOT)}: {link}")
+    assert len(documents()) > 15
+    assert not broken, "links to missing files:\n" + "\n".join(broken)
+
+
+def test_every_path_of_the_repository_a_document_names_exists() -> None:
+    """`opsverify/kinds.py` after a move, a `shared/` folder of another project: caught here."""
+    ours = source_folders()
+    missing = []
+    for path in documents():
+        for span in named_paths(path):
+            ours_by_name = span.split("/")[0] in ours or engine_module(span)
+            if (ours_by_name or developer_doc(path)) and not exists(path, span):
+                missing.append(f"{path.relative_to(ROOT)}: `{span}`")
+    assert not missing, "documents name paths that do not exist:\n" + "\n".join(missing)
+
+
+def test_the_readme_lists_the_debian_packages_make_system_deps_installs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    tools = re.search(r"(?ms)^SYSTEM_TOOLS \?= (.*?)\n\n", makefile)
+    assert tools is not None
+    packages = {pair.split(":")[1] for pair in tools[1].replace("\\", " ").split()}
+    paragraph = re.search(r"(?s)`make system-deps`, which installs.*?;\n", README)
+    assert paragraph is not None
+    named = set(re.findall(r"`([\w.+-]+)`", paragraph[0])) - {"apt-get", "sudo", "via"}
+    assert named == packages
+    (help_line,) = [line for line in makefile.splitlines() if '@echo "make system-deps' in line]
+    assert "$(SYSTEM_PACKAGES)" in help_line  # `make help` lists the same packages

@@ -186,3 +186,41 @@ def test_pytest_options_before_the_separator_get_the_command_that_passes_them(re
     assert other.returncode == 2
     assert "unrecognized arguments: --bogus" in other.stderr
     assert "go after --" not in other.stderr
+
+
+def test_an_unknown_tier_exits_4_with_did_you_mean_and_keeps_the_last_results(
+    repo: Path, tmp_path: Path
+) -> None:
+    (repo / "targets" / "local.yaml").write_text(
+        "target: local\nhttp:\n  site: {url: 'http://127.0.0.1:9/'}\n"
+    )
+    reports = tmp_path / "reports"
+    earlier = reports / "allure-results" / "earlier-result.json"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("{}")
+    env = {"OPSVERIFY_REPORTS_DIR": str(reports), "PYTHONDONTWRITEBYTECODE": "1"}
+    typo = opsverify(repo, "run", "smok", "--target", "local", "--", "-p", "no:cacheprovider", env=env)
+    assert typo.returncode == 4, typo.stdout + typo.stderr
+    assert "ERROR: unknown tier 'smok' (did you mean 'smoke'?)" in typo.stderr
+    assert "Unknown marker" not in typo.stdout + typo.stderr
+    assert earlier.exists()  # `opsverify report` still has the last run to show
+    other = opsverify(
+        repo, "run", "smoke or nightly", "--target", "local", "--", "-p", "no:cacheprovider", env=env
+    )
+    assert other.returncode == 4
+    assert (
+        "unknown tier 'nightly': the tiers are smoke, daily, weekly, monthly, quarterly, dr" in other.stderr
+    )
+
+
+def test_a_marker_the_repository_registers_is_a_tier_too(repo: Path, tmp_path: Path) -> None:
+    (repo / "targets" / "local.yaml").write_text(
+        "target: local\nhttp:\n  site: {url: 'http://127.0.0.1:9/'}\n"
+    )
+    ini = repo / "pytest.ini"
+    ini.write_text(ini.read_text() + "markers =\n    slow: checks that take minutes\n")
+    env = {"OPSVERIFY_REPORTS_DIR": str(tmp_path / "reports"), "PYTHONDONTWRITEBYTECODE": "1"}
+    args = ("--target", "local", "--", "-p", "no:cacheprovider", "--co", "-q")
+    listed = opsverify(repo, "run", "(smoke or daily) and not slow and not skip", *args, env=env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "http:site" in listed.stdout

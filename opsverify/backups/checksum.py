@@ -19,6 +19,7 @@ class ChecksumResult:
     expected: dict[str, str] = field(default_factory=dict)
     actual: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    algorithm: str = "sha256"
 
     @property
     def verified(self) -> bool:
@@ -46,7 +47,7 @@ class ChecksumResult:
                 )
                 continue
             problems.append(
-                f"sha256 mismatch{'' if name == '' else f' for {name}'}: {self.sidecar.name} says "
+                f"{self.algorithm} mismatch{'' if name == '' else f' for {name}'}: {self.sidecar.name} says "
                 f"{self.expected[name][:16]}…, the file hashes to {actual[:16]}…: the backup changed or was "
                 "corrupted after it was written (bad disk, partial copy, tampering)"
             )
@@ -60,12 +61,16 @@ def find_sidecar(backup: Path) -> Path | None:
 
 def read_sidecar(sidecar: Path, backup: Path) -> ChecksumResult:
     """Parse a sidecar: one bare hash (key ''), or sha256sum lines `HASH  name` (key: name, '' for the backup)."""
-    result = ChecksumResult(sidecar)
     try:
         text = sidecar.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        result.error = f"cannot read {sidecar.name}: {exc.strerror or exc}"
-        return result
+        return ChecksumResult(sidecar, error=f"cannot read {sidecar.name}: {exc.strerror or exc}")
+    return parse_sidecar(text, sidecar, backup)
+
+
+def parse_sidecar(text: str, sidecar: Path, backup: Path) -> ChecksumResult:
+    """`read_sidecar` of text already read (e.g. a sidecar object from a bucket)."""
+    result = ChecksumResult(sidecar)
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):

@@ -9,7 +9,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsverify.backups.formats import SQLITE_MAGIC
+from opsverify.backups.magic import SQLITE_MAGIC
 from opsverify.backups.stream import StreamResult, read_once
 
 INTEGRITY_MAX_ERRORS = 20

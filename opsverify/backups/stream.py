@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from opsverify.units import format_size, plural
 
@@ -28,11 +28,17 @@ class Sink(Protocol):
     def write(self, data: bytes, /) -> object: ...
 
 
-class BackgroundHash:
-    """sha256 computed on its own thread from chunks handed over with `update`."""
+class Readable(Protocol):
+    """What a backup is read from: an open file, or the body of an object in a bucket."""
 
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class BackgroundHash:
+    """A hash (sha256 unless named) computed on its own thread from chunks handed over with `update`."""
+
+    def __init__(self, algorithm: str = "sha256") -> None:
+        self._hash = hashlib.new(algorithm)
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._thread = threading.Thread(target=self._run, name="opsverify-sha256", daemon=True)
         self._thread.start()
@@ -141,6 +147,22 @@ def read_once(
     A damaged gzip stream stops the inflate (reported in `gzip_error`) but the hash still covers the file.
     `progress(bytes_written)` is called after each chunk reached the sinks. Exceptions from sinks propagate.
     """
+    with path.open("rb", buffering=0) as handle:
+        return read_handle(
+            handle, gzip=gzip, sinks=sinks, hash_file=hash_file, progress=progress, chunk_size=chunk_size
+        )
+
+
+def read_handle(
+    handle: Readable,
+    *,
+    gzip: bool,
+    sinks: Sequence[Sink],
+    hash_file: bool = True,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> StreamResult:
+    """`read_once` of an open binary stream (a file, or an object's body in a bucket) until its end."""
     result = StreamResult()
     hasher = BackgroundHash() if hash_file else None
     inflater = Inflater() if gzip else None
@@ -153,20 +175,19 @@ def read_once(
         written += len(block)
 
     try:
-        with path.open("rb", buffering=0) as handle:
-            while chunk := _read_chunk(handle, chunk_size):
-                result.bytes_read += len(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
-                if inflater is None:
-                    deliver(chunk)
-                elif result.gzip_error is None:
-                    try:
-                        inflater.feed(chunk, deliver)
-                    except GzipError as exc:
-                        result.gzip_error = str(exc)
-                if progress is not None:
-                    progress(written)
+        while chunk := _read_chunk(handle, chunk_size):
+            result.bytes_read += len(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+            if inflater is None:
+                deliver(chunk)
+            elif result.gzip_error is None:
+                try:
+                    inflater.feed(chunk, deliver)
+                except GzipError as exc:
+                    result.gzip_error = str(exc)
+            if progress is not None:
+                progress(written)
         if inflater is not None:
             if result.gzip_error is None:
                 try:
@@ -183,7 +204,7 @@ def read_once(
     return result
 
 
-def _read_chunk(handle: BinaryIO, size: int) -> bytes:
+def _read_chunk(handle: Readable, size: int) -> bytes:
     return handle.read(size) or b""
 
 

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path
-from opsverify.redaction import SECRETS, is_secret_key
+from opsverify.redaction import (
+    SECRETS,
+    add_url_credentials,
+    is_secret_env_name,
+    is_secret_header,
+    is_secret_key,
+)
 
 _TOKEN = re.compile(
     r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$\{(?P<bad>[^}]*)\}?"
@@ -20,11 +26,18 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s
 
 @dataclass
 class Environment:
-    """Variables visible to a target: the process environment over the target's env_file."""
+    """Variables visible to a target: the process environment over the target's env_file.
+
+    `public`: names the target lists in `public_env` (never secret); `secret`: names in `secret_env` (always).
+    """
 
     values: Mapping[str, str]
     public: frozenset[str] = frozenset()
     used: set[str] = field(default_factory=set)
+    secret: frozenset[str] = frozenset()
+
+    def is_secret(self, name: str) -> bool:
+        return name in self.secret or (is_secret_env_name(name) and name not in self.public)
 
 
 def read_env_file(path: Path, where: str = "") -> dict[str, str]:
@@ -62,7 +75,7 @@ def read_env_file(path: Path, where: str = "") -> dict[str, str]:
 
 
 def interpolate_string(text: str, env: Environment, where: str) -> str:
-    """Expand ${VAR}, ${VAR:-default} and $$ in one scalar; register used variable values as secrets."""
+    """Expand ${VAR}, ${VAR:-default} and $$ in one scalar; register the values of secret variables."""
 
     def expand(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
@@ -87,7 +100,7 @@ def interpolate_string(text: str, env: Environment, where: str) -> str:
                 f"or give a default with ${{{name}:-default}}"
             )
         env.used.add(name)
-        if name not in env.public:
+        if env.is_secret(name):
             SECRETS.add(value)
         return value
 
@@ -117,15 +130,26 @@ def resolve(data: Any, path: KeyPath, source: SourceMap, env: Environment, base_
                 source.lines.setdefault((*path, plain), source.lines.get(child, 0))
                 continue
             resolved = resolve(value, child, source, env, base_dir)
-            if is_secret_key(key) and isinstance(resolved, str | int):
+            if (is_secret_key(key) or _is_secret_header(path, key)) and isinstance(resolved, str | int):
                 SECRETS.add(resolved)
             out[key] = resolved
         return out
     if isinstance(data, list):
         return [resolve(v, (*path, i), source, env, base_dir) for i, v in enumerate(data)]
-    if isinstance(data, str) and "$" in data:
-        return interpolate_string(data, env, f"{source.where(path)}: {format_path(path)}")
+    if isinstance(data, str):
+        value = (
+            interpolate_string(data, env, f"{source.where(path)}: {format_path(path)}")
+            if "$" in data
+            else data
+        )
+        add_url_credentials(value)
+        return value
     return data
+
+
+def _is_secret_header(path: KeyPath, name: str) -> bool:
+    """A request header that carries a credential (`headers: {Cookie: ...}`; not `expect.headers`' regexes)."""
+    return bool(path) and path[-1] == "headers" and "expect" not in path and is_secret_header(name)
 
 
 def _read_secret_file(file: Path, where: str, path: KeyPath) -> str:

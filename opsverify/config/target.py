@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -20,10 +19,12 @@ from opsverify.config.interpolate import (
     read_env_file,
     resolve,
 )
+from opsverify.config.kinds import KINDS, Kind, sections
+from opsverify.config.state import StateConfig
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
-from opsverify.kinds import KINDS, Kind, sections
-from opsverify.redaction import SECRETS, redact
+from opsverify.plugins import PluginError
+from opsverify.redaction import redact
 
 if TYPE_CHECKING:
     from opsverify.config.notify import NotifyConfig
@@ -46,38 +47,17 @@ class Settings(StrictModel):
     )
 
 
-class StateConfig(StrictModel):
-    """`state:` where the results and notification state are kept (default: SQLite under reports/state)."""
-
-    url: str | None = Field(
-        default=None,
-        description="postgresql://... shared by every runner of the target (else $OPSVERIFY_STATE_URL)",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _postgres_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("postgresql", "postgres") or (
-            not parts.hostname and "host=" not in parts.query
-        ):
-            raise ValueError(
-                f"expected a PostgreSQL URL such as postgresql://user:password@host:5432/ops, got "
-                f"{redact(value)!r}; leave `state` out for the SQLite file under reports/state"
-            )
-        if parts.password:
-            SECRETS.add(parts.password)
-        return value
-
-
 class TargetBase(StrictModel):
     """The keys every target file has besides its check sections."""
 
     target: str = Field(description="the target's name, shown in test ids, reports and messages")
     env_file: str | None = Field(default=None, description="KEY=value file, relative to the target file")
-    public_env: list[str] = Field(default_factory=list, description="env variables that are not secrets")
+    public_env: list[str] = Field(
+        default_factory=list, description="variables shown even though their names say secret"
+    )
+    secret_env: list[str] = Field(
+        default_factory=list, description="variables masked although their names do not say secret"
+    )
     settings: Settings = Field(default_factory=Settings)
     if TYPE_CHECKING:  # a field of the model target_model() builds (typed there only when the file has it)
         notify: NotifyConfig | None
@@ -101,7 +81,10 @@ def target_model(present: frozenset[str] | None = None) -> type[TargetBase]:
     are built, so a run imports the models of the kinds its target uses and no others (start-up time).
     """
     if present is None:
+        KINDS.load_plugins()
         return _target_model(None)
+    if not present <= frozenset(top_level_keys()):
+        KINDS.load_plugins()  # a section no built-in kind reads: an installed plugin's, or a typo
     return _target_model(frozenset(present) & frozenset([*sections(), "notify"]))
 
 
@@ -258,16 +241,28 @@ def load_target(
         location = interpolate_string(env_file, Environment(env_values, frozenset(env_values)), where)
         env_values = {**read_env_file(path.parent / Path(location).expanduser(), where), **env_values}
         raw = {**raw, "env_file": location}
-    public = raw.get("public_env") or []
-    env = Environment(env_values, frozenset(public) if isinstance(public, list) else frozenset())
+    env = Environment(env_values, _names(raw, "public_env"), secret=_names(raw, "secret_env"))
     data = resolve(raw, (), source, env, path.parent)
     try:
+        if isinstance(data, dict) and "notify" in data:
+            from opsverify.config.notify import load_channel_plugins, needs_channel_plugins
+
+            if needs_channel_plugins(data["notify"]) and load_channel_plugins():
+                _target_model.cache_clear()  # built with the notify model before the plugins' channel types
         model = target_model(frozenset(data) if isinstance(data, dict) else None).model_validate(data)
     except ValidationError as exc:
         raise TargetError(redact(explain_validation(exc, data, source))) from None
+    except PluginError as exc:
+        raise TargetError(f"{path}: {exc}") from None
     loaded = LoadedTarget(model.target, path, model, source)
     _check_dependencies(loaded)
     return loaded
+
+
+def _names(raw: dict[str, Any], key: str) -> frozenset[str]:
+    """The variable names of `public_env` / `secret_env` (a wrong type is reported by validation)."""
+    names = raw.get(key) or []
+    return frozenset(n for n in names if isinstance(n, str)) if isinstance(names, list) else frozenset()
 
 
 def _check_dependencies(target: LoadedTarget) -> None:

@@ -10,6 +10,11 @@ import yaml
 
 KeyPath = tuple[str | int, ...]
 
+# Limits no real target file reaches (a 1000-check target is ~100 KB and a few thousand values): they stop a
+# file of tens of megabytes, or aliases that expand exponentially ("billion laughs"), before it costs minutes.
+MAX_TARGET_BYTES = 4 * 1024 * 1024
+MAX_ALIAS_VALUES = 100_000  # values that aliases (*name, <<: *name) add to the file as written
+
 
 class TargetError(Exception):
     """A target file (or something it refers to) is unusable. The message is complete and user-facing."""
@@ -70,7 +75,7 @@ def format_path(path: KeyPath) -> str:
 def load_yaml(file: Path) -> tuple[Any, SourceMap]:
     """Parse `file`; return plain Python data and the line of every key. Duplicate keys are errors."""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_bounded(file)
     except FileNotFoundError:
         raise TargetError(f"{file}: target file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -86,9 +91,14 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
             if node is None:
                 source.lines[()] = 1
                 return {}, source
+            check_alias_expansion(node, file)
             return _convert(loader, node, (), source), source
-        except yaml.YAMLError:
-            pass  # the pure-Python parser below reports the problem with its own (tested) wording
+        except RecursionError:
+            raise TargetError(_too_deep(file)) from None
+        except yaml.YAMLError as exc:
+            if "maximum nesting depth" in str(exc):  # the pure-Python parser would recurse for seconds
+                raise TargetError(_too_deep(file)) from None
+            # else the pure-Python parser below reports the problem with its own (tested) wording
         finally:
             loader.dispose()
     source = SourceMap(file)
@@ -98,7 +108,10 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         if node is None:
             source.lines[()] = 1  # an empty file: problems are reported at its first line
             return {}, source
+        check_alias_expansion(node, file)
         return _convert(loader, node, (), source), source
+    except RecursionError:
+        raise TargetError(_too_deep(file)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -114,6 +127,73 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         raise TargetError(f"{file}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def _read_bounded(file: Path) -> str:
+    """The file's text, refused (TargetError) when it is larger than MAX_TARGET_BYTES, before reading it all."""
+    with file.open("rb") as stream:
+        data = stream.read(MAX_TARGET_BYTES + 1)
+    if len(data) > MAX_TARGET_BYTES:
+        size = max(file.stat().st_size, len(data))
+        raise TargetError(
+            f"{file}: target file too large ({size / 1048576:.1f} MB; the limit is "
+            f"{MAX_TARGET_BYTES // 1048576} MB, far more than a target of thousands of checks needs): is it the "
+            "right file? Split it into several target files (--target a --target b), or move data out of it"
+        )
+    return data.decode("utf-8")
+
+
+def _too_deep(file: Path) -> str:
+    return (
+        f"{file}: invalid YAML: values nested hundreds of levels deep; a target file needs a few "
+        "levels: check the file for unclosed or runaway brackets"
+    )
+
+
+def check_alias_expansion(root: yaml.Node, file: Path) -> None:
+    """Refuse aliases that expand beyond MAX_ALIAS_VALUES values, or that refer to themselves.
+
+    Counts the values the document would have once every alias is expanded, in one pass over the nodes as
+    written (each node's expanded size is computed once), so a file of 40 lines that would expand to a
+    billion values is refused at once instead of being expanded.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            line = node.start_mark.line + 1
+            raise TargetError(
+                f"{file}:{line}: invalid YAML: an alias refers to the anchor it is inside of (a value that "
+                "contains itself); refer to an anchor defined before and outside that value"
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    written = len(sizes)
+    expanded = sizes[id(root)]
+    if expanded - written > MAX_ALIAS_VALUES:
+        raise TargetError(
+            f"{file}: YAML aliases expand this file beyond the limit of {MAX_ALIAS_VALUES:,} values "
+            f"({written:,} values as written, {expanded:,} once the aliases (*name) are expanded): aliases that "
+            "repeat aliases multiply; write the repeated part out, or refer to an anchor from fewer places"
+        )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _tab_problem(text: str, exc: yaml.MarkedYAMLError) -> str | None:

@@ -49,12 +49,12 @@ from opsverify.drills.sandbox import (
     is_drill_database,
     new_drill_database_name,
 )
+from opsverify.drills.verification import Verification
 from opsverify.drills.verify import _run_queries
-from opsverify.kinds.mysql.probe import Endpoint, endpoint
-from opsverify.kinds.restore.facts import Verification
+from opsverify.mysql_endpoint import Endpoint, endpoint
 
 if TYPE_CHECKING:
-    from opsverify.kinds.restore.model import RestoreExpect
+    from opsverify.drills.expect import RestoreExpect
 
 LOCAL_PREFIX = f"{DRILL_PREFIX}mysql_"
 START_TIMEOUT = 60

@@ -19,10 +19,10 @@ import psycopg
 from psycopg import sql
 
 from opsverify.drills.sandbox import CONNECT_TIMEOUT, first_line
-from opsverify.kinds.restore.facts import Verification
+from opsverify.drills.verification import Verification
 
 if TYPE_CHECKING:
-    from opsverify.kinds.restore.model import RestoreExpect
+    from opsverify.drills.expect import RestoreExpect
 
 
 def verify_postgres(url: str, expect: RestoreExpect, statement_timeout: float) -> Verification:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from opsverify.importers.draft import Draft, ImportProblem
+from opsverify.importers.draft import Draft, ImportProblem, outputs
 
 HELP = "write a target file from a compose file, Prometheus rules, Kubernetes probes or a Gatus config"
 DRAFT_HELP = "write a draft target file from an operations guide in Markdown"
@@ -47,6 +48,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", default=None, help="the target file to write (default targets/NAME.yaml)"
     )
     parser.add_argument("--target", default=None, help="the target's name (default: from the file name)")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite the target and its .env.example when they exist"
+    )
 
 
 def _target_name(args: argparse.Namespace, first: Path) -> str:
@@ -64,17 +68,39 @@ def _target_name(args: argparse.Namespace, first: Path) -> str:
 
 def _write(args: argparse.Namespace, build: Callable[[str], Draft], first: Path) -> int:
     target = _target_name(args, first)
+    output = Path(args.output) if args.output else Path("targets") / f"{target}.yaml"
+    existing = [path for path in outputs(output) if path.exists() or path.is_symlink()]
+    if existing and not args.force:
+        names = " and ".join(str(path) for path in existing)
+        print(
+            f"error: {names} exist{'s' if len(existing) == 1 else ''} already (edited by you?); nothing written. "
+            "Pass -o NEW.yaml to write elsewhere, or --force to overwrite",
+            file=sys.stderr,
+        )
+        return 2
     try:
         draft = build(target)
     except ImportProblem as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
-    output = Path(args.output) if args.output else Path("targets") / f"{target}.yaml"
-    written, env_path = draft.write(output)
+    try:
+        written, env_path = draft.write(output)
+    except OSError as exc:
+        print(
+            f"error: cannot write {output}: {exc.strerror or exc}; pass -o to a folder you can write",
+            file=sys.stderr,
+        )
+        return 2
     print(f"wrote {written} ({draft.entry_count()} entries) and {env_path} ({len(draft.env)} variables)")
     if draft.not_converted:
         print(f"  not converted: {len(draft.not_converted)} item(s), listed at the top of {written}")
-    print(f"  next: set the variables (cp {env_path} .env), then `opsverify validate {written}`")
+    env_file = written.parent / f"{written.stem}.env"
+    validate = f"opsverify validate {shlex.quote(str(written))}"
+    if env_file.exists():
+        print(f"  next: add the variables of {env_path} that {env_file} lacks, then `{validate}`")
+    else:
+        print("  next: set the variables, then validate:")
+        print(f"    cp {shlex.quote(str(env_path))} {shlex.quote(str(env_file))} && {validate}")
     return 0
 
 

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass
+class ProbeProgress:
+    """What a running probe has done so far, for the lines a long wait prints (opsverify.pytest_plugin.progress)."""
+
+    started: float | None = None  # time.monotonic() when the probe started
+    last: str = (
+        ""  # what a probe that polls saw last ("status: expected 200, got 503"), redacted by the reader
+    )
+
+
+class ProbeStopped(Exception):
+    """The run is stopping (Ctrl-C, SIGTERM): a probe waiting or polling gives up; nobody reads its facts."""
 
 
 @dataclass(frozen=True)
@@ -17,6 +32,14 @@ class ProbeContext:
         default=None, compare=False, repr=False
     )  # the LoadedTarget, for probes needing other sections
     entry_name: str = ""  # the entry's name in its section (for evidence records)
+    # Set when the run is stopping (Ctrl-C, SIGTERM): a probe's pauses end at once and it gives up.
+    stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    progress: ProbeProgress = field(default_factory=ProbeProgress, compare=False, repr=False)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or raise ProbeStopped as soon as the run is stopping."""
+        if self.stop.wait(seconds):
+            raise ProbeStopped("the run was interrupted")
 
     def path(self, value: str | Path) -> Path:
         """A path from the target file, relative to the target file's directory."""

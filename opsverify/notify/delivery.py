@@ -38,6 +38,7 @@ class DeliveryRecord:
     subject: str | None = None
     seconds: float = 0.0
     time: float = 0.0
+    event: str | None = None  # failed | reminder | resolved | passed | completed (Message.event)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -85,6 +86,7 @@ def deliver(
         subject=message.headline,
         seconds=time.monotonic() - started,
         time=time.time(),
+        event=message.event,
     )
 
 

@@ -15,7 +15,7 @@ from opsverify.notify.gates import Gate
 from opsverify.notify.policy import decide, decide_without_state, mark_alerted
 from opsverify.notify.registry import create_channel
 from opsverify.notify.router import ChannelMessage, RunContext, by_channel, route_messages
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 from opsverify.state.model import NotifyState
 from opsverify.state.store import StateStore
 
@@ -116,4 +116,5 @@ def _record(
         route=item.message.route,
         subject=item.message.headline,
         time=time.time(),
+        event=item.message.event,
     )

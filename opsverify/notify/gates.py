@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from opsverify.notify.maintenance import MaintenanceWindow, open_window
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 
 GateDecision = Literal["blocked", "silenced", "maintenance"]
 

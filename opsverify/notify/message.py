@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from opsverify.redaction import redact, redact_data
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 from opsverify.units import format_duration, plural
 
 MessageStatus = Literal["failed", "resolved", "passed", "completed"]
@@ -28,6 +28,14 @@ class Message:
     run_id: str = ""
     duration: float = 0.0
     report_url: str | None = None
+
+    @property
+    def event(self) -> str:
+        """What the message tells: `failed` (a new failure), `reminder` (failures alerted before, sent
+        again), `resolved`, `passed` or `completed`."""
+        if self.status == "failed" and self.failures and not self.new:
+            return "reminder"
+        return self.status
 
     @property
     def tier_label(self) -> str:

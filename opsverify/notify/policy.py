@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from opsverify.config.notify import Policy
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 from opsverify.state.model import NotifyState
 
 Decision = Literal[

@@ -8,7 +8,7 @@ from opsverify.config.notify import NotifyConfig, Route
 from opsverify.config.types import TIERS
 from opsverify.notify.message import Message, MessageStatus
 from opsverify.notify.policy import ALERTING, FAILING_REACHED, Decision
-from opsverify.report.summary import CheckResult
+from opsverify.results import CheckResult
 
 
 @dataclass

@@ -9,7 +9,9 @@ pytest_plugins = [
     "opsverify.pytest_plugin.targets",
     "opsverify.pytest_plugin.collect",
     "opsverify.pytest_plugin.fixtures",
-    "opsverify.report.session",
+    "opsverify.pytest_plugin.interrupt",
+    "opsverify.pytest_plugin.reporting",
+    "opsverify.pytest_plugin.run_end",
 ]
 
 

@@ -20,6 +20,7 @@ import pytest
 from opsverify.config.target import CheckItem, LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.problem import Judgement, failure_text
+from opsverify.pytest_plugin.progress import WaitNotice
 from opsverify.pytest_plugin.targets import POOL, loaded_targets
 from opsverify.redaction import redact
 
@@ -73,7 +74,10 @@ class CheckTest(pytest.Item):
         self.keywords[check.kind.name] = True
 
     def runtest(self) -> None:
-        facts = self.config.stash[POOL].result(self.check)
+        pool = self.config.stash[POOL]
+        notice = WaitNotice(self.config, pool, self.check)
+        facts = pool.result(self.check, watch=notice)
+        notice.finished(facts)
         self.facts = facts
         judge = self.check.kind.load_verdict()
         self.judgement = judge(self.check.entry, facts, self.check.rule)

@@ -20,7 +20,7 @@ def pytest_opsverify_judged(item: pytest.Item, facts: Any, judgement: Any) -> No
 def pytest_opsverify_check_failed(check: Any, problems: Any, decision: str) -> None:
     """Called on the controller at the end of a run, once per failed check, after notifications.
 
-    `check` is its `opsverify.report.summary.CheckResult` (id, target, severity, reason, note, figures),
+    `check` is its `opsverify.results.CheckResult` (id, target, severity, reason, note, figures),
     `problems` its structured problems (`opsverify.problem.Problem`), `decision` what the channels decided:
     `new`, `reminder`, `ongoing`, `below_threshold`, `blocked`, `silenced`, `maintenance` (or `unrouted` when
     the target has no notify routes). Route it to your own systems; alert only on `new`/`reminder` to follow

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opsverify.config.target import CheckItem
-from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.base import ProbeContext, ProbeProgress
 
 if TYPE_CHECKING:
     import asyncio
@@ -20,16 +22,78 @@ if TYPE_CHECKING:
     from opsverify.asyncrun import LoopThread
 
 AsyncProbe = Callable[..., Coroutine[Any, Any, Any]]
+WATCH_TICK = 0.5  # seconds between the calls of `ProbePool.result`'s watch while a test waits
 
 
-def probe_context(check: CheckItem) -> ProbeContext:
-    return ProbeContext(check.target.name, check.target.base_dir, target=check.target, entry_name=check.name)
+def probe_context(check: CheckItem, stop: threading.Event | None = None) -> ProbeContext:
+    return ProbeContext(
+        check.target.name,
+        check.target.base_dir,
+        target=check.target,
+        entry_name=check.name,
+        stop=stop or threading.Event(),
+    )
 
 
-def run_probe(check: CheckItem) -> Any:
+def run_probe(check: CheckItem, ctx: ProbeContext | None = None) -> Any:
     """Run the probe of `check`'s kind against its entry."""
     probe = check.kind.load_probe()
-    return probe(check.entry, probe_context(check))
+    return probe(check.entry, ctx or probe_context(check))
+
+
+class DaemonThreadPool:
+    """At most `workers` daemon threads running submitted calls, started as needed.
+
+    Not a ThreadPoolExecutor: the interpreter joins those threads at exit, so a probe blocked in a
+    5-minute read would keep an interrupted run's process alive that long. A daemon thread ends with it.
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers, self.name = workers, name
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, call: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                future.cancel()
+                return future
+            self._jobs.put((future, call))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, call = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # noqa: BLE001 (handed to whoever reads the future)
+                    future.set_exception(exc)
+            self._idle.release()
+
+    def shutdown(self) -> None:
+        """Cancel what has not started; the threads end after their current call (or with the process)."""
+        with self._lock:
+            self._closed = True
+            while True:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job[0].cancel()
+            for _ in self._threads:
+                self._jobs.put(None)
 
 
 @dataclass(frozen=True)
@@ -37,7 +101,7 @@ class ProbeTiming:
     """When a check's probe ran (wall clock, seconds since the epoch) and how long its test waited for it.
 
     Probes of live kinds run in the pool ahead of their tests, so a test's own phases see only the wait
-    (often none); the reports add the probe's duration to the check's (opsverify.report.session).
+    (often none); the reports add the probe's duration to the check's (opsverify.pytest_plugin.reporting).
     """
 
     started: float
@@ -81,20 +145,23 @@ class ProbePool:
         make_logger_registry_thread_safe()
         self.workers = workers
         self.loop_workers = loop_workers or workers
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsverify-probe")
+        self._executor = DaemonThreadPool(workers, "opsverify-probe")
+        self.stopping = threading.Event()  # set by `stop`: probes' pauses and waits end at once
         self._loop: LoopThread | None = None
         self._gate: asyncio.Semaphore | None = None
         self._async_probes: dict[str, AsyncProbe | None] = {}  # by kind name
         self._futures: dict[str, Future[Any]] = {}
         self._ran: dict[str, ProbeTiming] = {}  # by probe key: when the probe last ran
         self._taken: dict[str, ProbeTiming] = {}  # by check key: the probe whose facts a test took
+        self._contexts: dict[str, ProbeContext] = {}  # by probe key: what its probe has done so far
         self._lock = threading.Lock()
 
     def _run(self, check: CheckItem) -> Any:
         """Run the probe and record when (wall-clock start, stop measured with a monotonic clock)."""
+        ctx = self._context(check)
         started, clock = time.time(), time.perf_counter()
         try:
-            return run_probe(check)
+            return run_probe(check, ctx)
         finally:
             stopped = started + (time.perf_counter() - clock)
             with self._lock:
@@ -103,13 +170,28 @@ class ProbePool:
     async def _run_async(self, check: CheckItem, probe: AsyncProbe) -> Any:
         assert self._gate is not None
         async with self._gate:
+            ctx = self._context(check)
             started, clock = time.time(), time.perf_counter()
             try:
-                return await probe(check.entry, probe_context(check))
+                return await probe(check.entry, ctx)
             finally:
                 stopped = started + (time.perf_counter() - clock)
                 with self._lock:
                     self._ran[check.probe_key] = ProbeTiming(started, stopped)
+
+    def _context(self, check: CheckItem) -> ProbeContext:
+        """A new context for a run of `check`'s probe, kept so that `progress` can read it."""
+        ctx = probe_context(check, self.stopping)
+        ctx.progress.started = time.monotonic()
+        with self._lock:
+            self._contexts[check.probe_key] = ctx
+        return ctx
+
+    def progress(self, check: CheckItem) -> ProbeProgress | None:
+        """What the latest run of `check`'s probe has done so far (None before it started)."""
+        with self._lock:
+            ctx = self._contexts.get(check.probe_key)
+        return ctx.progress if ctx is not None else None
 
     def _async_probe(self, check: CheckItem) -> AsyncProbe | None:
         """The kind's probe for the event loop, when `prefetch` chose the loop for this kind."""
@@ -121,7 +203,7 @@ class ProbePool:
             if future is None:
                 probe = self._async_probe(check)
                 if probe is None:
-                    future = self._executor.submit(self._run, check)
+                    future = self._executor.submit(partial(self._run, check))
                 else:
                     if self._loop is None:
                         import asyncio  # only a run with many http checks needs it (~30 ms to import)
@@ -148,13 +230,20 @@ class ProbePool:
             self.submit(check)  # the rules of one entry share its probe (one submit per probe key)
         return len(live)
 
-    def result(self, check: CheckItem) -> Any:
-        """Facts of `check`: from the pool for live kinds, run here and now for the others."""
+    def result(self, check: CheckItem, watch: Callable[[float], None] | None = None) -> Any:
+        """Facts of `check`: from the pool for live kinds, run here and now for the others.
+
+        `watch(seconds)` is called about every WATCH_TICK seconds while this thread waits for them.
+        """
         clock = time.perf_counter()
         try:
             if not check.kind.live:
                 return self._run(check)
-            return self.submit(check).result()
+            future = self.submit(check)
+            if watch is not None:
+                while not wait([future], timeout=WATCH_TICK).done:
+                    watch(time.perf_counter() - clock)
+            return future.result()
         finally:
             waited = time.perf_counter() - clock
             with self._lock:
@@ -167,7 +256,13 @@ class ProbePool:
         with self._lock:
             return self._taken.pop(check.key, None)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C, SIGTERM): end every wait, cancel what has not started, close the loop."""
+        self.stopping.set()
+        self.shutdown(timeout=0.5)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.stopping.set()  # the run is over: a probe still polling has nobody to report to
+        self._executor.shutdown()
         if self._loop is not None:
-            self._loop.close()
+            self._loop.close(timeout)

@@ -8,8 +8,10 @@ The ops repository's root is the folder of pytest's config file when there is on
 from __future__ import annotations
 
 import configparser
+import difflib
 import itertools
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -87,14 +89,53 @@ def loaded_targets(config: pytest.Config) -> list[LoadedTarget]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    known = set(registered_markers(config))
     for tier in TIERS:
         if tier not in known:
             config.addinivalue_line("markers", f"{tier}: {TIER_HELP[tier]}")
     # `verify: false` on an http entry is the operator's explicit choice; urllib3 warns on every such request.
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
-    config.stash[TARGETS] = [] if config.option.help else load_targets(config)
+    ensure_loaded(config)
     config.stash[POOL] = ProbePool(probe_workers(config), loop_probe_workers(config))
+
+
+def ensure_loaded(config: pytest.Config) -> list[LoadedTarget]:
+    """The run's targets, loaded by the first plugin that needs them (a bad file stops the run: exit 4)."""
+    if TARGETS not in config.stash:
+        config.stash[TARGETS] = [] if config.option.help else load_targets(config)
+    return config.stash[TARGETS]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A tier that is no marker (`-m smok`) is a usage error (exit 4), before anything is collected or probed.
+
+    Here, once every plugin and conftest.py registered its markers in its pytest_configure.
+    """
+    config = session.config
+    if not loaded_targets(config) or hasattr(config, "workerinput"):
+        return
+    known = [*TIERS, *registered_markers(config)]
+    for word in marker_words(config.option.markexpr or ""):
+        if word not in known:
+            guess = difflib.get_close_matches(word, [*TIERS, *known], n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            raise pytest.UsageError(
+                f"unknown tier {word!r}{hint}: the tiers are {', '.join(TIERS)}; a marker of your own checks "
+                "is registered under `markers` in pytest.ini"
+            )
+
+
+def registered_markers(config: pytest.Config) -> list[str]:
+    """The names of the markers pytest knows: `name: help` or `name(args): help` lines."""
+    return [line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")]
+
+
+def marker_words(expression: str) -> list[str]:
+    """The marker names in a -m expression (`smoke and not dr`, `(smoke or daily)`, `flaky(reruns=2)`)."""
+    without_arguments = re.sub(r"(?<=[\w\]])\([^)]*\)", " ", expression)
+    words = re.findall(r"[\w:+\-.\[\]]+", without_arguments)
+    return [word for word in words if word not in ("and", "or", "not")]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -173,10 +214,22 @@ def check_rootdir(config: pytest.Config) -> None:
     ]
     if not spaced:
         return
-    expected = find_config_file(config.invocation_params.dir)
+    option, value = spaced[0]
+    started = config.invocation_params.dir
+    if config.args_source == pytest.Config.ArgsSource.INVOCATION_DIR and not started.is_relative_to(
+        config.rootpath
+    ):
+        # `cd /tmp && pytest --target /srv/ops/targets/prod.yaml`: the rootdir is the target's repository,
+        # and with no test path pytest would collect every test file under /tmp: stop before the walk.
+        raise pytest.UsageError(
+            f"{option} {value}: pytest read this path as a test path while it looked for its configuration, "
+            f"so it would collect every test file under {started} (outside {config.rootpath}).\n"
+            f"  write {option}={value} (with '='), set {PATH_OPTIONS[option]}, "
+            f"or run `opsverify run TIER {option} {value}`"
+        )
+    expected = find_config_file(started)
     if expected is None or expected == config.inipath:
         return
-    option, value = spaced[0]
     raise pytest.UsageError(
         f"{option} {value}: pytest read this path as a test path while it looked for its configuration, "
         f"and so did not use {expected}.\n"

@@ -1,7 +1,8 @@
 """Build the HTML report with the Allure 3 CLI from npm (no Java), installed on first use.
 
-The CLI version is pinned in reports/package.json (+ package-lock.json); reports/allurerc.mjs is its
-configuration. History is one JSONL file kept across runs, so trends (pass rate, durations) show: one
+The CLI version is pinned in allure/package.json (+ package-lock.json) and allure/allurerc.mjs is its
+configuration, shipped in the package; the CLI is installed into the user's cache (or
+$OPSVERIFY_ALLURE_HOME) on first use. History is one JSONL file kept across runs, so trends (pass rate, durations) show: one
 entry per run, however often its report is built (each entry is tagged with the run's id).
 """
 
@@ -11,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,10 +25,12 @@ from opsverify.report.allure_files import RUN_ID_PROPERTY, read_environment_prop
 from opsverify.report.store_history import HISTORY_RUN_FIELD, read_points
 
 ALLURE_PACKAGE = "allure"
-ALLURE_VERSION = "3.18.0"  # equal to reports/package.json (tests/report/test_builder.py checks)
+ALLURE_VERSION = "3.18.0"  # equal to allure/package.json (tests/report/test_builder.py checks)
 INSTALL_TIMEOUT = 900.0
 GENERATE_TIMEOUT = 900.0
-PROJECT_HOME = Path(__file__).resolve().parent.parent.parent / "reports"
+# package.json, package-lock.json and allurerc.mjs, shipped in the wheel (package data)
+ALLURE_DATA = Path(__file__).resolve().parent / "allure"
+ALLURE_FILES = ("package.json", "package-lock.json", "allurerc.mjs")
 # HISTORY_RUN_FIELD ("opsverifyRunId") is added to each history entry (Allure keeps unknown fields)
 
 
@@ -53,15 +57,44 @@ class AllureHome:
         return str(data["dependencies"][ALLURE_PACKAGE])
 
 
+def default_home() -> Path:
+    """The user's cache: $XDG_CACHE_HOME/opsverify/allure-<version> (default ~/.cache/...)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "opsverify" / f"allure-{ALLURE_VERSION}"
+
+
 def allure_home() -> AllureHome:
-    """$OPSVERIFY_ALLURE_HOME, else the project's reports/ folder (next to the opsverify package)."""
+    """Where the Allure CLI is installed: $OPSVERIFY_ALLURE_HOME, else the user's cache (default_home).
+
+    The folder is made ready from the files opsverify ships: a given folder keeps the files it has (its
+    own pin or configuration) and gets the missing ones; the cache always holds opsverify's own.
+    """
     given = os.environ.get("OPSVERIFY_ALLURE_HOME")
-    home = AllureHome(Path(given) if given else PROJECT_HOME)
-    if not (home.path / "package.json").is_file():
+    home = AllureHome(Path(given).expanduser() if given else default_home())
+    hint = (
+        "set OPSVERIFY_ALLURE_HOME to a writable folder"
+        if not given
+        else "choose another folder for OPSVERIFY_ALLURE_HOME (or unset it to use the user cache)"
+    )
+    try:
+        home.path.mkdir(parents=True, exist_ok=True)
+        own_pin = bool(given) and (home.path / "package.json").exists()
+        for name in ALLURE_FILES:
+            shipped = (ALLURE_DATA / name).read_bytes()
+            path = home.path / name
+            if path.is_dir():
+                raise ReportError(
+                    f"{path} is a folder, not a file: remove it and run `opsverify report` again"
+                )
+            if given and (path.exists() or (own_pin and name == "package-lock.json")):
+                continue  # the user's own files in a folder they chose (their pin: npm install, no lock)
+            if not path.is_file() or path.read_bytes() != shipped:
+                path.write_bytes(shipped)
+    except OSError as exc:
+        where = exc.filename or home.path
         raise ReportError(
-            f"{home.path / 'package.json'} not found: run from the opsverify project (it pins the Allure "
-            "CLI in reports/package.json) or set OPSVERIFY_ALLURE_HOME to a folder with that file"
-        )
+            f"cannot prepare the Allure CLI's folder {home.path} ({where}: {exc.strerror}); {hint}"
+        ) from None
     return home
 
 
@@ -75,22 +108,45 @@ def _tool(name: str) -> str:
     return found
 
 
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder itself (flock on its descriptor): no lock file is left anywhere."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing the last descriptor releases the lock
+
+
+def _node_message(text: str) -> str:
+    """The one line that says what went wrong in a Node or npm error output (no stack, no source excerpt)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)  # colours, should a CLI ignore NO_COLOR
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
+    npm = [line for line in lines if line.startswith(("npm error", "npm ERR!"))]
+    if npm:
+        words = [line.removeprefix("npm error").removeprefix("npm ERR!").strip() for line in npm]
+        return "; ".join(word for word in words[:3] if word)
+    for line in lines:
+        if re.match(r"^[A-Za-z ]*(Error|Exception)( \[[A-Z0-9_]+\])?: ", line):  # "Syntax Error: ..."
+            return line
+    meaningful = [line for line in lines if not line.startswith(("at ", "Node.js v", "^", "file://"))]
+    return meaningful[-1] if meaningful else "no output"
+
+
 def ensure_allure(home: AllureHome, log: Callable[[str], None] = print) -> Path:
     """Install the pinned Allure CLI into home/node_modules if it is not there yet; return its cli.js."""
     if home.cli.is_file():
         return home.cli
     npm = _tool("npm")
-    # The lock lives outside the project so that no stray file appears in reports/.
-    digest = hashlib.sha256(str(home.path.resolve()).encode()).hexdigest()[:16]
-    lock = Path(tempfile.gettempdir()) / f"opsverify-allure-install-{digest}.lock"
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with _folder_lock(home.path):
         if home.cli.is_file():  # another process installed it while we waited
             return home.cli
         locked = (home.path / "package-lock.json").is_file()
         command = [npm, "ci" if locked else "install", "--no-audit", "--no-fund", "--prefer-offline"]
         log(
-            f"installing the Allure report CLI ({ALLURE_PACKAGE}@{home.pinned_version()}) into {home.path} ..."
+            f"installing the Allure report CLI ({ALLURE_PACKAGE}@{home.pinned_version()}, npm) into "
+            f"{home.path}: first use only, this takes a minute ..."
         )
         try:
             completed = subprocess.run(
@@ -103,13 +159,15 @@ def ensure_allure(home: AllureHome, log: Callable[[str], None] = print) -> Path:
             )
         except subprocess.TimeoutExpired:
             raise ReportError(
-                f"`{' '.join(command[1:])}` in {home.path} took over {INSTALL_TIMEOUT:.0f}s"
+                f"`npm {' '.join(command[1:])}` in {home.path} took over {INSTALL_TIMEOUT:.0f}s: check that "
+                "the npm registry is reachable (`npm ping`), then run `opsverify report` again"
             ) from None
         if completed.returncode != 0 or not home.cli.is_file():
-            tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-15:])
+            why = _node_message(completed.stderr or completed.stdout)
             raise ReportError(
-                f"installing the Allure CLI failed (npm exit {completed.returncode}) in {home.path}:\n{tail}\n"
-                "check that the npm registry is reachable, then run `opsverify report` again"
+                f"installing the Allure CLI failed (`npm {command[1]}` exit {completed.returncode} in "
+                f"{home.path}): {why}; check that the npm registry is reachable (`npm ping`), then run "
+                "`opsverify report` again"
             )
     return home.cli
 
@@ -155,16 +213,6 @@ def read_history(history: Path) -> list[str]:
 def history_runs(history: Path) -> list[str | None]:
     """The run id of every history entry, oldest first (None for entries without one)."""
     return [_entry_run(line) for line in read_history(history)]
-
-
-@contextmanager
-def _history_lock(history: Path) -> Iterator[None]:
-    """One report build at a time per history file (the lock lives outside reports/, like the install's)."""
-    digest = hashlib.sha256(str(history.resolve()).encode()).hexdigest()[:16]
-    lock = Path(tempfile.gettempdir()) / f"opsverify-allure-history-{digest}.lock"
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _record_run(history: Path, entries: list[str], working: Path, run: str) -> None:
@@ -231,7 +279,7 @@ def build_report(
     prepare_output(output)
     history.parent.mkdir(parents=True, exist_ok=True)
     run = run_key(results)
-    with _history_lock(history), tempfile.TemporaryDirectory(prefix="opsverify-history-") as scratch:
+    with _folder_lock(history.parent), tempfile.TemporaryDirectory(prefix="opsverify-history-") as scratch:
         entries = read_history(history)
         # Allure reads the earlier runs from this copy and appends the one it builds; this run's own
         # entry (from an earlier build) stays out, so the trends never show the run twice.
@@ -271,9 +319,16 @@ def _generate(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ReportError(f"allure generate took over {GENERATE_TIMEOUT:.0f}s") from None
+        raise ReportError(
+            f"allure generate took over {GENERATE_TIMEOUT:.0f}s on {results}: a results folder of that "
+            "size needs a run split by tier or target"
+        ) from None
     index = output / "index.html"
     if completed.returncode != 0 or not index.is_file():
-        tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-15:])
-        raise ReportError(f"allure generate failed (exit {completed.returncode}):\n{tail}")
+        why = _node_message(completed.stderr or completed.stdout)
+        raise ReportError(
+            f"allure generate failed (exit {completed.returncode}): {why}; check {home.config} "
+            f"(opsverify's own is {ALLURE_DATA / 'allurerc.mjs'}), or delete {home.path} so that "
+            "`opsverify report` sets it up again"
+        )
     return index

@@ -1,8 +1,8 @@
 """Build the HTML report from the Allure results of the last run(s): `opsverify report [--single-file]`.
 
-Uses the Allure 3 CLI from npm (pinned in reports/package.json, installed on first use; no Java) and
-keeps the history across runs so trends show (one entry per run, however often it is built). The
-single-file report goes to its own folder, beside the multi-file one.
+Uses the Allure 3 CLI from npm (pinned in the package, installed into the user's cache on first use; no
+Java) and keeps the history across runs so trends show (one entry per run, however often it is built).
+The single-file report goes to its own folder, beside the multi-file one.
 """
 
 from __future__ import annotations

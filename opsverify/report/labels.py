@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from opsverify.config.types import TIERS
-
 PROPERTY_PREFIX = "opsverify_"
+DEPENDS_ON_PROPERTY = "opsverify_depends_on"  # a check's depends_on, from its item to the controller
 CUSTOM_KIND = "custom"  # a hand-written test in checks/ (not an entry of the target file)
 
 
@@ -49,18 +48,6 @@ class CheckIdentity:
             tiers=tuple(t for t in tiers.split(",") if t),
             severity=str(values.get("severity") or "normal"),
         )
-
-
-def identity_of(item: pytest.Item, default_target: str) -> CheckIdentity:
-    """The identity of a collected test: from its target entry, or (hand-written tests) its markers."""
-    from opsverify.pytest_plugin.collect import CheckTest
-
-    if isinstance(item, CheckTest):
-        check = item.check
-        name = f"{check.name}/{check.rule}" if check.rule is not None else check.name
-        return CheckIdentity(check.target.name, check.kind.name, name, check.tiers, check.severity)
-    tiers = tuple(t for t in TIERS if item.get_closest_marker(t) is not None)
-    return CheckIdentity(default_target, CUSTOM_KIND, item.name, tiers, "normal")
 
 
 def allure_marks(identity: CheckIdentity) -> list[pytest.MarkDecorator]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsverify.redaction import redact
-from opsverify.report.summary import RunSummary
+from opsverify.results import RunSummary
 from opsverify.units import format_duration, plural
 
 if TYPE_CHECKING:
@@ -30,6 +30,13 @@ def summary_lines(
     notify_note: str | None = None,
 ) -> list[Line]:
     lines: list[Line] = []
+    if summary.interrupted:
+        lines.append(
+            Line(
+                f"run interrupted ({summary.interrupted}): the counts are of the checks that had finished",
+                {"yellow": True, "bold": True},
+            )
+        )
     for target in summary.targets or [""]:
         results = summary.of_target(target) if target else summary.results
         counts = summary.counts(results)
@@ -72,7 +79,8 @@ def _record_line(record: DeliveryRecord) -> Line:
     route = f" [{record.route}]" if record.route else ""
     if record.status == "sent":
         tries = f" after {record.attempts} attempts" if record.attempts > 1 else ""
-        return Line(f"  notified {what}{route}: sent{tries}", {"green": True})
+        event = f"{record.event}, " if record.event else ""  # resolved, sent: what went out
+        return Line(f"  notified {what}{route}: {event}sent{tries}", {"green": True})
     if record.status == "failed":
         return Line(
             f"  NOTIFY FAILED {what}{route} after {plural(record.attempts, 'attempt')}: {record.error}",

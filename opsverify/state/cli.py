@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import time
@@ -13,11 +14,12 @@ from opsverify.config.types import parse_duration
 from opsverify.config.yamlsource import TargetError
 from opsverify.redaction import redact
 from opsverify.state.locate import store_of
-from opsverify.state.silences import Silence, active_silences, add_silence, clear_silences
+from opsverify.state.silences import Silence, active_silences, add_silence, clear_silences, pattern_covers
 from opsverify.state.store import StateError, StateStore
 from opsverify.units import format_duration
 
 CONFIG_ERROR = 4
+CUSTOM_KIND = "custom"  # the kind of a hand-written check's id (opsverify.report.labels.CUSTOM_KIND)
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,12 +99,33 @@ def silence_run(args: argparse.Namespace) -> int:
         if seconds <= 0:
             print(f"error: --for {args.duration!r} must be longer than 0, e.g. 2h", file=sys.stderr)
             return 2
+        unknown = unknown_pattern(target, args.pattern)
+        if unknown:
+            print(f"error: {unknown}", file=sys.stderr)
+            return 2
         silence = add_silence(store, target.name, args.pattern, seconds, args.reason)
         print(f"silenced {silence.pattern} on {target.name} until {_when(silence.until)} (id {silence.id})")
         return 0
     except StateError as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 1
+
+
+def unknown_pattern(target: LoadedTarget, pattern: str) -> str | None:
+    """Why `pattern` silences nothing on `target` (no check of it matches), with the closest ids; None if
+    it does. Hand-written checks (`custom:...`) are collected only by a run, so any pattern of them goes."""
+    if pattern.startswith(f"{CUSTOM_KIND}:"):
+        return None
+    ids = [check.id for check in target.all_checks()]
+    if any(pattern_covers(pattern, check_id) for check_id in ids):
+        return None
+    guess = difflib.get_close_matches(pattern, ids, n=1, cutoff=0.5)
+    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+    listed = ", ".join(ids[:12]) + (", ..." if len(ids) > 12 else "") if ids else "none"
+    return (
+        f"{pattern!r} matches no check of target {target.name}{hint}; its checks: {listed} "
+        "(`opsverify validate` lists them; a pattern: http:*)"
+    )
 
 
 def history_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ restored data's lag) and rows (rows checked in a drill). Nothing else of the fac
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -59,3 +60,21 @@ def figures_of(facts: Any) -> dict[str, float]:
     except Exception:  # noqa: BLE001 (a figure is a report detail: it never changes the check)
         return figures
     return figures
+
+
+def clean_figures(figures: dict[str, Any]) -> dict[str, float]:
+    """Only finite numbers are figures."""
+    clean: dict[str, float] = {}
+    for key, value in figures.items():
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            clean[str(key)] = float(value)
+    return clean
+
+
+def decode_figures(text: str) -> dict[str, float]:
+    """The figures kept as JSON text ({} when it is not that)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return clean_figures(data) if isinstance(data, dict) else {}

@@ -25,13 +25,16 @@ class Silence:
     created: float
 
     def covers(self, target: str, check_id: str) -> bool:
-        return target == self.target and (
-            fnmatch.fnmatchcase(check_id, self.pattern) or check_id.split("/", 1)[0] == self.pattern
-        )
+        return target == self.target and pattern_covers(self.pattern, check_id)
 
     def label(self) -> str:
         until = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.until))
         return f"silenced until {until}" + (f" ({self.reason})" if self.reason else "")
+
+
+def pattern_covers(pattern: str, check_id: str) -> bool:
+    """`http:api`, `http:*`, or an entry (`postgres:main`) for each of its rules (`postgres:main/slow`)."""
+    return fnmatch.fnmatchcase(check_id, pattern) or check_id.split("/", 1)[0] == pattern
 
 
 def add_silence(store: StateStore, target: str, pattern: str, seconds: float, reason: str) -> Silence:

@@ -76,8 +76,10 @@ def test_an_old_newest_file_costs_no_waiting(tmp_path: Path) -> None:
     write(tmp_path, "backup_1.sql", age_hours=1)
     listing = list_backups(tmp_path, "backup_*", IN_PROGRESS_PATTERNS)
     started = time.monotonic()
-    settle_newest(listing, settle=30)
-    assert time.monotonic() - started < 1
+    settle_newest(listing, settle=60)
+    assert (
+        time.monotonic() - started < 30
+    )  # far less than the settle time, with a margin for a loaded machine
     assert len(listing.complete) == 1
 
 

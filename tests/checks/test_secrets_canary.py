@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
+from tests.backups.s3.motoserver import AuthS3
 from tests.conftest import LocalHTTPServer, Response, RunResult, json_response, refused_port
 
 
@@ -86,3 +87,131 @@ redis:
     for form in (canary, quote(canary), basic):
         assert form not in result.output, f"{form} leaked to the terminal"
         assert form not in files, f"{form} leaked to a file under reports/"
+
+
+def test_each_secret_rule_masks_its_canary_and_hosts_ports_paths_stay_readable(
+    run_checks: Callable[..., RunResult], http_server: LocalHTTPServer, tmp_path: Path
+) -> None:
+    """One canary per rule (so a rule that stops registering leaks its own canary); and what is not secret --
+    an exported SITE_URL, hosts, ports, paths -- is printed as it is, so a failure says where."""
+    canary = {rule: f"{rule}-{secrets.token_hex(6)}" for rule in ("name", "listed", "cookie", "userinfo",
+                                                                  "urlpw", "hook")}  # fmt: skip
+    http_server.routes["/echo"] = echo_headers
+    http_server.routes[f"/hook/{canary['hook']}"] = json_response({"ok": True})
+    down, port = refused_port(), http_server.port
+    target = f"""
+target: rules
+secret_env: [UPSTREAM_VALUE]
+http:
+  site-down:
+    url: ${{SITE_URL}}/health.json
+  echo-env-name:
+    url: ${{ECHO_URL}}/echo
+    headers: {{X-Upstream: "${{API_TOKEN}}", X-Listed: "${{UPSTREAM_VALUE}}", Cookie: "sid={canary["cookie"]}"}}
+  echo-userinfo:
+    url: http://{canary["userinfo"]}@127.0.0.1:{port}/echo
+postgres:
+  url-from-env: {{url: "${{DATABASE_URL}}", connect_timeout: 2}}
+notify:
+  channels:
+    hook: {{webhook: {{url: "${{ECHO_URL}}/hook/{canary["hook"]}"}}}}
+  routes:
+    - {{match: {{status: failed}}, to: [hook]}}
+"""
+    reports = tmp_path / "reports"
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env={
+            "SITE_URL": f"http://127.0.0.1:{down}",
+            "ECHO_URL": http_server.url,
+            "API_TOKEN": canary["name"],
+            "UPSTREAM_VALUE": canary["listed"],
+            "DATABASE_URL": f"postgresql://ops:{canary['urlpw']}@127.0.0.1:{down}/app",
+        },
+    )
+    assert result.returncode == 1, result.output
+    # Every canary really went out (to the server, in its headers and URL) and came back in the echo.
+    echoed = [r for r in http_server.requests if r["path"] == "/echo"]
+    sent = json.dumps([r["headers"] for r in echoed])
+    for rule in ("name", "listed", "cookie"):
+        assert canary[rule] in sent, rule
+    assert "echo-userinfo FAILED" in result.output  # its URL (with the token) is in the failure's text
+    hooks = [r["body"].decode() for r in http_server.requests if r["path"].startswith("/hook/")]
+    assert len(hooks) == 1, result.output
+    files = result.files_text()
+    for rule, value in canary.items():
+        for text, where in ((result.output, "the terminal"), (files, "reports/"), (hooks[0], "the message")):
+            assert value not in text, f"the {rule} canary leaked to {where}"
+    # Readable: the exported SITE_URL, the refused host:port, the paths.
+    summary = json.loads((reports / "summary.json").read_text())
+    site = next(check for check in summary["checks"] if check["id"] == "http:site-down")
+    for text in (
+        result.output,
+        site["reason"] + site["details"],
+        (reports / "junit.xml").read_text(),
+        hooks[0],
+    ):
+        assert f"127.0.0.1:{down}" in text
+    assert f"http://127.0.0.1:{down}/health.json" in result.output
+    assert f"127.0.0.1:{port}/echo" in result.output
+    assert "***:***" not in result.output
+    assert "***/health.json" not in result.output
+
+
+def test_s3_credentials_never_appear(
+    run_checks: Callable[..., RunResult], moto_s3_auth: AuthS3, tmp_path: Path
+) -> None:
+    """Every credential field of `s3:`, from the environment and written literally, with a bucket that
+    refuses them, one that is down, and a reader whose valid keys read a broken object."""
+    canary = {
+        field: f"{field}-{secrets.token_hex(8)}" for field in ("key", "secret", "token", "lkey", "lsecret")
+    }
+    endpoint, bucket, down = moto_s3_auth.server.endpoint, moto_s3_auth.bucket, refused_port()
+    reader_key, reader_secret = moto_s3_auth.reader
+    target = f"""
+target: canary-s3
+backups:
+  env-keys:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "{endpoint}", region: us-east-1, access_key_id: "${{S3_KEY}}",
+          secret_access_key: "${{S3_SECRET}}", session_token: "${{S3_TOKEN}}", retries: 0}}
+  literal-keys:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "http://127.0.0.1:{down}", access_key_id: {canary["lkey"]},
+          secret_access_key: {canary["lsecret"]}, retries: 0, timeout: 2}}
+  reader:
+    path: s3://{bucket}/db/
+    s3: {{endpoint_url: "{endpoint}", region: us-east-1, access_key_id: "${{READER_KEY}}",
+          secret_access_key: "${{READER_SECRET}}"}}
+"""
+    reports = tmp_path / "reports"
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env={
+            "S3_KEY": canary["key"],
+            "S3_SECRET": canary["secret"],
+            "S3_TOKEN": canary["token"],
+            "READER_KEY": reader_key,
+            "READER_SECRET": reader_secret,
+        },
+    )
+    assert result.returncode == 1, result.output
+    for name in ("env-keys", "literal-keys", "reader"):
+        assert f"target.yaml::backups:{name} FAILED" in result.output
+    assert "(InvalidAccessKeyId)" in result.output  # the canary key id was sent, and refused
+    assert "trailer" in result.output  # the reader's keys worked: the object was read (it is cut short)
+    assert f"127.0.0.1:{down}" in result.output  # where it failed stays readable
+    files = result.files_text()
+    for value in [*canary.values(), reader_key, reader_secret]:
+        assert value not in result.output, f"{value} leaked to the terminal"
+        assert value not in files, f"{value} leaked to a file under reports/"

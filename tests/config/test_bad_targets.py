@@ -30,19 +30,21 @@ def expected_fragments(path: Path) -> list[str]:
     return fragments
 
 
-def clean_environment() -> dict[str, str]:
+def clean_environment(folder: Path) -> dict[str, str]:
+    """The test's environment, without a target, reports into `folder` (never the repository's reports/)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OPSVERIFY_CORPUS")}
     environment.pop("OPSVERIFY_TARGET", None)
-    return {**environment, "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**environment, "PYTHONDONTWRITEBYTECODE": "1", "OPSVERIFY_REPORTS_DIR": str(folder / "reports")}
 
 
 @pytest.fixture(scope="module")
 def corpus_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[object]]:
     """Exit code and output of `pytest checks --target=FILE` for every corpus file (one process, one run each)."""
+    folder = tmp_path_factory.mktemp("corpus")
     completed = subprocess.run(
         [sys.executable, str(RUNNER), *map(str, FILES)],
-        cwd=tmp_path_factory.mktemp("corpus"),
-        env=clean_environment(),
+        cwd=folder,
+        env=clean_environment(folder),
         capture_output=True,
         text=True,
         timeout=300,
@@ -90,7 +92,7 @@ def test_bad_target_in_a_real_process(name: str, tmp_path: Path) -> None:
             str(path),
         ],
         cwd=tmp_path,
-        env=clean_environment(),
+        env=clean_environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,

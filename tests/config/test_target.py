@@ -139,14 +139,20 @@ def test_every_problem_is_listed_with_its_line(tmp_path: Path) -> None:
     )
 
 
-def test_a_wrong_value_from_the_environment_is_masked(tmp_path: Path) -> None:
+def test_a_wrong_value_from_a_secret_variable_is_masked_and_from_another_shown(tmp_path: Path) -> None:
     message = error_of(
         tmp_path,
-        "target: shop\nhttp:\n  api:\n    url: http://127.0.0.1:9/x\n    samples: ${SAMPLES}\n",
-        {"SAMPLES": "not-a-number-canary"},
+        "target: shop\nhttp:\n  api:\n    url: http://127.0.0.1:9/x\n    samples: ${SAMPLES_TOKEN}\n",
+        {"SAMPLES_TOKEN": "not-a-number-canary"},
     )
     assert "http.api.samples: expected an integer, got '***'" in message
     assert "canary" not in message
+    message = error_of(
+        tmp_path,
+        "target: shop\nhttp:\n  api:\n    url: http://127.0.0.1:9/x\n    samples: ${SAMPLES}\n",
+        {"SAMPLES": "not-a-number-7"},
+    )
+    assert "http.api.samples: expected an integer, got 'not-a-number-7'" in message
 
 
 def test_an_empty_value_is_named_as_such(tmp_path: Path) -> None:

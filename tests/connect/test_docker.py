@@ -51,7 +51,7 @@ def test_a_command_that_hangs(deployment: dict[str, Any]) -> None:
         started = time.monotonic()
         result = machine.run(["sleep", "30"], timeout=1)
         assert result.timed_out
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 1 + 14  # the 1 s timeout with a margin, far before the 30 s sleep
 
 
 def test_missing_and_stopped_containers(deployment: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -83,7 +83,7 @@ def test_an_unknown_host_key_is_refused(
     with pytest.raises(ConnectError) as caught, connect(via):
         pass
     message = str(caught.value)
-    assert f"127.0.0.1]:{docker_sshd.port}" in message or f"127.0.0.1:{docker_sshd.port}" in message
+    assert f"the SSH host key of 127.0.0.1:{docker_sshd.port} (Docker engine " in message
     assert "known_hosts" in message
     assert "ssh-keyscan" in message
 

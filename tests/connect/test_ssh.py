@@ -124,7 +124,7 @@ def test_a_command_that_hangs_is_cut_at_its_timeout(sshd: SshServer) -> None:
         result = machine.run(["sleep", "30"], timeout=1)
         assert result.timed_out
         assert result.exit_code is None
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 1 + 14  # the 1 s timeout with a margin, far before the 30 s sleep
 
 
 def test_silent_server_times_out() -> None:
@@ -136,4 +136,4 @@ def test_silent_server_times_out() -> None:
         started = time.monotonic()
         with pytest.raises(ConnectError, match=r"within 0.5s"), connect(entry):
             pass
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 0.5 + 5  # the 0.5 s timeout with a margin for a loaded machine

@@ -19,6 +19,9 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+from tests.backups.s3.motoserver import moto_s3  # noqa: E402, F401 - drills from a bucket
+
+
 @pytest.fixture
 def private_tempdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """tempfile's folder for this test alone, where local sandboxes make their folders: another process's

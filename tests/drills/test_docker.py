@@ -1,11 +1,15 @@
-"""The `docker` sandbox without a Docker engine (DOCKER_HOST pointed at a socket nothing listens on, whatever
-runs on the machine): its image choice and the `auto` fallback are tested.
+"""The `docker` sandbox without a Docker engine: its image choice and the `auto` fallback are tested.
 
-No container is faked: the testcontainers code path is exercised up to the engine check, which fails here.
+No container is faked: the testcontainers code path is exercised up to the engine check. The tests that need
+"no Docker engine reachable" make it themselves (`no_engine`: DOCKER_HOST points at a closed socket), whatever
+engine the machine has.
 """
 
 from __future__ import annotations
 
+import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,24 @@ from opsverify.drills.docker import (
     mysql_image_for,
 )
 from opsverify.drills.sandbox import SandboxUnavailable
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DOCKER_HOST at a unix socket that was bound and closed: connecting to it is refused, as with no engine."""
+    with tempfile.TemporaryDirectory(prefix="ov-docker-") as folder:  # short: a socket path has 108 bytes
+        path = Path(folder) / "docker.sock"
+        with socket.socket(socket.AF_UNIX) as closed:
+            closed.bind(str(path))
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        for name in (
+            "DOCKER_CONTEXT",
+            "DOCKER_TLS_VERIFY",
+            "DOCKER_CERT_PATH",
+            "TESTCONTAINERS_HOST_OVERRIDE",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        yield str(path)
 
 
 @pytest.mark.parametrize(
@@ -42,23 +64,16 @@ def test_explicit_image_wins() -> None:
     assert DockerSandbox("14.1").image == "postgres:14"
 
 
-@pytest.fixture
-def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No Docker engine for this test, even where the machine runs one (/var/run/docker.sock)."""
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-
-
-@pytest.mark.usefixtures("no_engine")
-def test_no_engine_here_is_explained() -> None:
+def test_no_engine_here_is_explained(no_engine: str) -> None:
     reason = docker_unavailable_reason()
     assert reason is not None
-    assert "Docker" in reason
+    assert reason.startswith("no Docker engine (")
+    assert reason.endswith("); start Docker or set DOCKER_HOST")
     with pytest.raises(SandboxUnavailable, match="Docker"):
         DockerSandbox("15.20").start()
 
 
-@pytest.mark.usefixtures("no_engine")
-def test_auto_lists_all_three_when_none_works(tmp_path: Path) -> None:
+def test_auto_lists_all_three_when_none_works(tmp_path: Path, no_engine: str) -> None:
     candidates = make_sandboxes(
         "auto", sandbox_url=None, image=None, server_bin=str(tmp_path), dumped_from="15.20"
     )
@@ -73,7 +88,7 @@ def test_auto_lists_all_three_when_none_works(tmp_path: Path) -> None:
     assert "set restore.sandbox_url to the admin URL of a scratch server, start Docker" in message
 
 
-def test_auto_falls_back_to_local() -> None:
+def test_auto_falls_back_to_local(no_engine: str) -> None:
     candidates = make_sandboxes("auto", sandbox_url=None, image=None, server_bin=None, dumped_from="15.20")
     sandbox, notes = start_sandbox(candidates, auto=True)
     try:

@@ -132,7 +132,6 @@ def test_postgres_dump_restores_in_a_container(
     assert record["rows_checked"] == 5400  # bookings, clients and invoices counted
     assert record["rto_target_s"] == 3600
     assert 0 < record["rto_s"] < 3600
-    assert "RTO measured" in result.output or record["rto_s"]
 
 
 @pytest.mark.usefixtures("leaves_nothing")

@@ -64,6 +64,7 @@ def test_sandbox_server_killed_mid_restore(
     assert [(s.name, s.ok) for s in facts.steps][-2:] == [("restore", False), ("teardown", True)]
     assert facts.teardown_problems == []
     assert not Path(str(seen["workdir"])).exists()
+    # dead either way: gone, or a zombie its parent has not reaped yet (both are a killed process)
     assert (
         not psutil.pid_exists(int(str(seen["pid"])))
         or psutil.Process(int(str(seen["pid"]))).status() == "zombie"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +21,17 @@ def run_cli(*argv: str) -> int:
     return main(list(argv))
 
 
+def env_example(target: Path) -> Path:
+    return target.parent / f"{target.stem}.env.example"
+
+
 def load_with_env_example(target: Path) -> LoadedTarget:
-    """The written target, validated with the variables of the .env.example written beside it."""
-    environ = read_env_file(target.parent / ".env.example")
-    return load_target(str(target), target.parent, environ)
+    """The written target, validated as the printed next step does: its NAME.env.example copied to the
+    NAME.env its `env_file:` names (the example values alone, nothing from this process's environment)."""
+    env_file = target.parent / f"{target.stem}.env"
+    shutil.copyfile(env_example(target), env_file)
+    read_env_file(env_file)  # a line the reader rejects fails here, naming it
+    return load_target(str(target), target.parent, {})
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.importers.conftest import GUIDES, load_with_env_example, run_cli
+from tests.importers.conftest import GUIDES, env_example, load_with_env_example, run_cli
 from tests.importers.seed_coverage import ROOT, SEEDS, coverage, table
 
 GUIDE = """\
@@ -79,7 +79,7 @@ def test_a_guide_becomes_checks(tmp_path: Path) -> None:
     assert health["description"].startswith("shop.md:6: curl -fsS -u")
     assert target["http"]["admin-queue"]["auth"] == {"bearer": "${API_TOKEN}"}
     assert "s3cr3t-token" not in text  # a literal secret becomes a variable
-    env = (output.parent / ".env.example").read_text()
+    env = env_example(output).read_text()
     assert "s3cr3t-token" not in env
     assert "API_TOKEN=change-me\n" in env
     assert target["host"]["disk"][0]["max_used_pct"] == 85
@@ -91,7 +91,7 @@ def test_a_guide_becomes_checks(tmp_path: Path) -> None:
     assert dump["format"] == "pg-plain-gz"
     assert dump["max_age"] == "24h"  # the RPO
     assert dump["restore"]["rto"] == "2h"
-    assert dump["tiers"] == ["weekly"]
+    assert dump["tiers"] == ["daily", "weekly"]  # the daily cron line, then the weekly checklist
     assert target["backups"]["uploads"]["pattern"] == "uploads-*.tar.gz"
 
 
@@ -109,7 +109,7 @@ def test_each_seed_guide_drafts_a_valid_target(tmp_path: Path, seed: str) -> Non
     target, text, _ = drafted(tmp_path, GUIDES / f"{seed}.md")
     assert text.startswith(f"# Imported by opsverify from {seed}.md.")
     for section, entries in target.items():
-        if section in ("target", "host"):
+        if section in ("target", "env_file", "host"):
             continue
         for name, entry in entries.items():
             assert entry["description"].startswith(f"{seed}.md:"), (section, name)

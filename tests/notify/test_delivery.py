@@ -11,6 +11,8 @@ from opsverify.notify.httpsend import parse_retry_after
 from opsverify.notify.message import Message
 from opsverify.notify.slack import SlackChannel
 from opsverify.notify.webhook import WebhookChannel
+from opsverify.report.summary import RunSummary
+from opsverify.report.terminal import summary_lines
 from tests.conftest import refused_port
 from tests.notify.conftest import SLACK_OK, result, sequence
 
@@ -125,3 +127,22 @@ def test_journal_lines(tmp_path) -> None:
         "route": "routes[0]",
     }
     assert "connection refused" in lines[0]["error"]
+
+
+def test_the_terminal_line_says_what_was_sent(http_server) -> None:
+    """`notified hook (webhook) [routes[0]]: reminder, sent`, not only `sent`: new, reminder or resolved."""
+    http_server.routes["/hook"] = (200, {}, b"ok")
+    channel = WebhookChannel("hook", WebhookSettings(url=f"{http_server.url}/hook"))
+    new = message()
+    new.new = frozenset({"http:api"})
+    reminder = message()  # its failure was alerted before: nothing new in it
+    resolved = message()
+    resolved.status, resolved.failures, resolved.resolved = "resolved", [], [result("api")]
+    records = [deliver(channel, sent, "prod", "routes[0]") for sent in (new, reminder, resolved)]
+    assert [record.event for record in records] == ["failed", "reminder", "resolved"]
+    lines = [line.text for line in summary_lines(RunSummary("r", 0.0), records, [], [])]
+    assert [line for line in lines if "notified" in line] == [
+        "  notified hook (webhook) [routes[0]]: failed, sent",
+        "  notified hook (webhook) [routes[0]]: reminder, sent",
+        "  notified hook (webhook) [routes[0]]: resolved, sent",
+    ]

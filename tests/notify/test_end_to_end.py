@@ -23,12 +23,14 @@ def test_threshold_no_duplicates_and_resolved_over_runs(service, run_checks, tmp
         f"  heartbeat: {{url: '{service.server.url}{HEARTBEAT}'}}\n",
     )
     outcomes = []
+    said = []  # the terminal's line of each delivery: what went out, not only "sent"
     for healthy in (False, False, False, True, True):
         service.healthy = healthy
         service.clear()
         run = run_checks(text, "-m", "smoke")
         assert run.returncode == (0 if healthy else 1), run.output
         outcomes.append([m["text"] for m in service.slack_messages()])
+        said.append([line.strip() for line in run.output.splitlines() if line.startswith("  notified ops-")])
         assert service.heartbeat_paths() == [
             f"{HEARTBEAT}/start",
             HEARTBEAT if healthy else f"{HEARTBEAT}/fail",
@@ -40,6 +42,8 @@ def test_threshold_no_duplicates_and_resolved_over_runs(service, run_checks, tmp
         ["[RESOLVED] shop-prod smoke: 1 check recovered, all 2 checks pass"],
         [],
     ]
+    sent = "notified ops-slack (slack) [routes[0]]"
+    assert said == [[], [f"{sent}: failed, sent"], [], [f"{sent}: resolved, sent"], []]
     with sqlite3.connect(tmp_path / "reports" / "state" / "opsverify.db") as db:
         row = db.execute(
             "select failures, alerted_at from notify_state where target = 'shop-prod' and check_id = 'http:api'"

@@ -186,6 +186,29 @@ def test_silence_needs_a_duration(tmp_path) -> None:
     assert "--for 'soon'" in opsverify(tmp_path, "silence", "http:api", "--for", "soon").stderr
 
 
+def test_a_silence_of_a_check_the_target_does_not_have_is_refused(tmp_path) -> None:
+    """A typo would silence nothing, while the operator believes the alert is muted."""
+    (tmp_path / "target.yaml").write_text(target_yaml("http://127.0.0.1:9", ROUTES))
+    typo = opsverify(tmp_path, "silence", "http:apii", "--for", "2h")
+    assert typo.returncode == 2
+    assert "error: 'http:apii' matches no check of target shop-prod (did you mean 'http:api'?)" in typo.stderr
+    assert "its checks: http:api, http:home" in typo.stderr
+    assert opsverify(tmp_path, "silence", "http:nonexistent*", "--for", "2h").returncode == 2
+    assert "silence" not in opsverify(tmp_path, "silence", "--list").stdout.split(":", 1)[1].replace(
+        "silences", ""
+    )
+    for pattern in ("http:*", "http:home", "custom:test_revision"):
+        added = opsverify(tmp_path, "silence", pattern, "--for", "1m")
+        assert added.returncode == 0, added.stderr
+
+
+def test_the_custom_kind_is_the_reports_one() -> None:
+    from opsverify.report.labels import CUSTOM_KIND
+    from opsverify.state.cli import CUSTOM_KIND as SILENCE_CUSTOM_KIND
+
+    assert SILENCE_CUSTOM_KIND == CUSTOM_KIND
+
+
 def test_a_maintenance_window_sends_nothing(service, run_checks) -> None:
     window = "  maintenance: [{cron: '* * * * *', duration: 1h, reason: 'planned upgrade'}]\n"
     run = run_checks(target_yaml(service.server.url, ROUTES + window))

@@ -35,7 +35,7 @@ def pytest_opsverify_check_failed(check):
 
 
 def pytest_opsverify_run_finished(summary):
-    time.sleep(30)
+    time.sleep(120)
 """
 
 ALERTS = """
@@ -87,7 +87,8 @@ def test_a_hook_that_raises_or_hangs_is_reported_and_changes_nothing(service, ru
     assert "ticket system down" in run.output
     assert "did not return within 1s" in run.output
     assert len(service.slack_messages()) == 1
-    assert run.seconds < 25  # the hanging hook was left behind
+    # the hanging hook (a 120 s sleep) was left behind at its 1 s timeout: the bound leaves a wide margin for load
+    assert run.seconds < 60
 
 
 def test_python_channel_gets_the_message_and_a_raising_one_is_a_failed_delivery(

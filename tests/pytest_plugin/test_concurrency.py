@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,12 +68,6 @@ def gate(server: SlowServer) -> str:
     return target_text("gate", url, {f"ep-{i:02d}": "tiers: [smoke]" for i in range(ENDPOINTS)})
 
 
-def session_seconds(output: str) -> float:
-    match = re.search(r"(\d+) passed.* in ([\d.]+)s", output)
-    assert match, output
-    return float(match[2])
-
-
 def test_probes_of_one_run_overlap(run_checks: Callable[..., RunResult], slow_server: SlowServer) -> None:
     result = run_checks(gate(slow_server), "-m", "smoke")
     assert result.returncode == 0, result.output
@@ -82,8 +75,8 @@ def test_probes_of_one_run_overlap(run_checks: Callable[..., RunResult], slow_se
     # All 20 probes start at once (the pool holds 128); half of them overlapping already rules out a
     # serial run (peak 1) even on a busy machine.
     assert slow_server.peak >= ENDPOINTS // 2, f"peak {slow_server.peak} requests in flight"
-    # A coarse sanity bound, not a benchmark: serial takes >= 6 s (bench/concurrency.py measures).
-    assert session_seconds(result.output) < 4.5
+    # No time budget here (a loaded machine stretches any run): the peak proves the overlap, and
+    # bench/concurrency.py measures the speed-up.
 
 
 def test_the_pool_is_bounded(run_checks: Callable[..., RunResult], slow_server: SlowServer) -> None:

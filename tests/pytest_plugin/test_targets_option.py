@@ -106,3 +106,28 @@ def test_plain_tests_need_no_target_and_the_plugin_can_be_disabled(
     disabled = run_pytest("-q", "-p", "no:opsverify", "--help", cwd=project)
     assert "--target" not in disabled.output
     assert run_pytest("-q", "-p", "no:opsverify", cwd=project).returncode == 0
+
+
+def test_a_spaced_target_path_from_outside_its_repository_stops_before_walking_the_folder(
+    run_pytest: Callable[..., RunResult], tmp_path: Path
+) -> None:
+    """`cd /tmp && pytest -m smoke --target /srv/ops/targets/prod.yaml`: exit 4 with the fix, no walk of /tmp."""
+    from opsverify.cli import main
+
+    repo = tmp_path / "ops"
+    assert main(["init", str(repo)]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deep").mkdir(parents=True)
+    walked = elsewhere / "walked"
+    (elsewhere / "deep" / "conftest.py").write_text(f"open({str(walked)!r}, 'w').close()\n")
+    (elsewhere / "deep" / "test_stray.py").write_text("def test_stray():\n    pass\n")
+    target = repo / "targets" / "example.yaml"
+    result = run_pytest("-m", "smoke", "--target", str(target), cwd=elsewhere)
+    assert result.returncode == 4, result.output
+    assert f"so it would collect every test file under {elsewhere} (outside {repo})" in result.output
+    assert (
+        f"write --target={target} (with '='), set OPSVERIFY_TARGET, or run `opsverify run TIER"
+        in result.output
+    )
+    assert not walked.exists()
+    assert "test_stray" not in result.output

@@ -1,10 +1,12 @@
-"""A finished run's reports folder, shared by the report-building tests of a module (one run, not one per test)."""
+"""A finished run's reports folder, shared by the report-building tests of a module (one run, not one per test),
+and the Allure CLI installed once per test session into a temporary folder (never the user's cache)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,16 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         server.stop()
     assert completed.returncode == 1, completed.stdout + completed.stderr
     return folder / "reports"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allure_cli_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """$OPSVERIFY_ALLURE_HOME: a temporary folder for the session (the CLI is installed there once)."""
+    home = tmp_path_factory.mktemp("allure-home")
+    before = os.environ.get("OPSVERIFY_ALLURE_HOME")
+    os.environ["OPSVERIFY_ALLURE_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("OPSVERIFY_ALLURE_HOME", None)
+    else:
+        os.environ["OPSVERIFY_ALLURE_HOME"] = before

@@ -267,7 +267,7 @@ def test_results_are_serialised_as_allure_commons_does_and_redacted_in_the_same_
 def test_facts_too_long_for_an_attachment_are_masked_before_they_are_cut(monkeypatch) -> None:
     from dataclasses import dataclass
 
-    from opsverify.report import session
+    from opsverify.report import allure_check as session
 
     @dataclass
     class Facts:
@@ -286,7 +286,7 @@ def test_facts_too_long_for_an_attachment_are_masked_before_they_are_cut(monkeyp
 def test_facts_attachments_are_redacted_by_the_writer_as_json(tmp_path) -> None:
     from dataclasses import dataclass
 
-    from opsverify.report import session
+    from opsverify.report import allure_check as session
     from opsverify.report.allure_writer import RedactingFileLogger
 
     @dataclass

@@ -66,19 +66,23 @@ def test_single_file_report_shows_the_failure(finished_run, tmp_path) -> None:
     assert "Assertion failed" in text
 
 
-def test_served_report_lists_the_failed_check(finished_run, tmp_path) -> None:
-    output = tmp_path / "report"
-    build_report(finished_run / "allure-results", output, tmp_path / "h.jsonl")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(output))
+def served_text(report: Path, fragment: str, profile: Path) -> str:
+    """The rendered text of a multi-file report served over HTTP (file:// cannot load its data)."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(report))
     handler.log_message = lambda *args: None  # type: ignore[method-assign]
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/index.html#{failed_test_id(output)}"
-        text = rendered_text(url, tmp_path / "profile")
+        return rendered_text(f"http://127.0.0.1:{server.server_address[1]}/index.html{fragment}", profile)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_served_report_lists_the_failed_check(finished_run, tmp_path) -> None:
+    output = tmp_path / "report"
+    build_report(finished_run / "allure-results", output, tmp_path / "h.jsonl")
+    text = served_text(output, f"#{failed_test_id(output)}", tmp_path / "profile")
     assert FAILED_CHECK in text
     assert FAILED_REASON in text

@@ -34,6 +34,11 @@ def allure_results(reports: Path) -> dict[str, dict[str, Any]]:
     return {result["name"]: result for result in (json.loads(path.read_text()) for path in files)}
 
 
+def seconds(span: dict[str, Any]) -> float:
+    """The length of an Allure result or step (`start` and `stop` are milliseconds)."""
+    return float(span["stop"] - span["start"]) / 1000
+
+
 def summary_durations(reports: Path) -> dict[str, float]:
     summary = json.loads((reports / "summary.json").read_text())
     return {check["id"]: check["duration"] for check in summary["checks"]}
@@ -59,15 +64,17 @@ http:
         summary_durations(run.reports),
     )
     for check in ("http:first", "http:second"):
-        # The probe's second counts once: not also as the first test's wait for it in setup.
-        assert SLOW_SECONDS <= junit[check] < 2 * SLOW_SECONDS, (check, junit)
-        assert SLOW_SECONDS <= summary[check] < 2 * SLOW_SECONDS, (check, summary)
         result = allure[check]
-        assert result["stop"] - result["start"] >= SLOW_SECONDS * 1000, (check, result)
         probe = result["steps"][0]
         assert probe["name"] == f"probe {check}"
-        assert probe["start"] == result["start"]
-        assert probe["stop"] - probe["start"] >= SLOW_SECONDS * 1000
+        assert probe["start"] == result["start"]  # the check starts when its probe did
+        probe_seconds, check_seconds = seconds(probe), seconds(result)
+        assert probe_seconds >= SLOW_SECONDS
+        assert probe_seconds <= check_seconds < 2 * probe_seconds, (check, result)
+        # The probe's time counts once: not also as the first test's wait for it in setup. No fixed budget:
+        # a double count is at least twice the probe, whatever the machine's load.
+        assert probe_seconds <= junit[check] < check_seconds + probe_seconds, (check, junit, result)
+        assert probe_seconds <= summary[check] < check_seconds + probe_seconds, (check, summary, result)
 
 
 def test_a_drill_lasts_as_long_as_its_rto(tmp_path: Path, run_checks: Callable[..., RunResult]) -> None:
@@ -96,6 +103,11 @@ backups:
     assert rto > 0.2  # the slow query makes the RTO measurable next to the test's own overhead
     junit = junit_times(run.reports)["restore:index"]
     result = allure_results(run.reports)["restore:index"]
-    allure_seconds = (result["stop"] - result["start"]) / 1000
-    for seconds in (junit, allure_seconds):
-        assert rto <= seconds < rto + 1.0, (rto, junit, allure_seconds)
+    probe = result["steps"][0]
+    assert probe["name"] == "probe restore:index"
+    assert probe["start"] == result["start"]
+    probe_seconds, check_seconds = seconds(probe), seconds(result)
+    # The drill (its RTO and more: loading, the sandbox) is the probe; the check lasts that long, once. No
+    # fixed budget: a double count is at least twice the probe, whatever the machine's load.
+    assert rto <= probe_seconds <= check_seconds < 2 * probe_seconds, (rto, result)
+    assert rto <= junit < check_seconds + probe_seconds, (rto, junit, result)

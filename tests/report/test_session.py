@@ -148,3 +148,17 @@ def test_xdist_workers_write_results_and_the_controller_summarises(site, run_che
     assert summary["counts"]["total"] == 2
     assert summary["failures"][0]["reason"] == "status: expected 200, got 503"
     assert run.output.count("FAILED http:api (critical): status: expected 200, got 503") == 1
+
+
+def test_a_run_stopped_by_a_bad_target_file_keeps_the_last_results(site, run_checks, tmp_path) -> None:
+    """`make demo`, then a run with a typo (exit 4): `make report` still has the demo's results to show."""
+    first = run_checks(target(site.url), "-m", "smoke")
+    assert first.returncode == 1, first.output
+    results = tmp_path / "reports" / "allure-results"
+    kept = sorted(path.name for path in results.iterdir())
+    assert any(name.endswith("-result.json") for name in kept)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(target(site.url).replace("tiers:", "tier:", 1))
+    stopped = run_checks(broken, "-m", "smoke")
+    assert stopped.returncode == 4, stopped.output
+    assert sorted(path.name for path in results.iterdir()) == kept

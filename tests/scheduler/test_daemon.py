@@ -30,7 +30,7 @@ def test_runs_jobs_logs_one_line_per_run_and_survives_crashes(start_scheduler, p
     assert ok["exit_code"] == 0
     assert ok["timed_out"] is False
     assert ok["trigger"] == "schedule"
-    assert 0 < ok["duration_s"] < 5
+    assert ok["duration_s"] > 0
     for key in ("started", "finished", "scheduled"):
         assert datetime.fromisoformat(ok[key]).tzinfo is not None
     output = Path(ok["output"])
@@ -84,7 +84,7 @@ def test_a_hanging_run_is_killed_at_its_timeout_with_its_process_group(start_sch
     record = scheduler.wait_for(lambda: scheduler.records("run", "hang"), message="the hanging run")[0]
     assert record["timed_out"] is True
     assert record["status"] == "timed-out"
-    assert 1 <= record["duration_s"] < 4
+    assert 1 <= record["duration_s"] < 1 + 20  # cut at its 1 s timeout, far before its 60 s sleep
     grandchild = int(child_pid.read_text())
     scheduler.wait_for(lambda: not pid_alive(grandchild), timeout=5, message="the grandchild to be killed")
     # the scheduler keeps scheduling: other jobs and the next run of the same job
@@ -96,11 +96,13 @@ def test_a_hanging_run_is_killed_at_its_timeout_with_its_process_group(start_sch
 
 def test_sigterm_lets_the_running_job_finish_and_starts_nothing_new(start_scheduler, project):
     body = "import time; time.sleep(1.5); print('finished cleanly')"
-    scheduler = start_scheduler(f"grace_period: 20s\njobs:\n  work: {{every: 1s, command: {py(body)}}}\n")
+    scheduler = start_scheduler(f"grace_period: 60s\njobs:\n  work: {{every: 1s, command: {py(body)}}}\n")
     scheduler.wait_for(lambda: "work: started" in scheduler.stderr, message="the first run to start")
     started = time.monotonic()
     assert scheduler.stop(signal.SIGTERM) == 0
-    assert time.monotonic() - started < 10
+    assert (
+        time.monotonic() - started < 30
+    )  # when the 1.5 s run ended, not at the end of the 60 s grace period
     runs = scheduler.records("run", "work")
     assert len(runs) == 1
     assert runs[0]["status"] == "passed"
@@ -115,7 +117,7 @@ def test_ctrl_c_after_the_grace_period_kills_the_run_and_exits_0(start_scheduler
     scheduler.wait_for(lambda: "long: started" in scheduler.stderr, message="the run to start")
     started = time.monotonic()
     assert scheduler.stop(signal.SIGINT) == 0
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 1 + 20  # the 1 s grace period, far before the run's 60 s sleep
     (run,) = scheduler.records("run", "long")
     assert run["status"] == "stopped"
     assert run["exit_code"] == -signal.SIGTERM

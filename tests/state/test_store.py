@@ -76,6 +76,7 @@ def test_secrets_never_reach_the_store(tmp_path) -> None:
     )
     (row,) = store.history("prod", "http:api")
     assert CANARY not in row.reason
+    assert row.reason == "got 401 for token ***"  # the reason is stored, redacted
     for path in tmp_path.iterdir():
         assert CANARY.encode() not in path.read_bytes(), path
 

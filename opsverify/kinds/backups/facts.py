@@ -28,6 +28,11 @@ class BackupFacts:
     changed_during_check: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    location: str | None = None  # a bucket prefix (s3://bucket/prefix/) instead of `directory`
+
+    @property
+    def place(self) -> str:
+        return self.location or str(self.directory)
 
     @property
     def newest(self) -> BackupFile | None:
@@ -56,20 +61,23 @@ class BackupFacts:
     def describe_empty(self) -> str:
         if self.in_progress:
             return (
-                f"no complete backup in {self.directory} matches {self.pattern}: only files still being written "
+                f"no complete backup in {self.place} matches {self.pattern}: only files still being written "
                 f"({', '.join(f'{s.name}: {s.reason}' for s in self.in_progress[:3])}); if the job finished, "
                 "it did not rename its output"
             )
         others = f" (it holds {plural(len(self.other_names), 'other entry')}, e.g. {', '.join(self.other_names[:3])})"
         return (
-            f"no backup in {self.directory} matches {self.pattern}"
-            f"{others if self.other_names else ' (the folder is empty)'}: is the backup job running, "
+            f"no backup in {self.place} matches {self.pattern}"
+            f"{others if self.other_names else self._empty()}: is the backup job running, "
             "and are `path` and `pattern` right?"
         )
 
+    def _empty(self) -> str:
+        return " (the prefix holds no objects)" if self.location else " (the folder is empty)"
+
     def phases(self) -> list[Phase]:
         """Find the newest backup, read it (and its checksum), check its format, see it did not change."""
-        find = f"find the newest backup in {self.directory} ({self.pattern})"
+        find = f"find the newest backup in {self.place} ({self.pattern})"
         if self.error is not None:
             return [Phase(find, False, self.error)]
         newest = self.newest
@@ -110,7 +118,9 @@ class BackupFacts:
 
     def evidence(self) -> str:
         """Lines shown under a failed check and attached to the report."""
-        lines = [f"folder {self.directory}, pattern {self.pattern}: {plural(len(self.files), 'backup')}"]
+        lines = [
+            f"{'prefix' if self.location else 'folder'} {self.place}, pattern {self.pattern}: {plural(len(self.files), 'backup')}"
+        ]
         for backup in self.files[:5]:
             lines.append(
                 f"  {backup.name}  {format_size(backup.size)}  {format_duration(self.checked_at - backup.mtime)} old"

@@ -8,25 +8,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from opsverify.backups.formats import declared_formats
+from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
-BackupFormat = Literal[
-    "auto",
-    "pg-plain",
-    "pg-plain-gz",
-    "pg-custom",
-    "pg-directory",
-    "mysql-plain",
-    "mysql-plain-gz",
-    "sqlite",
-    "tar",
-    "json",
-    "gzip",
-]
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
 
 
@@ -35,10 +25,72 @@ class Retention(StrictModel):
 
     min_count: int | None = Field(default=None, ge=1)
     max_age: Duration | None = Field(default=None, gt=0)
+    min_age: Duration | None = Field(
+        default=None, gt=0, description="the oldest kept backup at least this old (kept long enough)"
+    )
+    max_gap: Duration | None = Field(
+        default=None, gt=0, description="no missing backup in between: consecutive backups at most this apart"
+    )
+
+
+class S3Settings(StrictModel):
+    """`s3:` of a backups entry whose `path` is s3://bucket/prefix/: endpoint, region and credentials."""
+
+    endpoint_url: str | None = Field(
+        default=None, description="MinIO, Ceph RGW, R2, B2, Wasabi, GCS: their URL"
+    )
+    region: str | None = None
+    profile: str | None = Field(default=None, description="a profile of ~/.aws/config")
+    access_key_id: str | None = Field(default=None, description="${VAR}: a secret, masked in every output")
+    secret_access_key: str | None = Field(default=None, description="${VAR}: a secret")
+    session_token: str | None = Field(default=None, description="${VAR}: a secret (temporary credentials)")
+    addressing_style: Literal["auto", "virtual", "path"] = "auto"
+    timeout: Duration = Field(default=30.0, gt=0, description="connect and read timeout of each request")
+    retries: int = Field(default=2, ge=0, le=10, description="retries of a failed request")
+    recursive: bool = Field(
+        default=False, description="list the keys under deeper 'folders' too (a synced tree, not one level)"
+    )
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> S3Settings:
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise ValueError(
+                "set both access_key_id and secret_access_key (as ${VARS}), or neither to use the AWS "
+                "credential chain (environment, profile, instance role)"
+            )
+        if self.session_token and not self.access_key_id:
+            raise ValueError("session_token goes with access_key_id and secret_access_key")
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"endpoint_url: expected http://HOST:PORT or https://HOST, got {self.endpoint_url!r}"
+            )
+        return self
+
+    def access(self) -> S3Access:
+        return S3Access(
+            self.endpoint_url,
+            self.region,
+            self.profile,
+            self.access_key_id,
+            self.secret_access_key,
+            self.session_token,
+            self.addressing_style,
+            self.timeout,
+            self.retries,
+            self.recursive,
+        )
 
 
 class BackupCheck(CheckEntry):
-    path: str = Field(description="directory holding the backups")
+    path: str = Field(description="directory holding the backups, or s3://bucket/prefix/")
+    s3: S3Settings | None = Field(default=None, description="path s3://…: endpoint, region, credentials")
+    allow_archived: bool = Field(
+        default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"
+    )
+    read_newest: bool = Field(
+        default=True,
+        description="s3: false checks only the listing (ages, sizes, counts), e.g. a synced folder of uploads",
+    )
     via: ViaKey | None = Field(
         default=None, description="the machine holding them: local, ssh://…, docker://…"
     )
@@ -46,7 +98,7 @@ class BackupCheck(CheckEntry):
         default=600.0, gt=0, description="via: each verifying command run there (gzip -t, sha256sum)"
     )
     pattern: str = Field(default="*", description="glob of backup names in `path`")
-    format: BackupFormat = "auto"
+    format: str = Field(default="auto", description="auto, or a format: pg-plain, pg-plain-gz, pg-custom, …")
     max_age: Duration | None = Field(default=None, gt=0, description="RPO gate: the newest backup's age")
     min_size: ByteSize | None = None
     max_shrink_pct: float = Field(
@@ -76,6 +128,16 @@ class BackupCheck(CheckEntry):
     client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")
     restore: RestoreSpec | None = None
 
+    @field_validator("format")
+    @classmethod
+    def _format_known(cls, value: str) -> str:
+        """One of the registry's formats (built-in or a plugin's), reported as pydantic reports a Literal."""
+        known = ["auto", *declared_formats()]
+        if value not in known:
+            expected = ", ".join(repr(name) for name in known[:-1]) + f" or {known[-1]!r}"
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return value
+
     @field_validator("checksum", mode="before")
     @classmethod
     def _yaml_off(cls, value: object) -> object:
@@ -92,6 +154,34 @@ class BackupCheck(CheckEntry):
                 f"expected a file-name glob like backup_*.sql.gz (put the folder in `path`), got {value!r}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _s3_path(self) -> BackupCheck:
+        if not is_s3_url(self.path):
+            if self.s3 is not None or self.allow_archived or not self.read_newest:
+                key = (
+                    "s3"
+                    if self.s3 is not None
+                    else "allow_archived"
+                    if self.allow_archived
+                    else "read_newest"
+                )
+                raise ValueError(
+                    f"`{key}` is for a bucket: write `path` as s3://BUCKET/PREFIX/, or drop `{key}`"
+                )
+            return self
+        parse_s3_url(self.path)
+        if self.via is not None:
+            raise ValueError(f"`path` {self.path} is a bucket, read over the S3 API: drop `via`")
+        if self.format == "pg-directory":
+            raise ValueError(
+                "pg-directory backups are folders, not objects: dump with --format=custom for a bucket"
+            )
+        return self
+
+    def location_and_access(self) -> tuple[S3Location, S3Access]:
+        """For an s3:// path: the bucket prefix and how to reach it."""
+        return parse_s3_url(self.path), (self.s3 or S3Settings()).access()
 
     @model_validator(mode="after")
     def _restore_is_local(self) -> BackupCheck:
@@ -118,6 +208,14 @@ class BackupCheck(CheckEntry):
             parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
         if retention is not None and retention.max_age is not None:
             parts.append(f"oldest ≤ {human_duration(retention.max_age)} old")
+        if retention is not None and retention.min_age is not None:
+            parts.append(f"oldest ≥ {human_duration(retention.min_age)} old")
+        if retention is not None and retention.max_gap is not None:
+            parts.append(f"gaps ≤ {human_duration(retention.max_gap)}")
+        if self.allow_archived:
+            parts.append("archived newest: listing only")
+        if not self.read_newest:
+            parts.append("listing only")
         if self.min_files is not None:
             parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
         if self.min_items is not None:

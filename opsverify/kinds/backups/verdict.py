@@ -76,7 +76,7 @@ def _size_change_problems(entry: BackupCheck, facts: BackupFacts, subject: str) 
         return [
             Problem(
                 subject,
-                f"{format_size(newest.size)}, {-change:.0f}% smaller than {against}",
+                f"{format_size(newest.size)}, {_percent(-change)} smaller than {against}",
                 f"at most {entry.max_shrink_pct:g}% smaller (max_shrink_pct)",
                 "was data deleted, or was the dump cut short?",
             )
@@ -85,12 +85,17 @@ def _size_change_problems(entry: BackupCheck, facts: BackupFacts, subject: str) 
         return [
             Problem(
                 subject,
-                f"{format_size(newest.size)}, {change:.0f}% larger than {against}",
+                f"{format_size(newest.size)}, {_percent(change)} larger than {against}",
                 f"at most {entry.max_growth_pct:g}% larger (max_growth_pct)",
                 "did the dump pick up another database, duplicated data or a debug table?",
             )
         ]
     return []
+
+
+def _percent(value: float) -> str:
+    """`35%`, `20.1%`: one decimal where it shows that a change just over a whole-percent limit is over it."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
 
 
 def _retention_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]:
@@ -120,7 +125,45 @@ def _retention_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]
                     "old backups are not being pruned",
                 )
             )
+    if oldest is not None and retention.min_age is not None:
+        age = facts.checked_at - oldest.mtime
+        if age < retention.min_age:
+            problems.append(
+                Problem(
+                    f"oldest backup {oldest.name}",
+                    f"{human_duration(age)} old",
+                    f"at least {human_duration(retention.min_age)} old (retention.min_age)",
+                    "older backups were deleted too early: check the pruning job or the lifecycle rule",
+                )
+            )
+    if retention.max_gap is not None:
+        problems += _gap_problems(facts, retention.max_gap)
     return problems
+
+
+def _gap_problems(facts: BackupFacts, max_gap: float) -> list[Problem]:
+    """retention.max_gap: consecutive backups (by modification time) at most `max_gap` apart."""
+    gaps = [
+        (newer.mtime - older.mtime, older, newer)
+        for newer, older in zip(facts.files, facts.files[1:], strict=False)
+        if newer.mtime - older.mtime > max_gap
+    ]
+    if not gaps:
+        return []
+    widest = max(gaps, key=lambda gap: gap[0])
+    shown = "; ".join(
+        f"{human_duration(gap)} between {old.name} and {new.name}" for gap, old, new in gaps[:3]
+    )
+    more = f" (+{len(gaps) - 3} more)" if len(gaps) > 3 else ""
+    return [
+        Problem(
+            f"backups matching {facts.pattern} in {facts.place}",
+            f"{plural(len(gaps), 'gap')} wider than {human_duration(max_gap)}, the widest "
+            f"{human_duration(widest[0])}: {shown}{more}",
+            f"consecutive backups at most {human_duration(max_gap)} apart (retention.max_gap)",
+            "backups are missing in between: did the job fail on those days, or were they deleted?",
+        )
+    ]
 
 
 def integrity_problems(entry: BackupCheck, facts: BackupFacts) -> list[Problem]:

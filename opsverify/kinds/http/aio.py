@@ -155,6 +155,7 @@ async def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
                     except RequestFailed as failed:
                         answer = failed
                 else:
+                    ctx.progress.last = step.why or ctx.progress.last
                     await asyncio.sleep(step.seconds)
                     answer = None
         except StopIteration as done:

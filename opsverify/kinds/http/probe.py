@@ -34,6 +34,7 @@ class RequestFailed(Exception):
 @dataclass(frozen=True)
 class Pause:
     seconds: float
+    why: str = ""  # while waiting until ready: what the last attempt found
 
 
 REQUEST = None  # what `_steps` yields when it needs the next response
@@ -53,7 +54,8 @@ def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
                 if step is REQUEST:
                     answer = _answer(session, entry, ctx)
                 else:
-                    time.sleep(step.seconds)
+                    ctx.progress.last = step.why or ctx.progress.last
+                    ctx.pause(step.seconds)  # ends at once when the run is stopping
                     answer = None
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
@@ -68,7 +70,8 @@ def _steps(entry: HttpCheck) -> Steps:
         facts.waited_s = time.monotonic() - started
         if deadline is None:
             return facts
-        if judge(entry, facts).passed:
+        verdict = judge(entry, facts)
+        if verdict.passed:
             facts.ready = True
             return facts
         if time.monotonic() + entry.poll_interval >= deadline:
@@ -79,7 +82,7 @@ def _steps(entry: HttpCheck) -> Steps:
                 f"{facts.error} (still failing after waiting {format_duration(facts.waited_s)} for readiness)"
             )
             return facts
-        yield Pause(entry.poll_interval)
+        yield Pause(entry.poll_interval, "; ".join(problem.text for problem in verdict.problems))
 
 
 def _attempts(entry: HttpCheck) -> Steps:

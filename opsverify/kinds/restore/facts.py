@@ -9,13 +9,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from opsverify.drills.restore import RestoreResult
+from opsverify.drills.verification import Verification
 from opsverify.kinds.backups.facts import BackupFacts
 from opsverify.units import format_duration, format_size
+
+__all__ = ["DrillFacts", "DrillStep", "Verification"]
 
 
 @dataclass
@@ -26,28 +28,6 @@ class DrillStep:
     seconds: float = 0.0
     ok: bool = True
     detail: str = ""
-
-
-@dataclass
-class Verification:
-    """What the restored copy (and production, for comparisons) showed."""
-
-    tables: dict[str, bool] = field(default_factory=dict)
-    row_counts: dict[str, int] = field(default_factory=dict)
-    queries: dict[str, Any] = field(default_factory=dict)  # first column of the first row; no rows: no key
-    query_errors: dict[str, str] = field(default_factory=dict)
-    newest_row: datetime | None = None
-    data_lag_s: float | None = None
-    freshness_error: str | None = None
-    production_counts: dict[str, int] = field(default_factory=dict)
-    compare_error: str | None = None
-    files: int | None = None
-    compare_files: int | None = None
-    error: str | None = None
-
-    @property
-    def rows_checked(self) -> int:
-        return sum(self.row_counts.values())
 
 
 @dataclass

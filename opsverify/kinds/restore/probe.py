@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsverify.backups.formats import Detected, FormatError, detect_format
+from opsverify.backups.formats import Detected, FormatError, detect_format, get_format
 from opsverify.backups.integrity import Inspection, judge_plain
 from opsverify.backups.pg_archive import archive_dumped_from, archive_read_error
 from opsverify.backups.pgtools import ToolMissing, client_tool, tool_version
@@ -64,6 +64,7 @@ from opsverify.kinds.backups.probe import check_newest, check_newest_toc, find, 
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
+from opsverify.kinds.restore.s3_source import local_source
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.problem import problem_lines
 from opsverify.units import format_size
@@ -185,7 +186,11 @@ def restored_backup(
     try:
         restored = None
         try:
-            restored = _prepare(entry, ctx, facts, hooks or DrillHooks(), teardown)
+            source = local_source(
+                entry, facts, ctx.base_dir, teardown.add
+            )  # a bucket's newest object: downloaded first
+            if source is not None:
+                restored = _prepare(source, ctx, facts, hooks or DrillHooks(), teardown)
         except _EXPECTED as exc:
             facts.fail(str(exc))
         yield restored
@@ -218,15 +223,16 @@ def _prepare(
     assert inspection is not None
     assert inspection.detected is not None
     assert backup.newest is not None
-    kind = inspection.detected.format
-    if kind in ("pg-plain", "pg-custom", "pg-directory"):
+    fmt = get_format(inspection.detected.format)
+    restore = fmt.restore if fmt is not None else None
+    if restore == "postgres":
         return _restore_postgres(entry, spec, ctx, facts, hooks, teardown)
-    if kind == "mysql-plain":
+    if restore == "mysql":
         return _restore_mysql(entry, spec, ctx, facts, hooks, teardown)
-    if kind in ("sqlite", "tar"):
+    if restore in ("sqlite", "files"):
         workdir = Path(tempfile.mkdtemp(prefix=DRILL_PREFIX))
         teardown.add("remove the restored copy", lambda: _remove(workdir))
-        return _restore_local_copy(kind, backup, workdir, facts)
+        return _restore_local_copy(restore == "sqlite", backup, workdir, facts)
     facts.fail(
         f"a {inspection.format} backup cannot be restored by a drill (restore: supports PostgreSQL and MySQL "
         "dumps, SQLite databases and tar archives); keep the daily integrity check and remove `restore:`"
@@ -579,14 +585,16 @@ def _run_restore(
     )
 
 
-def _restore_local_copy(kind: str, backup: BackupFacts, workdir: Path, facts: DrillFacts) -> Restored | None:
+def _restore_local_copy(
+    sqlite: bool, backup: BackupFacts, workdir: Path, facts: DrillFacts
+) -> Restored | None:
     newest, inspection = backup.newest, backup.inspection
     assert newest is not None
     assert inspection is not None
     assert inspection.detected is not None
     facts.sandbox, facts.sandbox_detail = "files", f"temporary folder {workdir}"
     with facts.step("restore") as step:
-        if kind == "sqlite":
+        if sqlite:
             facts.restore, read = restore_sqlite(newest.path, gzip=inspection.detected.gzip, workdir=workdir)
             restored = Restored("sqlite", path=read.copy)
         else:

@@ -95,7 +95,7 @@ def test_missing_folder_empty_folder_unreachable(sshd: SshServer, tmp_path: Path
     (problem,) = check(sshd, tmp_path / "nope")
     assert f"does not exist on {sshd.user}@127.0.0.1:{sshd.port}" in problem
     (problem,) = check(sshd, tmp_path, pattern="*.gz")
-    assert "no backup" in problem or "no complete backup" in problem
+    assert problem.startswith(f"no backup in {tmp_path} matches *.gz ("), problem
     port = refused_port()
     entry = BackupCheck.model_validate(
         {"path": "/x", "via": {"url": f"ssh://ops@127.0.0.1:{port}", "insecure_skip_host_key": True}}

@@ -119,7 +119,7 @@ def test_shrink_and_growth_against_the_median_of_the_last_backups() -> None:
     assert judge(entry(), with_newest(1_100_000)).problems == []
     # size_history: 7 takes the two old 8-9MB backups in: the median is 2.05MB
     (problem,) = texts(judge(entry(size_history=7, max_shrink_pct=40), with_newest(1_100_000)).problems)
-    assert "46% smaller than the median of the previous 7 backups (2.0MB)" in problem
+    assert "46.3% smaller than the median of the previous 7 backups (2.0MB)" in problem
     # growth: off by default, then against the same median
     assert judge(entry(), with_newest(6_000_000)).problems == []
     (problem,) = texts(judge(entry(max_growth_pct=100), with_newest(6_000_000)).problems)

@@ -277,4 +277,6 @@ mysql:
         in result.output
     )
     assert password not in result.output
-    assert password not in result.files_text()
+    files = result.files_text()
+    assert password not in files
+    assert "expected 1, got 0 (select '***' = 'x')" in files  # the reports hold the query, redacted

@@ -12,6 +12,7 @@ import psycopg
 
 from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
+from tests.seeds.replicas.bucket import ReplicaBucket
 from tests.seeds.replicas.containers import ComposeStack, unique_project
 from tests.seeds.replicas.database import PostgresDatabase, corrupt, tar_backup, with_database
 from tests.seeds.replicas.tcp_proxy import TcpProxy
@@ -85,6 +86,10 @@ class CleanWithSnapshot(Replica):
         self.backup_dir = root / "opt/backups/postgres"
         self.uploads = root / "opt/cleaning/var/uploads"
         self.uploads_backup_dir = root / "opt/cleaning"
+        self.bucket = ReplicaBucket(
+            root / "s3", "cleaning-uploads"
+        )  # aws s3 sync .../uploads/ s3://.../uploads/
+        self.on_stop(self.bucket.stop)
         self.api_log = LogFile(root / "logs/api.log")
         self.db_log = LogFile(root / "logs/db.log")
         self.env = {
@@ -98,6 +103,8 @@ class CleanWithSnapshot(Replica):
             "EXPECTED_REVISION": EXPECTED_REVISION,
             "BACKUP_DIR": str(self.backup_dir),
             "UPLOADS_BACKUP_DIR": str(self.uploads_backup_dir),
+            "UPLOADS_BUCKET": self.bucket.name,
+            **self.bucket.env,
             "API_LOG_PATH": str(self.api_log.path),
             "DB_LOG_PATH": str(self.db_log.path),
             "DRILL_ADMIN_URL": admin_pg_url,
@@ -186,6 +193,8 @@ class CleanWithSnapshot(Replica):
         self.make_backup(hours_ago=30)
         self.uploads.mkdir(parents=True, exist_ok=True)
         (self.uploads / "order-1.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 2048)
+        self.bucket.clear("uploads/")  # what `aws s3 sync /opt/cleaning/var/uploads/ s3://…/uploads/` left
+        self.bucket.put("uploads/order-1.jpg", (self.uploads / "order-1.jpg").read_bytes(), age_hours=6)
         for old in self.uploads_backup_dir.glob("uploads_backup_*"):
             old.unlink()
         stamp = utc(6 * 60).strftime("%Y%m%d")

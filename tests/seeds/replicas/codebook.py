@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 
 from tests.seeds.replicas.base import Replica
+from tests.seeds.replicas.bucket import ReplicaBucket
 from tests.seeds.replicas.certs import CertificateAuthority
 from tests.seeds.replicas.database import PostgresDatabase, age, corrupt, with_database
 from tests.seeds.replicas.receivers import SMTP_PASSWORD, SMTP_USER, Receivers
@@ -77,6 +78,8 @@ class Codebook(Replica):
         self.on_stop(self.api.stop)
         self.backup_dir = root / "backups/database"
         self.pinecone_dir = root / "backups/pinecone"
+        self.bucket = ReplicaBucket(root / "s3", "codebook-backups")  # §4.1 weekly backups, §4.2 Pinecone
+        self.on_stop(self.bucket.stop)
         self.app_log = LogFile(root / "logs/api.log")
         self.receivers = Receivers()
         self.on_stop(self.receivers.stop)
@@ -87,7 +90,8 @@ class Codebook(Replica):
             "CA_BUNDLE": str(self.ca.ca_path),
             "DATABASE_URL": self.app_db_url,
             "BACKUP_DIR": str(self.backup_dir),
-            "PINECONE_BACKUP_DIR": str(self.pinecone_dir),
+            "S3_BACKUP_BUCKET": self.bucket.name,
+            **self.bucket.env,
             "APP_LOG_PATH": str(self.app_log.path),
             "DRILL_ADMIN_URL": admin_pg_url,
             "SMTP_HOST": "127.0.0.1",
@@ -172,6 +176,17 @@ class Codebook(Replica):
         self.make_backup(hours_ago=30)
         self.make_backup(hours_ago=5)
         self.make_pinecone_backup(days_ago=3)
+        self.make_weekly_s3_backups()
+
+    def make_weekly_s3_backups(self) -> None:
+        """ "Weekly manual backups (retained 90 days, stored in S3)": one a week, the oldest 85 days old."""
+        self.bucket.clear("weekly/")
+        dump = self.db.dump(self.root / "weekly.sql", compress=False, age_hours=0)
+        body = dump.read_bytes()
+        for week in range(13):
+            days = 1 + 7 * week
+            stamp = utc(days * 1440).strftime("%Y%m%d")
+            self.bucket.put(f"weekly/backup-{stamp}.sql", body, age_hours=days * 24)
 
     def make_backup(self, hours_ago: float) -> Path:
         """`pg_dump ... > backup-$(date +%Y%m%d).sql` (plain SQL, not compressed)."""
@@ -193,6 +208,8 @@ class Codebook(Replica):
         path = self.pinecone_dir / f"pinecone-backup-{int(moment.timestamp() * 1000)}.json"
         path.write_text(json.dumps({"namespace": "", "vectors": vectors}))
         age(path, days_ago * 24)
+        self.bucket.clear("pinecone-backup-")
+        self.bucket.put(path.name, path.read_bytes(), age_hours=days_ago * 24)  # s3.putObject in the guide
         return path
 
     def failure_states(self) -> dict[str, Callable[[], None]]:

@@ -1,0 +1,276 @@
+"""Backups in a bucket (moto's standalone server on loopback): the integrity check of a ~250 MB .sql.gz
+object against boto3 streaming it into `gzip -t`; the drill from the bucket against `download | gunzip |
+psql`; peak RSS of `pytest -m daily` on a ~60 MB and a ~430 MB object.
+
+Targets: integrity <= 1.15x, drill <= 1.15x, peak RSS < 150 MB and flat. Runs alternate; medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psutil
+
+from bench._backup_data import ADMIN_URL, create_database, drop_database, ensure_dumps, log
+from opsverify.kinds.backups.model import BackupCheck
+from opsverify.kinds.backups.probe import probe as backup_probe
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.restore.probe import probe as drill_probe
+
+BUCKET, KEY_ID, SECRET, REGION = "bench-backups", "bench", "bench-secret", "us-east-1"
+CHUNK = 1 << 20
+
+
+def start_moto(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_file = (workdir / "moto.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log_file,
+        stderr=log_file,
+    )
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("moto_server did not start")
+
+
+def client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+    )
+
+
+def entry(endpoint: str, prefix: str, **extra: Any) -> BackupCheck:
+    settings = {
+        "endpoint_url": endpoint,
+        "region": REGION,
+        "access_key_id": KEY_ID,
+        "secret_access_key": SECRET,
+    }
+    return BackupCheck.model_validate({"path": f"s3://{BUCKET}/{prefix}", "s3": settings, **extra})
+
+
+def boto3_into(endpoint: str, key: str, command: list[str], stdout: Any = None) -> None:
+    """The baseline: boto3 streams the object into a shell pipeline's stdin (one read)."""
+    body = client(endpoint).get_object(Bucket=BUCKET, Key=key)["Body"]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout)
+    assert process.stdin is not None
+    for chunk in body.iter_chunks(CHUNK):
+        process.stdin.write(chunk)
+    process.stdin.close()
+    if process.wait() != 0:
+        raise RuntimeError(f"{command} failed")
+
+
+def timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+def compare(
+    name: str, baseline: Callable[[], object], ours: Callable[[], object], repeat: int, target: float
+) -> None:
+    base: list[float] = []
+    mine: list[float] = []
+    for _ in range(repeat):
+        base.append(timed(baseline))
+        mine.append(timed(ours))
+    b, o = statistics.median(base), statistics.median(mine)
+    verdict = "OK" if o / b <= target else "ABOVE TARGET"
+    print(
+        f"{name}: baseline {b:.2f}s {[round(x, 2) for x in base]}, opsverify {o:.2f}s {[round(x, 2) for x in mine]}"
+    )
+    print(f"  ratio {o / b:.2f}x (target <= {target:.2f}x) {verdict}")
+
+
+def peak_rss(endpoint: str, prefix: str, workdir: Path) -> float:
+    """Peak RSS (MB) of `pytest -m daily` checking the newest object under `prefix`."""
+    target = workdir / f"rss-{prefix.strip('/')}.yaml"
+    target.write_text(
+        f"""target: bench
+backups:
+  db:
+    path: s3://{BUCKET}/{prefix}
+    tiers: [daily]
+    s3: {{endpoint_url: "{endpoint}", region: {REGION}, access_key_id: {KEY_ID}, secret_access_key: {SECRET}}}
+"""
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-m",
+        "daily",
+        f"--target={target}",
+    ]
+    env = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(workdir / "reports")}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir
+    )
+    watched, peak, done = psutil.Process(process.pid), 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    output, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"the daily check failed:\n{output}")
+    return peak / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench s3", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=2_900_000, help="rows per big table (2.9M: ~250 MB .sql.gz)"
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["integrity", "drill", "memory"])
+    args = parser.parse_args(argv)
+    dumps = ensure_dumps(args.rows)
+    with tempfile.TemporaryDirectory(prefix="opsverify-bench-s3-") as tmp:
+        workdir = Path(tmp)
+        moto, endpoint = start_moto(workdir)
+        try:
+            s3 = client(endpoint)
+            s3.create_bucket(Bucket=BUCKET)
+            log(f"uploading {dumps.big_gz.name} ({dumps.big_gz.stat().st_size / 1e6:.0f} MB)")
+            s3.upload_file(str(dumps.big_gz), BUCKET, "big/backup_1.sql.gz")
+            if "integrity" not in args.skip:
+
+                def ours_integrity() -> None:
+                    facts = backup_probe(entry(endpoint, "big/"), ProbeContext("bench", workdir))
+                    inspection = facts.inspection
+                    if facts.error or inspection is None or inspection.defects or not inspection.trailer:
+                        raise RuntimeError(f"the object did not pass: {facts.error or inspection}")
+
+                compare(
+                    "integrity of the .sql.gz object",
+                    lambda: boto3_into(endpoint, "big/backup_1.sql.gz", ["gzip", "-t"]),
+                    ours_integrity,
+                    args.repeat,
+                    1.15,
+                )
+            if "drill" not in args.skip:
+                compare_drill(endpoint, workdir, max(1, args.repeat - 1))
+            if "memory" not in args.skip:
+                small = workdir / "small.sql.gz"
+                small.write_bytes(dumps.small_gz.read_bytes())
+                s3.upload_file(str(small), BUCKET, "small/backup_1.sql.gz")
+                large = workdir / "large.sql.gz"
+                with large.open("wb") as out:  # gzip members concatenated: one valid ~430 MB stream
+                    for part in (dumps.big_gz, dumps.small_gz, dumps.small_gz, dumps.small_gz):
+                        out.write(part.read_bytes())
+                s3.upload_file(str(large), BUCKET, "large/backup_1.sql.gz")
+                large.unlink()
+                small_rss = peak_rss(endpoint, "small/", workdir)
+                large_rss = peak_rss(endpoint, "large/", workdir)
+                sizes = (
+                    dumps.small_gz.stat().st_size / 1e6,
+                    (dumps.big_gz.stat().st_size + 3 * dumps.small_gz.stat().st_size) / 1e6,
+                )
+                print(
+                    f"peak RSS of `pytest -m daily`: {sizes[0]:.0f} MB object {small_rss:.1f} MB, {sizes[1]:.0f} MB object {large_rss:.1f} MB"
+                )
+                ok = large_rss < 150 and large_rss / small_rss < 1.15
+                print(
+                    f"  growth {large_rss / small_rss:.2f}x (target < 150 MB, flat) {'OK' if ok else 'ABOVE TARGET'}"
+                )
+        finally:
+            moto.terminate()
+            moto.wait(30)
+    return 0
+
+
+def compare_drill(endpoint: str, workdir: Path, repeat: int) -> None:
+    """The whole drill from the bucket (download step, integrity, url sandbox, restore, verify, teardown)
+    against `download | gunzip | psql` into a fresh database."""
+    from opsverify.config.target import load_target
+
+    target_path = workdir / "drill.yaml"
+    target_path.write_text(
+        f"""target: bench
+backups:
+  db:
+    path: s3://{BUCKET}/big/
+    checksum: off
+    s3: {{endpoint_url: "{endpoint}", region: {REGION}, access_key_id: {KEY_ID}, secret_access_key: {SECRET}}}
+    restore:
+      sandbox: url
+      sandbox_url: {ADMIN_URL}
+      expect: {{tables: [bookings, events, invoices], min_rows: {{bookings: 1}}}}
+"""
+    )
+    target = load_target(str(target_path))
+    drill_entry = target.model.backups["db"]  # type: ignore[attr-defined]
+    os.environ["OPSVERIFY_REPORTS_DIR"] = str(workdir / "reports")
+
+    def baseline() -> None:
+        name = f"opsverify_bench_s3_{secrets.token_hex(3)}"
+        url = create_database(name)
+        try:
+            gunzip = subprocess.Popen(["gunzip", "-c"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            psql = subprocess.Popen(
+                ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url],
+                stdin=gunzip.stdout,
+                stdout=subprocess.DEVNULL,
+            )
+            assert gunzip.stdin is not None
+            assert gunzip.stdout is not None
+            gunzip.stdout.close()
+            body = client(endpoint).get_object(Bucket=BUCKET, Key="big/backup_1.sql.gz")["Body"]
+            for chunk in body.iter_chunks(CHUNK):
+                gunzip.stdin.write(chunk)
+            gunzip.stdin.close()
+            if gunzip.wait() != 0 or psql.wait() != 0:
+                raise RuntimeError("download | gunzip | psql failed")
+        finally:
+            drop_database(name)
+
+    def ours() -> None:
+        facts = drill_probe(drill_entry, ProbeContext("bench", workdir, target=target, entry_name="db"))
+        if not facts.verified or facts.error:
+            raise RuntimeError(f"the drill did not pass: {facts.error} {facts.steps}")
+
+    compare("drill from the bucket", baseline, ours, repeat, 1.15)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,63 @@
+"""The notification policy's limits at their edges: `failure_threshold` (N, or N of M) and `remind_every`.
+
+Both include their value: the Nth failure alerts (the (N-1)th does not); a reminder goes out once exactly
+`remind_every` has passed since the alert (one second earlier it is still "ongoing").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from opsverify.config.notify import Policy
+from opsverify.notify.policy import decide, mark_alerted
+from opsverify.notify.state import NotifyState
+from tests.notify.conftest import result
+
+HOUR = 3600.0
+
+
+def decision(state: NotifyState, policy: Policy, status: str, now: float) -> str:
+    return decide([result("api", status)], state, policy, now)["http:api"]
+
+
+@pytest.mark.parametrize(("failures", "last"), [(2, "below_threshold"), (3, "new")])
+def test_failure_threshold_alerts_at_the_nth_failure(failures: int, last: str) -> None:
+    state, policy = NotifyState(), Policy(failure_threshold=3)
+    decisions = [decision(state, policy, "failed", float(i)) for i in range(failures)]
+    assert decisions[-1] == last
+    assert set(decisions[:-1]) <= {"below_threshold"}
+
+
+@pytest.mark.parametrize(
+    ("runs", "last"),
+    [("FPPF", "below_threshold"), ("FPFF", "new"), ("FFPF", "new")],
+)
+def test_n_of_m_alerts_when_exactly_n_of_the_last_m_failed(runs: str, last: str) -> None:
+    """`3 of 4`: a run history with 2 failures in the window stays below; 3 failures alert."""
+    state, policy = NotifyState(), Policy(failure_threshold="3 of 4")
+    decisions = [
+        decision(state, policy, "failed" if r == "F" else "passed", float(i)) for i, r in enumerate(runs)
+    ]
+    assert decisions[-1] == last
+
+
+@pytest.mark.parametrize(
+    ("since", "last"), [(6 * HOUR - 1, "ongoing"), (6 * HOUR, "reminder"), (6 * HOUR + 1, "reminder")]
+)
+def test_remind_every_is_reached_at_exactly_its_duration(since: float, last: str) -> None:
+    state, policy = NotifyState(), Policy(remind_every=6 * HOUR)
+    assert decision(state, policy, "failed", 0.0) == "new"
+    mark_alerted(state, {"http:api"}, 0.0)
+    assert decision(state, policy, "failed", since) == last
+
+
+@pytest.mark.parametrize(("runs", "last"), [("FFFFP", "flapping"), ("FFFFPP", "resolved")])
+def test_a_passing_run_resolves_once_fewer_than_n_of_the_last_m_failed(runs: str, last: str) -> None:
+    """`3 of 4`: after an alert, a pass with 3 failures still in the window is flapping; with 2 it resolves."""
+    state, policy = NotifyState(), Policy(failure_threshold="3 of 4")
+    decisions = []
+    for i, r in enumerate(runs):
+        decisions.append(decision(state, policy, "failed" if r == "F" else "passed", float(i)))
+        if decisions[-1] == "new":
+            mark_alerted(state, {"http:api"}, float(i))
+    assert decisions[-1] == last
