@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from opsverify.notify.heartbeat import Event
 
 RECORDER = pytest.StashKey["RunRecorder"]()
+# what the xdist workers wrote to the Allure results, redacted already: {"written": names, "results": [...]}
+ALLURE_FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
 OFF_VALUES = {"0", "false", "no", "off"}
 
 
@@ -360,6 +362,9 @@ class RunRecorder:
             written |= logger.written
             current += logger.results
             self.problems += [f"writing Allure results: {redact(error)}" for error in logger.errors[:1]]
+        for output in self.config.stash.get(ALLURE_FROM_WORKERS, []):
+            written.update(output["written"])
+            current += output["results"]
         annotate_results(
             results_dir,
             {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},
