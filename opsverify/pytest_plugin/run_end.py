@@ -313,6 +313,8 @@ class RunRecorder:
         """Channels per target, then the hooks, then heartbeat pings, then the notifications journal."""
         for target in targets:
             store, gated = stores[target.name]
+            if target.model.notify is None or not target.model.notify.routes:
+                continue  # nothing to route: the notify modules stay unloaded (start-up of a short run)
             sent = run_end_notify.notify_run(target, summary, ran, store, gated, self.options, self.problems)
             if sent is not None:
                 self.records += sent.records
@@ -320,9 +322,14 @@ class RunRecorder:
                 self.decisions.update(
                     {f"{target.name}/{key}": value for key, value in sent.decisions.items()}
                 )
-        run_end_notify.call_run_hooks(
-            self.config, summary, stores, self.decisions, self.options, self.problems
-        )
+        hook = self.config.hook
+        if (
+            hook.pytest_opsverify_check_failed.get_hookimpls()
+            or hook.pytest_opsverify_run_finished.get_hookimpls()
+        ):
+            run_end_notify.call_run_hooks(
+                self.config, summary, stores, self.decisions, self.options, self.problems
+            )
         for target in targets:
             failed = any(r.failed for r in summary.of_target(target.name))
             ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
