@@ -280,7 +280,7 @@ def compose_container(client: docker.DockerClient, compose: ComposeService, engi
     if len(folders) > 1:
         raise ConnectError(
             f"compose project {project}, service {service} is ambiguous on the Docker engine at {engine}: its "
-            f"containers ({', '.join(c.name for c in found)}) come from compose files in {len(folders)} folders "
+            f"containers ({', '.join(str(c.name) for c in found)}) come from compose files in {len(folders)} folders "
             f"({', '.join(folders)}); give each project its own name (`name:` in the compose file, or "
             f"`docker compose -p`), or name the container: docker://CONTAINER"
         )
