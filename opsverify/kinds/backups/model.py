@@ -14,6 +14,7 @@ from opsverify.backups.formats import declared_formats
 from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
+from opsverify.kinds.backups.tools_model import ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
@@ -84,6 +85,9 @@ class S3Settings(StrictModel):
 class BackupCheck(CheckEntry):
     path: str = Field(description="directory holding the backups, or s3://bucket/prefix/")
     s3: S3Settings | None = Field(default=None, description="path s3://…: endpoint, region, credentials")
+    restic: ResticSettings | None = Field(
+        default=None, description="a restic repository: `path`/`pattern` name the file in its snapshots"
+    )
     allow_archived: bool = Field(
         default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"
     )
@@ -158,6 +162,8 @@ class BackupCheck(CheckEntry):
     @model_validator(mode="after")
     def _s3_path(self) -> BackupCheck:
         if not is_s3_url(self.path):
+            if self.s3 is not None and self.restic is not None and self.restic.repository.startswith("s3:"):
+                return self  # the credentials of a restic repository in a bucket
             if self.s3 is not None or self.allow_archived or not self.read_newest:
                 key = (
                     "s3"

@@ -1,0 +1,59 @@
+"""Config model of the backup tools' blocks of a `backups:` entry: `restic:`, `borg:` (their repositories are
+the backup source; `path` and `pattern` then name the file inside a snapshot or archive)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator
+
+from opsverify.backups.sources.restic import SUBSET, ResticRepo
+from opsverify.config.types import Duration, StrictModel
+
+
+class ResticSettings(StrictModel):
+    """`restic:` — a restic repository whose snapshots hold the backups."""
+
+    repository: str = Field(description="a folder, sftp:…, rest:…, or s3:http(s)://HOST/BUCKET/PREFIX")
+    password: str = Field(description="${RESTIC_PASSWORD}: a secret, given to restic only in its environment")
+    host: str | None = Field(default=None, description="only snapshots of this host")
+    tags: list[str] = Field(default_factory=list, description="only snapshots having all these tags")
+    paths: list[str] = Field(
+        default_factory=list, description="only snapshots of exactly these backed-up paths"
+    )
+    read_data_subset: str | None = Field(
+        default=None,
+        description="deep check: n/t, cycle/T (part day%T+1 of T: all data every T days), 10%, or all",
+    )
+    bin: str | None = Field(default=None, description="the restic program (default: restic on PATH)")
+    timeout: Duration = Field(default=600.0, gt=0, description="each listing or dump")
+    check_timeout: Duration = Field(default=3600.0, gt=0, description="`restic check`")
+
+    @field_validator("read_data_subset")
+    @classmethod
+    def _subset(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = SUBSET.match(value)
+        parts = re.match(r"^(\d+)/(\d+)$", value)
+        bad_part = parts is not None and not 1 <= int(parts.group(1)) <= int(parts.group(2))
+        if match is None or bad_part or value == "cycle/0":
+            raise ValueError(
+                f"expected n/t with 1 ≤ n ≤ t (e.g. 1/7), cycle/T (e.g. cycle/7: all data every 7 days), "
+                f"a percentage (e.g. 10%) or all, got {value!r}"
+            )
+        return value
+
+    def repo(self, env: dict[str, str] | None = None) -> ResticRepo:
+        return ResticRepo(
+            self.repository,
+            self.password,
+            self.host,
+            tuple(self.tags),
+            tuple(self.paths),
+            self.read_data_subset,
+            self.bin,
+            self.timeout,
+            self.check_timeout,
+            tuple(sorted((env or {}).items())),
+        )
