@@ -14,7 +14,7 @@ from opsverify.backups.formats import declared_formats
 from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
-from opsverify.kinds.backups.tools_model import ResticSettings
+from opsverify.kinds.backups.tools_model import BorgSettings, ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
@@ -87,6 +87,9 @@ class BackupCheck(CheckEntry):
     s3: S3Settings | None = Field(default=None, description="path s3://…: endpoint, region, credentials")
     restic: ResticSettings | None = Field(
         default=None, description="a restic repository: `path`/`pattern` name the file in its snapshots"
+    )
+    borg: BorgSettings | None = Field(
+        default=None, description="a Borg repository: `path`/`pattern` name the file in its archives"
     )
     allow_archived: bool = Field(
         default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"

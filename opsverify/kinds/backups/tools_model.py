@@ -4,9 +4,11 @@ the backup source; `path` and `pattern` then name the file inside a snapshot or 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
+from opsverify.backups.sources.borg import BorgRepo
 from opsverify.backups.sources.restic import SUBSET, ResticRepo
 from opsverify.config.types import Duration, StrictModel
 
@@ -56,4 +58,34 @@ class ResticSettings(StrictModel):
             self.timeout,
             self.check_timeout,
             tuple(sorted((env or {}).items())),
+        )
+
+
+class BorgSettings(StrictModel):
+    """`borg:` — a Borg repository whose archives hold the backups."""
+
+    repository: str = Field(description="a folder or ssh://user@host/path")
+    passphrase: str = Field(description="${BORG_PASSPHRASE}: a secret, given to borg only in its environment")
+    prefix: str = Field(default="", description="only archives whose name starts with this")
+    check: Literal["repository-only", "full", "verify-data"] = Field(
+        default="full",
+        description="borg check tier: repository-only (segments' CRCs), full (+ archives), verify-data (+ data)",
+    )
+    bin: str | None = Field(default=None, description="the borg program (default: borg on PATH)")
+    timeout: Duration = Field(default=600.0, gt=0, description="each listing or extract")
+    check_timeout: Duration = Field(default=3600.0, gt=0, description="`borg check`")
+    lock_wait: Duration = Field(
+        default=5.0, ge=0, description="how long borg waits for a lock (whole seconds)"
+    )
+
+    def repo(self) -> BorgRepo:
+        return BorgRepo(
+            self.repository,
+            self.passphrase,
+            self.prefix,
+            self.check,
+            self.bin,
+            self.timeout,
+            self.check_timeout,
+            self.lock_wait,
         )

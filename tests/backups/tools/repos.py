@@ -93,3 +93,64 @@ def restic_repo(tmp_path: Path) -> ResticRepo:
     repo.source.mkdir()
     repo.run("init", "-q")
     return repo
+
+
+@dataclass
+class BorgRepo:
+    path: Path
+    source: Path  # the folder archived: source/dumps/<files>
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BORG_REPO": str(self.path), "BORG_PASSPHRASE": PASSWORD}
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(["borg", *args], env=self.env, capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode()
+
+    def create(self, archive: str, files: dict[str, bytes], *flags: str) -> None:
+        folder = self.source / "dumps"
+        if folder.exists():
+            for old in folder.iterdir():
+                old.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, body in files.items():
+            (folder / name).write_bytes(body)
+        self.run("create", *flags, f"::{archive}", str(self.source))
+
+    def holding_the_lock(self) -> subprocess.Popen[bytes]:
+        """A running `borg create` (reading stdin, never closed) that holds the repository's lock."""
+        process = subprocess.Popen(
+            ["borg", "create", "::writing", "-"],
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(400):
+            if (self.path / "lock.exclusive").exists():
+                break
+            time.sleep(0.05)
+        assert (self.path / "lock.exclusive").exists()
+        return process
+
+    def flip_a_byte_in_a_segment(self) -> Path:
+        segment = max(
+            (p for p in (self.path / "data").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size
+        )
+        data = bytearray(segment.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        segment.chmod(0o644)
+        segment.write_bytes(bytes(data))
+        return segment
+
+
+@pytest.fixture
+def borg_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BorgRepo:
+    """A repokey-encrypted repository; borg's own config and cache (BORG_BASE_DIR) in the test's folder."""
+    monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
+    repo = BorgRepo(tmp_path / "borg-repo", tmp_path / "srv")
+    repo.source.mkdir()
+    repo.run("init", "--encryption=repokey")
+    return repo
