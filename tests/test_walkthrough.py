@@ -203,10 +203,12 @@ def test_the_readme_walkthrough_from_the_wheel_in_an_empty_folder(
 
     (ops / "docker-compose.yml").write_text(COMPOSE.format(port=site.port))
     (ops / "OPERATIONS.md").write_text(GUIDE.format(port=site.port))
-    # each as its printed advice says: set the variables of the env example beside it, then validate
+    # each as its printed advice says: copy the env example to the env_file the target names, then validate
     opsverify("import", "compose", "docker-compose.yml", "-o", "targets/prod.yaml", cwd=ops)
+    shutil.copy(ops / "targets" / "prod.env.example", ops / "targets" / "prod.env")
     imported = opsverify("validate", "targets/prod.yaml", cwd=ops, env=example_values(ops / "targets"))
     assert "target prod (targets/prod.yaml): valid" in imported
     opsverify("draft", "OPERATIONS.md", cwd=ops)
+    shutil.copy(ops / "targets" / "operations.env.example", ops / "targets" / "operations.env")
     drafted = opsverify("validate", "targets/operations.yaml", cwd=ops, env=example_values(ops / "targets"))
     assert "target operations (targets/operations.yaml): valid" in drafted

@@ -4,7 +4,7 @@ Three forms in a guide: `aws s3 cp|mv FILE s3://bucket/prefix/` (the file's name
 pattern), `aws s3 sync DIR s3://bucket/prefix/` (a synced folder: its listing only — newest age, object
 count), an SDK upload (`putObject({Bucket: 'b', Key: `name-${Date.now()}.json`})`), and a statement that
 backups are "stored in S3" (the guide's latest backup pattern, its schedule and retention, in a bucket to
-fill in). Kept apart from `guide.py`, which calls `draft_s3_backups` with its own way of adding an entry.
+fill in). Kept apart from the `guide` package, which calls `draft_s3_backups` with its own way of adding an entry.
 """
 
 from __future__ import annotations

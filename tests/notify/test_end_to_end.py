@@ -66,7 +66,7 @@ def test_failed_slack_message_names_the_failure_and_its_reason(service, run_chec
     (hook,) = [json.loads(r["body"]) for r in service.posts("/hook")]
     assert hook["failures"][0]["id"] == "http:api"
     assert hook["counts"]["total"] == 2
-    assert "notified ops-slack (slack) [routes[0]]: sent" in run.output
+    assert "notified ops-slack (slack) [routes[0]]: failed, sent" in run.output
     assert "FAILED http:api (critical): status: expected 200, got 503" in run.output
 
 
