@@ -14,7 +14,7 @@ from opsverify.backups.formats import declared_formats
 from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
-from opsverify.kinds.backups.tools_model import BorgSettings, ResticSettings
+from opsverify.kinds.backups.tools_model import BorgSettings, PgBackRestSettings, ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
@@ -91,6 +91,9 @@ class BackupCheck(CheckEntry):
     borg: BorgSettings | None = Field(
         default=None, description="a Borg repository: `path`/`pattern` name the file in its archives"
     )
+    pgbackrest: PgBackRestSettings | None = Field(
+        default=None, description="a pgBackRest stanza: its backups, WAL archive and `verify`"
+    )
     allow_archived: bool = Field(
         default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"
     )
@@ -134,6 +137,23 @@ class BackupCheck(CheckEntry):
     settle: Duration = Field(default=2.0, ge=0, description="watch a just-modified newest file this long")
     client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")
     restore: RestoreSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stanza_is_the_path(cls, data: object) -> object:
+        """A pgBackRest entry needs no `path`: its backups are the stanza's (named `pgbackrest:STANZA`)."""
+        if isinstance(data, dict) and "path" not in data and isinstance(data.get("pgbackrest"), dict):
+            return {**data, "path": f"pgbackrest:{data['pgbackrest'].get('stanza', '')}"}
+        return data
+
+    @model_validator(mode="after")
+    def _pgbackrest_has_no_drill_yet(self) -> BackupCheck:
+        if self.pgbackrest is not None and self.restore is not None:
+            raise ValueError(
+                "`restore` of a pgBackRest stanza (pgbackrest restore into a throwaway cluster) is not "
+                "supported yet: drop `restore` from this entry, or drill a pg_dump of the database instead"
+            )
+        return self
 
     @field_validator("format")
     @classmethod

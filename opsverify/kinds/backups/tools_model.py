@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from opsverify.backups.sources.borg import BorgRepo
+from opsverify.backups.sources.pgbackrest import PgBackRestRepo
 from opsverify.backups.sources.restic import SUBSET, ResticRepo
 from opsverify.config.types import Duration, StrictModel
 
@@ -88,4 +89,38 @@ class BorgSettings(StrictModel):
             self.timeout,
             self.check_timeout,
             self.lock_wait,
+        )
+
+
+class PgBackRestAges(StrictModel):
+    """`pgbackrest.max_age`: the newest backup of each type at most this old (the entry's `max_age`: any)."""
+
+    full: Duration | None = Field(default=None, gt=0)
+    diff: Duration | None = Field(default=None, gt=0, description="a newer full backup counts too")
+    incr: Duration | None = Field(default=None, gt=0, description="a newer full backup counts too")
+
+
+class PgBackRestSettings(StrictModel):
+    """`pgbackrest:` — a pgBackRest stanza whose backups are checked."""
+
+    stanza: str
+    config: str | None = Field(default=None, description="pgbackrest.conf (default: pgbackrest's own)")
+    repo: int | None = Field(default=None, ge=1, le=256, description="which repository (repoN) to read")
+    verify: bool = Field(default=True, description="run `pgbackrest verify` (reads every file)")
+    max_age: PgBackRestAges = Field(default_factory=PgBackRestAges)
+    bin: str | None = Field(default=None, description="the pgbackrest program (default: on PATH)")
+    timeout: Duration = Field(default=120.0, gt=0, description="`pgbackrest info`")
+    verify_timeout: Duration = Field(default=3600.0, gt=0, description="`pgbackrest verify`")
+
+    def repo_settings(self) -> PgBackRestRepo:
+        ages = tuple((kind, limit) for kind, limit in self.max_age.model_dump().items() if limit is not None)
+        return PgBackRestRepo(
+            self.stanza,
+            self.config,
+            self.repo,
+            self.verify,
+            ages,
+            self.bin,
+            self.timeout,
+            self.verify_timeout,
         )

@@ -1,2 +1,3 @@
 from tests.backups.tools.repos import borg_repo, private_tmp, restic_repo  # noqa: F401 - fixtures of the tool tests
+from tests.backups.tools.stanza import stanza  # noqa: F401 - a real pgBackRest stanza with two backups
 from tests.drills.conftest import reports  # noqa: F401 - drill evidence into tmp_path/reports
