@@ -146,7 +146,12 @@ class BorgSource(BackupSource):
         )
         best: tuple[str, PurePosixPath, int] | None = None
         for line in out.splitlines():
-            item: dict[str, Any] = json.loads(line) if line.strip().startswith(b"{") else {}
+            try:
+                item: dict[str, Any] = json.loads(line) if line.strip().startswith(b"{") else {}
+            except ValueError:
+                raise SourceError(
+                    f"{self.place}: borg did not answer JSON listing archive {archive}"
+                ) from None
             path = PurePosixPath(str(item.get("path", "")))
             if item.get("type") != "-" or path.parent != folder or not fnmatch.fnmatch(path.name, pattern):
                 continue

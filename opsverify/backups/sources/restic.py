@@ -116,9 +116,13 @@ class ResticSource(BackupSource):
             raise SourceError(self._failure(done.stderr, what))
         try:
             return json.loads(done.stdout or b"null")
-        except ValueError:
-            lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip().startswith(b"{")]
-            return lines
+        except ValueError:  # `restic ls --json`: one document per line
+            try:
+                return [
+                    json.loads(line) for line in done.stdout.splitlines() if line.strip().startswith(b"{")
+                ]
+            except ValueError:
+                raise SourceError(f"{self.place}: restic did not answer JSON while {what}") from None
 
     def _failure(self, stderr: bytes, what: str) -> str:
         """restic's failure text as a sentence with the fix (the password masked, never shown)."""

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,18 @@ PASSWORD = "correct horse battery staple 24"
 
 @dataclass
 class ResticRepo:
-    path: Path
+    path: Path  # a folder, or an `s3:http://…` URL (as a Path only for the tests' convenience)
     source: Path  # the folder backed up: source/dumps/<files>
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "RESTIC_REPOSITORY": str(self.path), "RESTIC_PASSWORD": PASSWORD}
+        url = (
+            str(self.path).replace("http:/", "http://", 1)
+            if str(self.path).startswith("s3:")
+            else str(self.path)
+        )
+        return {**os.environ, "RESTIC_REPOSITORY": url, "RESTIC_PASSWORD": PASSWORD, **self.extra_env}
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
@@ -89,7 +95,7 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 @pytest.fixture
 def restic_repo(tmp_path: Path) -> ResticRepo:
-    repo = ResticRepo(tmp_path / "restic-repo", tmp_path / "srv")
+    repo = ResticRepo(tmp_path / "restic-repo", tmp_path / "restic-srv")
     repo.source.mkdir()
     repo.run("init", "-q")
     return repo
@@ -150,7 +156,7 @@ class BorgRepo:
 def borg_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BorgRepo:
     """A repokey-encrypted repository; borg's own config and cache (BORG_BASE_DIR) in the test's folder."""
     monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
-    repo = BorgRepo(tmp_path / "borg-repo", tmp_path / "srv")
+    repo = BorgRepo(tmp_path / "borg-repo", tmp_path / "borg-srv")
     repo.source.mkdir()
     repo.run("init", "--encryption=repokey")
     return repo

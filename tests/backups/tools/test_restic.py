@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from opsverify.backups.sources.restic import subset_argument
+from opsverify.backups.sources.restic import ResticSource, subset_argument
 from opsverify.kinds.backups.model import BackupCheck
 from tests.backups.pgdumps import Dumps, drill_databases
 from tests.backups.s3.helpers import run_check
+from tests.backups.s3.motoserver import KEY_ID, REGION, SECRET, MotoS3
 from tests.backups.tools.repos import PASSWORD, ResticRepo
 from tests.drills.helpers import GOOD_EXPECT, run_drill
 
@@ -121,8 +122,6 @@ def test_flipped_byte_is_caught_by_the_deep_check_only(
     quick = entry(restic_repo, keys={"format": "gzip", "checksum": "off"})
     facts, _ = run_check(quick)
     assert facts.newest is not None, facts.error  # the listing alone sees nothing wrong
-    from opsverify.backups.sources.restic import ResticSource
-
     with ResticSource(quick, tmp_path) as source:
         assert source.check_repository() is None  # the quick check reads no data
     _facts, problems = run_check(entry(restic_repo, read_data_subset="all", keys={"format": "gzip"}))
@@ -173,3 +172,37 @@ def test_drill_of_a_dump_inside_a_snapshot(
     assert f"from restic repository {restic_repo.path}" in facts.steps[0].detail
     assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
     assert facts.database not in drill_databases()  # dropped at teardown
+
+
+def test_repository_in_a_bucket_uses_the_entrys_s3_credentials(
+    moto_s3: MotoS3, dumps: Dumps, tmp_path: Path, private_tmp: Path
+) -> None:
+    bucket = moto_s3.bucket()
+    url = f"s3:{moto_s3.endpoint}/{bucket}/restic"
+    env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": REGION}
+    repo = ResticRepo(Path(url), tmp_path / "srv")
+    repo.source.mkdir()
+    repo.extra_env = env
+    repo.run("init", "-q")
+    repo.backup({"backup_1.sql.gz": dumps.plain_gz.read_bytes()})
+    s3 = {
+        "endpoint_url": moto_s3.endpoint,
+        "region": REGION,
+        "access_key_id": KEY_ID,
+        "secret_access_key": SECRET,
+    }
+    checked = BackupCheck.model_validate(
+        {
+            "path": str(repo.source / "dumps"),
+            "pattern": "backup_*.sql.gz",
+            "s3": s3,
+            "restic": {"repository": url, "password": PASSWORD, "read_data_subset": "cycle/7"},
+        }
+    )
+    facts, problems = run_check(checked)
+    assert problems == [], facts.error
+    assert facts.place == f"restic repository {url}"
+    assert facts.inspection is not None
+    assert facts.inspection.format == "pg-plain-gz"
+    with ResticSource(checked, tmp_path) as source:  # moto takes any key: the variables restic is given
+        assert dict(source.repo.env) == env
