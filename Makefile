@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# The project's tests run on every core (pytest-xdist): `make test TEST_WORKERS=0` runs them in one process.
+# --dist loadgroup keeps the tests of one `xdist_group` on one worker; --durations lists the 20 slowest.
+TEST_WORKERS ?= auto
+XDIST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: help venv system-deps demo test lint typecheck unit report bench mutation stress clean
 
@@ -50,7 +54,7 @@ system-deps:
 	    --no-install-recommends $$missing; fi
 
 unit: venv system-deps
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests $(XDIST_ARGS) --durations=20 $(PYTEST_ARGS)
 
 test: lint typecheck unit
 
