@@ -39,7 +39,8 @@ typecheck: venv
 # CI machine has only what the project installs). Tests never skip for lack of them: they fail.
 SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3 \
   mariadb-dump:mariadb-client mariadb-install-db:mariadb-server \
-  sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap
+  sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap \
+  restic:restic borg:borgbackup pgbackrest:pgbackrest
 
 SYSTEM_PACKAGES = $(foreach pair,$(SYSTEM_TOOLS),$(lastword $(subst :, ,$(pair))))
 
