@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 from pathlib import Path
@@ -66,14 +67,21 @@ PATH_SPAN = re.compile(r"[\w.-]+(?:/[\w.*-]+)*/?")
 def documents() -> list[Path]:
     """Every Markdown file of the repository but the changelog (history) and the guide copies."""
     found = []
-    for path in sorted(ROOT.rglob("*.md")):
-        parts = path.relative_to(ROOT).parts
-        if parts[0].startswith(".") or parts[0] in ("changes", "build", "dist") or "node_modules" in parts:
-            continue
-        if path.name == "CHANGELOG.md" or (path.parent == GUIDE_COPIES and path.name != "README.md"):
-            continue
-        if path.is_file():
-            found.append(path)
+    for folder, subfolders, files in os.walk(ROOT):
+        here = Path(folder)
+        subfolders[:] = sorted(
+            name
+            for name in subfolders
+            if not name.startswith(".")
+            and name not in ("node_modules", "__pycache__", "build", "dist")
+            and not (here == ROOT and name in ("changes", "reports"))
+        )
+        for name in sorted(files):
+            if not name.endswith(".md") or name == "CHANGELOG.md":
+                continue
+            if here == GUIDE_COPIES and name != "README.md":
+                continue
+            found.append(here / name)
     return found
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +20,9 @@ from opsverify.config.interpolate import (
 )
 from opsverify.config.kinds import KINDS, Kind, sections
 from opsverify.config.state import StateConfig
+from opsverify.config.target_files import DEFAULT_TARGETS_DIR as DEFAULT_TARGETS_DIR
+from opsverify.config.target_files import list_targets as list_targets
+from opsverify.config.target_files import resolve_target_path as resolve_target_path
 from opsverify.config.types import CheckEntry, StrictModel, Tier
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.plugins import PluginError
@@ -28,9 +30,6 @@ from opsverify.redaction import redact
 
 if TYPE_CHECKING:
     from opsverify.config.notify import NotifyConfig
-
-DEFAULT_TARGETS_DIR = Path("targets")
-_EXTENSIONS = (".yaml", ".yml")
 
 
 class Settings(StrictModel):
@@ -186,36 +185,6 @@ class LoadedTarget:
 
     def all_checks(self) -> list[CheckItem]:
         return [item for kind in KINDS.values() for item in self.checks(kind)]
-
-
-def list_targets(targets_dir: Path = DEFAULT_TARGETS_DIR) -> list[str]:
-    if not targets_dir.is_dir():
-        return []
-    return sorted(p.stem for p in targets_dir.iterdir() if p.suffix in _EXTENSIONS and p.is_file())
-
-
-def resolve_target_path(spec: str, targets_dir: Path = DEFAULT_TARGETS_DIR) -> Path:
-    """`prod` -> targets/prod.yaml; a path (with / or an extension) is taken as given."""
-    candidate = Path(spec).expanduser()
-    if candidate.suffix in _EXTENSIONS or os.sep in spec or "/" in spec:
-        if candidate.is_file():
-            return candidate
-        raise TargetError(f"{candidate}: target file not found{_available(targets_dir)}")
-    for extension in _EXTENSIONS:
-        path = targets_dir / f"{spec}{extension}"
-        if path.is_file():
-            return path
-    raise TargetError(
-        f"target {spec!r} not found: no {targets_dir / (spec + '.yaml')}{_available(targets_dir)}; "
-        "pass a target name from that folder or a path to a YAML file"
-    )
-
-
-def _available(targets_dir: Path) -> str:
-    names = list_targets(targets_dir)
-    return (
-        f" (targets in {targets_dir}/: {', '.join(names)})" if names else f" ({targets_dir}/ has no targets)"
-    )
 
 
 def load_target(

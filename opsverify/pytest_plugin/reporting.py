@@ -16,7 +16,7 @@ from opsverify.config.types import TIERS
 from opsverify.paths import reports_dir
 from opsverify.problem import Judgement
 from opsverify.pytest_plugin.collect import CheckTest
-from opsverify.pytest_plugin.run_end import ALLURE_FROM_WORKERS, register_recorder
+from opsverify.pytest_plugin.run_end import ALLURE_FROM_WORKERS
 from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.report.allure_check import (
     allure_results_dir,
@@ -36,7 +36,7 @@ def is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Default Allure results and JUnit paths under reports/, and the run-end plugin's recorder.
+    """Default Allure results and JUnit paths under reports/ (the run-end plugin registers its recorder next).
 
     Only once the targets loaded: a run stopped by a bad target file leaves the previous run's results for
     `opsverify report`.
@@ -64,7 +64,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config.option, "xmlpath") and not config.option.xmlpath and not config.option.collectonly:
         reports.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(reports / "junit.xml")
-    register_recorder(config, reports)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -30,10 +30,11 @@ import pytest
 
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
+from opsverify.paths import reports_dir
 from opsverify.pytest_plugin import run_end_notify, run_end_state
 from opsverify.pytest_plugin.collect import empty_run_reason
 from opsverify.pytest_plugin.interrupt import interrupted_by
-from opsverify.pytest_plugin.targets import loaded_targets, ops_root, target_specs
+from opsverify.pytest_plugin.targets import ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_check import allure_results_dir
 from opsverify.report.allure_files import (
@@ -78,8 +79,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller's recorder (never on an xdist worker), after the reporting plugin set the report paths
+    (its `pytest_configure` is tryfirst), once the targets loaded."""
+    if not ensure_loaded(config) or hasattr(config, "workerinput"):
+        return
+    register_recorder(config, reports_dir(ops_root(config)))
+
+
 def register_recorder(config: pytest.Config, reports: Path) -> None:
-    """Start recording the run's results (the controller, once its report paths are set)."""
+    """Start recording the run's results."""
     recorder = RunRecorder(config, reports)
     config.stash[RECORDER] = recorder
     config.pluginmanager.register(recorder, "opsverify-run-recorder")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from opsverify.backups.files import stat_backup
+from opsverify.backups.format_names import BUILT_IN_DECLARED
 from opsverify.backups.formats import backup_formats, declared_formats, detect_format, get_format
 from opsverify.backups.formats.registry import BUILT_IN
 from opsverify.backups.integrity import inspect_backup
@@ -59,6 +60,10 @@ def test_registry_order_is_the_order_messages_list_formats() -> None:
         "json",
         "gzip",
     ]
+
+
+def test_the_light_list_of_built_in_names_is_the_registrys() -> None:
+    assert tuple(name for fmt in BUILT_IN for name in fmt.declared) == BUILT_IN_DECLARED
 
 
 def test_every_restorable_format_names_its_drill() -> None:

@@ -99,13 +99,19 @@ def _run_in(pytester: pytest.Pytester, folder: Path, *args: str) -> pytest.RunRe
         return pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, timeout=120)
 
 
-def test_an_absolute_path_with_a_space_from_another_folder(
+def test_an_absolute_path_with_a_space_from_another_folder_is_refused_with_the_fix(
     pytester: pytest.Pytester, site: LocalHTTPServer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """pytest would collect every test file under the folder it was started in (`cd /tmp`): exit 4 at once."""
     root = ops_repo(pytester, site.url)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
-    result = _run_in(pytester, elsewhere, "--target", str(root / "targets" / "prod.yaml"))
-    result.assert_outcomes(passed=2)
+    target = root / "targets" / "prod.yaml"
+    result = _run_in(pytester, elsewhere, "--target", str(target))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*so it would collect every test file under {elsewhere}*", f"*--target={target}*"]
+    )
+    assert _run_in(pytester, elsewhere, f"--target={target}").ret == pytest.ExitCode.OK  # with '=' it runs
 
 
 def test_a_spaced_path_that_hides_the_repository_config_is_refused_with_the_fix(

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from opsverify.backups.formats import declared_formats
+from opsverify.backups.format_names import BUILT_IN_DECLARED
 from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
@@ -132,6 +132,10 @@ class BackupCheck(CheckEntry):
     @classmethod
     def _format_known(cls, value: str) -> str:
         """One of the registry's formats (built-in or a plugin's), reported as pydantic reports a Literal."""
+        if value == "auto" or value in BUILT_IN_DECLARED:
+            return value
+        from opsverify.backups.formats.registry import declared_formats
+
         known = ["auto", *declared_formats()]
         if value not in known:
             expected = ", ".join(repr(name) for name in known[:-1]) + f" or {known[-1]!r}"
