@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# The project's tests run on every core (pytest-xdist): `make test TEST_WORKERS=0` runs them in one process.
+# --dist loadgroup keeps the tests of one `xdist_group` on one worker; --durations lists the 20 slowest.
+TEST_WORKERS ?= auto
+XDIST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: help venv system-deps demo test lint typecheck unit report bench mutation stress clean
 
@@ -35,7 +39,8 @@ typecheck: venv
 # CI machine has only what the project installs). Tests never skip for lack of them: they fail.
 SYSTEM_TOOLS ?= prometheus:prometheus chromium:chromium node:nodejs npm:npm pg_restore:postgresql-client pg_ctlcluster:postgresql sqlite3:sqlite3 \
   mariadb-dump:mariadb-client mariadb-install-db:mariadb-server \
-  sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap
+  sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io busybox:busybox-static debootstrap:debootstrap \
+  restic:restic borg:borgbackup pgbackrest:pgbackrest
 
 SYSTEM_PACKAGES = $(foreach pair,$(SYSTEM_TOOLS),$(lastword $(subst :, ,$(pair))))
 
@@ -49,7 +54,7 @@ system-deps:
 	    --no-install-recommends $$missing; fi
 
 unit: venv system-deps
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests $(XDIST_ARGS) --durations=20 $(PYTEST_ARGS)
 
 test: lint typecheck unit
 

@@ -6,6 +6,7 @@ reports it as a multiple of the slowest endpoint's latency. The targets (issue 1
 without allure-pytest, to separate the cost of writing 100 Allure results from the probes' own time.
 
     python -m bench concurrency [--endpoints 100] [--latency-ms 300] [--repeat 3] [--no-serial]
+    python -m bench concurrency -- --endpoints 1000 --workers 1 2 4 --no-floor   # xdist scaling vs -n 0
 """
 
 from __future__ import annotations
@@ -197,6 +198,31 @@ def measure(target: Path, empty: Path, reports: Path, repeat: int, *extra: str) 
     return statistics.median(empties), statistics.median(fulls), peak
 
 
+def xdist_scaling(
+    target: Path, reports: Path, configurations: list[tuple[str, tuple[str, ...]]], repeat: int
+) -> int:
+    """Wall and CPU time (the pytest process and its workers) of the whole gate for each `-n`, runs of the
+    configurations interleaved, medians; each as a multiple of `-n 0` (issue 25: `-n 2` <= 0.8x)."""
+    walls: dict[str, list[float]] = {label: [] for label, _ in configurations}
+    cpus: dict[str, list[float]] = {label: [] for label, _ in configurations}
+    for _ in range(repeat):
+        for label, extra in configurations:
+            seconds, code, tail, _, cpu = run_gate_usage(target, reports, *extra)
+            if code != 0:
+                raise SystemExit(f"run {label} failed with exit code {code}: {tail}")
+            walls[label].append(seconds)
+            cpus[label].append(cpu)
+    base = statistics.median(walls[configurations[0][0]])
+    print(f"{'configuration':<12} {'wall':>8} {'x -n 0':>7} {'CPU':>8}  runs")
+    for label, _ in configurations:
+        wall = statistics.median(walls[label])
+        runs = ", ".join(f"{w:.2f}" for w in walls[label])
+        print(
+            f"{label:<12} {wall:>7.2f}s {wall / base:>6.2f}x {statistics.median(cpus[label]):>7.2f}s  {runs}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench concurrency", description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=100)
@@ -208,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip the pytest-alone floor (trivial tests)")
     parser.add_argument(
         "--only-default", action="store_true", help="only the default configuration (no xdist, no variants)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="only the xdist scaling: the default run (-n 0) and `-n N` for each N, as multiples of -n 0",
     )
     args = parser.parse_args(argv)
     latency = args.latency_ms / 1000
@@ -227,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             configurations = configurations[:1]
         if not args.no_serial and not args.only_default:
             configurations.append(("serial (--probe-workers 1)", ("--probe-workers", "1")))
+        if args.workers:
+            configurations = [("-n 0", ("-n", "0"))] + [(f"-n {n}", ("-n", str(n))) for n in args.workers]
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"{args.endpoints} endpoints x {args.latency_ms:.0f} ms, median of {args.repeat} runs", end="")
         print(f" ({os.cpu_count()} CPUs, load average {load})", flush=True)
@@ -243,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{statistics.median(fulls):.2f}s, empty {statistics.median(empties):.2f}s, "
                 f"{extra:.2f}s beyond it ({extra / latency:.1f}x the latency): the floor per item"
             )
+        if args.workers:
+            return xdist_scaling(target, reports, configurations, args.repeat)
         header = f"{'configuration':<30} {'empty run':>10} {'run':>8} {'run - empty':>12} {'x slowest':>10}"
         print(f"{header} {'peak RSS':>9}")
         ratios = {}

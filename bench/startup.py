@@ -6,6 +6,7 @@ folder with opsverify's plugin off, `-p no:opsverify`). The issue's goal: the on
 Also prints which of the kinds' modules the one-check run imported (only the http kind's should be there).
 
     python -m bench startup [--repeat 9]
+    python -m bench startup -- --installed /tmp/v/bin/python --repeat 9   # issue 25: installed wheel, x bare
 """
 
 from __future__ import annotations
@@ -65,10 +66,66 @@ def warm_up(target: Path, reports: Path) -> None:
     )
 
 
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall, CPU seconds, exit code) of one command."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    return time.monotonic() - started, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
+
+
+def installed(python: str, repeat: int) -> int:
+    """Issue 25's measure: from an installed opsverify (`python` of its venv, e.g. one made from the built
+    wheel), in a repository made by `opsverify init`: the one-check smoke run against bare pytest running one
+    trivial test with the same reports (Allure results and JUnit written), `-p no:opsverify`."""
+    with tempfile.TemporaryDirectory(prefix="opsverify-bench-") as tmp, slow_server(0.0) as url:
+        repo = Path(tmp) / "ops"
+        subprocess.run([python, "-m", "opsverify.cli", "init", str(repo)], check=True, capture_output=True)
+        one = write_target(repo / "targets" / "one.yaml", url, 1)
+        bare = repo / "bare"
+        bare.mkdir()
+        (bare / "test_one.py").write_text("def test_one():\n    pass\n")
+        reports = repo / "reports"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OPSVERIFY_")}
+        gate = [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "smoke", f"--target={one}"]
+        baseline = [python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:opsverify", "-q", "bare"]
+        baseline += [f"--alluredir={reports / 'bare-allure'}", "--clean-alluredir"]
+        baseline += [f"--junitxml={reports / 'bare-junit.xml'}"]
+        for command in (gate, baseline):  # untimed: pytest's rewritten-module caches are written once
+            subprocess.run(command, cwd=repo, env=env, capture_output=True, check=False)
+        runs: dict[str, list[tuple[float, float]]] = {"bare": [], "one": []}
+        for _ in range(repeat):
+            for label, command, codes in (("bare", baseline, (0,)), ("one", gate, (0,))):
+                wall, cpu, code = timed(command, repo, env)
+                if code not in codes:
+                    raise SystemExit(f"{label}: exit code {code}: {' '.join(command)}")
+                runs[label].append((wall, cpu))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"start-up from {python}, median of {repeat} runs ({os.cpu_count()} CPUs, load average {load})")
+    walls = {label: statistics.median(w for w, _ in pairs) for label, pairs in runs.items()}
+    cpus = {label: statistics.median(c for _, c in pairs) for label, pairs in runs.items()}
+    print(f"bare pytest, one test, Allure + JUnit: {walls['bare']:.3f}s wall, {cpus['bare']:.3f}s CPU")
+    print(f"one-check smoke run:                   {walls['one']:.3f}s wall, {cpus['one']:.3f}s CPU")
+    ratio = walls["one"] / walls["bare"]
+    print(f"ratio (wall): {ratio:.2f}x, CPU: {cpus['one'] / cpus['bare']:.2f}x; goal <= 1.5x: ", end="")
+    print("met" if ratio <= 1.5 else "MISSED")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9, help="runs of each (median is reported)")
+    parser.add_argument(
+        "--installed",
+        metavar="PYTHON",
+        help="issue 25's measure: the python of a venv with opsverify installed (from the built wheel), in an "
+        "`opsverify init` repository, against bare pytest with the same reports",
+    )
     args = parser.parse_args(argv)
+    if args.installed:
+        return installed(args.installed, args.repeat)
     with tempfile.TemporaryDirectory(prefix="opsverify-bench-") as tmp, slow_server(0.0) as url:
         folder = Path(tmp)
         reports = folder / "reports"

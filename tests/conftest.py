@@ -44,8 +44,15 @@ def refused_port() -> int:
     return free_port()
 
 
+# Session fixtures slow to start (a real Prometheus that has scraped, a settled Docker deployment): the tests
+# using one run on one pytest-xdist worker, so it starts once per run instead of once per worker.
+SHARED_SESSION_FIXTURES = ("deployment", "prometheus")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins).
+    """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins), and the
+    tests that share an expensive fixture get an xdist_group (see `xdist_group_of`).
 
     Marks apply in order, the later winning: "error", then pyproject's ignores, then the test's own marks.
     """
@@ -57,6 +64,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for line in reversed(["error", *ignores]):
             item.add_marker(pytest.mark.filterwarnings(line), append=False)
+        group = xdist_group_of(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The xdist group a test joins without a mark of its own (`--dist loadgroup` runs a group on one worker).
+
+    A test using one of SHARED_SESSION_FIXTURES joins that fixture's group; a test using a module-scoped
+    fixture (a seed replica, a finished run) joins its module's, so the fixture is made once, not once per
+    worker. A test's own `xdist_group` mark wins."""
+    if item.get_closest_marker("xdist_group") is not None:
+        return None
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    names = set(info.names_closure)
+    for name in SHARED_SESSION_FIXTURES:
+        if name in names:
+            return name
+    for name in info.names_closure:
+        if any(definition.scope == "module" for definition in info.name2fixturedefs.get(name, ())):
+            return f"module:{item.nodeid.split('::', 1)[0]}"
+    return None
 
 
 # --- the repository's own folders are not written by its tests ------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,7 @@ def deployment(docker_engine: DockerEngine) -> Iterator[dict[str, Any]]:
     limit 64 MiB), logger (writes ERROR lines to stdout and stderr)."""
     client = docker_engine.client()
     image = busybox_image(client)
-    project = f"cleaning{int(time.time())}"
+    project = f"cleaning{secrets.token_hex(4)}"  # unique: workers and sessions share the engine
     common: dict[str, Any] = {"image": image, "detach": True, "network_mode": "none"}
     health = {"interval": SECOND // 2, "timeout": SECOND, "retries": 1, "start_period": 0}
     made = [

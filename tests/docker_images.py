@@ -246,7 +246,15 @@ def database_image(client: docker.DockerClient, recipe: Recipe) -> str:
         pass
     tarball = rootfs_tarball(recipe)
     repository, _, tag = reference.partition(":")
-    with tarball.open("rb") as data:
-        client.api.import_image_from_data(data, repository=repository, tag=tag, changes=recipe.changes())
+    # one import per engine: parallel test processes (xdist workers) wait for the first instead of importing
+    # the same few hundred MB again
+    with _locked(CACHE / f"import-{recipe.name}-{recipe.digest()}.lock"):
+        try:
+            client.images.get(reference)
+            return reference
+        except docker.errors.ImageNotFound:
+            pass
+        with tarball.open("rb") as data:
+            client.api.import_image_from_data(data, repository=repository, tag=tag, changes=recipe.changes())
     client.images.get(reference)  # raises when the import did not take
     return reference

@@ -74,7 +74,9 @@ def documents() -> list[Path]:
             for name in subfolders
             if not name.startswith(".")
             and name not in ("node_modules", "__pycache__", "build", "dist")
-            and not (here == ROOT and name in ("changes", "reports"))
+            and not (
+                here == ROOT and name in ("changes", "reports", "mutants")
+            )  # mutants: `make mutation`'s copy
         )
         for name in sorted(files):
             if not name.endswith(".md") or name == "CHANGELOG.md":

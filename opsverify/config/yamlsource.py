@@ -227,25 +227,60 @@ def _scalar(loader: Any, node: yaml.Node) -> Any:
     return value
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"  # a key written `=`: PyYAML's flatten_mapping reads it as the text "="
+
+Members = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+def _members(loader: Any, node: yaml.MappingNode, path: KeyPath, source: SourceMap) -> Members:
+    """A mapping's (key node, value node) by key, its merge keys (`<<: *base`) applied as YAML says: a key
+    written in the mapping overrides a merged one; of several merged mappings (`<<: [*a, *b]`) the earlier
+    wins. A key written twice in one mapping is refused. The nodes are left as written (an anchored mapping
+    merged in several places is read the same way each time)."""
+    merged: Members = {}
+    written: Members = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for merge_source in sources:
+                if not isinstance(merge_source, yaml.MappingNode):
+                    raise TargetError(
+                        f"{source.file}:{merge_source.start_mark.line + 1}: {format_path(path)}: `<<` (a YAML "
+                        "merge key) takes a mapping or a list of mappings, e.g. `<<: *defaults` where "
+                        "`defaults: &defaults {timeout: 5s}`; merge a mapping, or write the key out"
+                    )
+                for key, pair in _members(loader, merge_source, path, source).items():
+                    merged.setdefault(key, pair)
+            continue
+        key = _key(loader, key_node, path, source)
+        if key in written:
+            raise TargetError(
+                f"{source.file}:{key_node.start_mark.line + 1}: {format_path((*path, key))}: duplicate key "
+                f"(first defined on line {written[key][0].start_mark.line + 1}); remove one of them"
+            )
+        written[key] = (key_node, value_node)
+    return {**merged, **written}
+
+
+def _key(loader: Any, key_node: yaml.Node, path: KeyPath, source: SourceMap) -> str:
+    if key_node.tag == _VALUE_TAG:
+        return str(key_node.value)
+    key = _scalar(loader, key_node)
+    if not isinstance(key, str | int | float | bool) or key is None:
+        raise TargetError(
+            f"{source.file}:{key_node.start_mark.line + 1}: {format_path(path)}: "
+            "keys must be plain strings; write the key as text (quote it if needed)"
+        )
+    return str(key)
+
+
 def _convert(loader: Any, node: yaml.Node, path: KeyPath, source: SourceMap) -> Any:
     source.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolves YAML merge keys (<<: *anchor)
         result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(loader, key_node)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                raise TargetError(
-                    f"{source.file}:{key_node.start_mark.line + 1}: {format_path(path)}: "
-                    "keys must be plain strings; write the key as text (quote it if needed)"
-                )
-            key = str(key)
+        for key, (key_node, value_node) in _members(loader, node, path, source).items():
             child = (*path, key)
-            if key in result:
-                raise TargetError(
-                    f"{source.file}:{key_node.start_mark.line + 1}: {format_path(child)}: duplicate key "
-                    f"(first defined on line {source.lines.get(child)}); remove one of them"
-                )
             source.lines[child] = key_node.start_mark.line + 1
             result[key] = _convert(loader, value_node, child, source)
         return result

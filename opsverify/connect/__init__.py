@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from opsverify.connect.base import CommandResult, ConnectError, Connection, FileStat, glob
-from opsverify.connect.via import LOCAL, Via, ViaKey
+from opsverify.connect.via import LOCAL, Via, ViaKey, compose_service
 
 __all__ = [
     "LOCAL",
@@ -50,9 +50,8 @@ def open_connection(via: Via, base_dir: Path | None = None) -> Connection:
     if via.scheme == "docker":
         from opsverify.connect.docker import DockerConnection
 
-        return DockerConnection(
-            via.url.split("://", 1)[1].strip("/"), timeout=via.timeout, docker_host=via.docker_host
-        )
+        container = compose_service(via.url) or via.url.split("://", 1)[1].strip("/")
+        return DockerConnection(container, timeout=via.timeout, docker_host=via.docker_host)
     from opsverify.connect.local import LocalConnection
 
     return LocalConnection()

@@ -1,5 +1,8 @@
 """A container reached through the Docker Engine API (`via: docker://container`), with the docker SDK.
 
+`docker://compose/PROJECT/SERVICE` finds the container by compose's labels instead of its name (which differs
+by compose version, `-` or `_`, and by replica).
+
 The engine is DOCKER_HOST's (unix://, tcp://, ssh://) or `docker_host:`; commands run with `exec`, files are
 streamed by `cat` inside the container (no copy of the whole file, no tar archive).
 """
@@ -23,6 +26,14 @@ import requests
 from docker.utils.socket import demux_adaptor, frames_iter
 
 from opsverify.connect.base import MAX_OUTPUT, CommandResult, ConnectError, FileStat
+from opsverify.connect.via import ComposeService
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+NUMBER_LABEL = "com.docker.compose.container-number"
+ONEOFF_LABEL = "com.docker.compose.oneoff"  # `docker compose run`: a one-off container, not the service
+FOLDER_LABEL = "com.docker.compose.project.working_dir"
+HEALTH_ORDER = {"healthy": 0, None: 0, "starting": 1, "unhealthy": 2}  # None: no healthcheck
 
 
 def engine_client(docker_host: str | None, timeout: float) -> docker.DockerClient:
@@ -113,17 +124,27 @@ def short(exc: BaseException) -> str:
 class DockerConnection:
     is_local = False
 
-    def __init__(self, container: str, *, timeout: float, docker_host: str | None = None) -> None:
+    def __init__(
+        self, container: str | ComposeService, *, timeout: float, docker_host: str | None = None
+    ) -> None:
         self.timeout = timeout
-        self.where = f"container {container}"
         self.client = engine_client(docker_host, timeout)
         try:
+            if isinstance(container, ComposeService):
+                self.container = compose_container(self.client, container, docker_host or engine_name())
+                self.where = f"container {self.container.name} (compose service {container.service})"
+                return
+            self.where = f"container {container}"
             self.container = self.client.containers.get(container)
+        except ConnectError:
+            self.client.close()
+            raise
         except docker.errors.NotFound:
             self.client.close()
             raise ConnectError(
                 f"no container named {container} on the Docker engine at {docker_host or engine_name()}; "
-                f"check the name with `docker ps` (compose names it PROJECT-SERVICE-1)"
+                f"check the name with `docker ps` (or find a compose service's container by its labels: "
+                f"docker://compose/PROJECT/SERVICE)"
             ) from None
         except (docker.errors.DockerException, requests.RequestException) as exc:
             self.client.close()
@@ -230,6 +251,51 @@ class DockerConnection:
 
     def close(self) -> None:
         self.client.close()
+
+
+def compose_container(client: docker.DockerClient, compose: ComposeService, engine: str) -> Any:
+    """The running container of a compose service, found by the labels compose puts on it: the first healthy
+    replica (by container number), else the first running one. ConnectError with the fix when none runs, or
+    when the labels match containers of two compose files (one project name used twice)."""
+    project, service = compose
+    labels = [f"{PROJECT_LABEL}={project}", f"{SERVICE_LABEL}={service}"]
+    try:
+        found = client.containers.list(all=True, filters={"label": labels}, ignore_removed=True)
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise ConnectError(
+            f"cannot look up compose service {service} of project {project} at {engine}: {short(exc)}"
+        ) from None
+    found = sorted(
+        (c for c in found if c.labels.get(ONEOFF_LABEL, "False") != "True"),
+        key=lambda c: (replica_number(c), c.name),
+    )
+    start = f"start it with `docker compose -p {project} up -d {service}`"
+    if not found:
+        raise ConnectError(
+            f"no container of compose project {project}, service {service} on the Docker engine at {engine} "
+            f"(none is labelled {PROJECT_LABEL}={project} and {SERVICE_LABEL}={service}); {start}, or check "
+            f"the names with `docker compose ls` and `docker compose -p {project} ps`"
+        )
+    folders = sorted({c.labels[FOLDER_LABEL] for c in found if c.labels.get(FOLDER_LABEL)})
+    if len(folders) > 1:
+        raise ConnectError(
+            f"compose project {project}, service {service} is ambiguous on the Docker engine at {engine}: its "
+            f"containers ({', '.join(str(c.name) for c in found)}) come from compose files in {len(folders)} folders "
+            f"({', '.join(folders)}); give each project its own name (`name:` in the compose file, or "
+            f"`docker compose -p`), or name the container: docker://CONTAINER"
+        )
+    running = [c for c in found if c.status == "running"]
+    if not running:
+        states = ", ".join(f"{c.name} is {c.status}" for c in found)
+        raise ConnectError(
+            f"no container of compose project {project}, service {service} is running ({states}); {start}"
+        )
+    return min(running, key=lambda c: HEALTH_ORDER.get(c.attrs["State"].get("Health", {}).get("Status"), 1))
+
+
+def replica_number(container: Any) -> int:
+    number = str(container.labels.get(NUMBER_LABEL, ""))
+    return int(number) if number.isdigit() else 0
 
 
 def parse_stat(path: str, text: str) -> FileStat | None:

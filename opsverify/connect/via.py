@@ -1,9 +1,10 @@
-"""The `via:` key: how a check reaches the machine it reads (local, ssh://user@host[:port], docker://name)."""
+"""The `via:` key: how a check reaches the machine it reads (local, ssh://user@host[:port], docker://name,
+docker://compose/PROJECT/SERVICE)."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -11,8 +12,26 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from opsverify.config.types import Duration, StrictModel
 from opsverify.redaction import SECRETS
 
-SCHEMES = "local, ssh://user@host[:port] or docker://container"
+SCHEMES = "local, ssh://user@host[:port], docker://container or docker://compose/PROJECT/SERVICE"
 _CONTAINER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_COMPOSE_PROJECT = re.compile(r"[a-z0-9][a-z0-9_-]*")  # compose's own rule for project names
+COMPOSE_PREFIX = "compose/"
+
+
+class ComposeService(NamedTuple):
+    """`docker://compose/PROJECT/SERVICE`: the running container of a compose service, found by its labels."""
+
+    project: str
+    service: str
+
+
+def compose_service(url: str) -> ComposeService | None:
+    """The compose project and service of a `docker://compose/PROJECT/SERVICE` URL (None for another URL)."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() != "docker" or not rest.startswith(COMPOSE_PREFIX):
+        return None
+    project, _, service = rest[len(COMPOSE_PREFIX) :].strip("/").partition("/")
+    return ComposeService(project, service)
 
 
 class Via(StrictModel):
@@ -59,6 +78,10 @@ class Via(StrictModel):
                 raise ValueError(f"malformed ssh URL {value!r}: port {port} is out of range")
             return value
         if scheme == "docker":
+            compose = compose_service(value)
+            if compose is not None:
+                _check_compose(value, compose)
+                return value
             name = value.split("://", 1)[1].strip("/")
             if not _CONTAINER.fullmatch(name):
                 raise ValueError(f"malformed docker URL {value!r}; write docker://CONTAINER (a name or id)")
@@ -102,8 +125,24 @@ class Via(StrictModel):
             port = "" if parts.port in (None, 22) else f":{parts.port}"
             return f"{parts.username + '@' if parts.username else ''}{parts.hostname}{port}"
         if self.scheme == "docker":
+            compose = compose_service(self.url)
+            if compose is not None:
+                return f"compose service {compose.service} of project {compose.project}"
             return f"container {self.url.split('://', 1)[1].strip('/')}"
         return "this machine"
+
+
+def _check_compose(url: str, compose: ComposeService) -> None:
+    if not compose.project or not _CONTAINER.fullmatch(compose.service):
+        raise ValueError(
+            f"malformed docker URL {url!r}; write docker://compose/PROJECT/SERVICE (the compose project, as "
+            f"`docker compose ls` lists it, and the service's name in the compose file)"
+        )
+    if not _COMPOSE_PROJECT.fullmatch(compose.project):
+        raise ValueError(
+            f"{compose.project!r} in {url!r} is not a compose project name: compose names projects in lowercase "
+            f"letters, digits, '-' and '_' (see `docker compose ls`); write the name it lists"
+        )
 
 
 def mask(url: str) -> str:

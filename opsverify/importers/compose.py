@@ -3,7 +3,7 @@ are really reachable at.
 
 Per service: a healthcheck that calls curl/wget on a published port -> an http check on that host port (an
 address the port is bound to, `127.0.0.1:8080:80`, is kept); any other healthcheck -> a `command` check in the
-service's container (`via: docker://PROJECT-SERVICE-1`, exit code 0, the healthcheck's own timeout); a tcp check
+service's container (`via: docker://compose/PROJECT/SERVICE`, found by compose's labels; exit code 0, the healthcheck's own timeout); a tcp check
 per published port; postgres / redis / mysql entries from their images on the published port, or, without one,
 the server's own ping (`pg_isready`, `mariadb-admin ping`, `redis-cli ping`) in its container -- never a guessed
 address. `${VAR:-default}`, `environment:` and `env_file:` give the `.env.example`; secrets stay `change-me`.
@@ -191,15 +191,16 @@ def duration(value: Any) -> str:
 
 
 def container_via(draft: Draft, service: Service) -> str:
-    """`docker://` the service's container: its `container_name`, or the name compose gives it (PROJECT-SERVICE-1)."""
+    """`docker://` the service's container: its `container_name`, else the running container that compose's
+    labels name (`docker://compose/PROJECT/SERVICE`: the container's name differs by compose version and replica)."""
     if service.config.get("container_name"):
         return f"docker://{service.config['container_name']}"
     project = draft.var(
         "COMPOSE_PROJECT",
         service.project,
-        "the compose project (`docker compose ls`); its containers are named PROJECT-SERVICE-1",
+        "the compose project (`docker compose ls`); its service containers are found by their compose labels",
     )
-    return f"docker://{project}-{service.name}-1"
+    return f"docker://compose/{project}/{service.name}"
 
 
 def command_check(

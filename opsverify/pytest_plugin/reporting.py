@@ -16,6 +16,7 @@ from opsverify.config.types import TIERS
 from opsverify.paths import reports_dir
 from opsverify.problem import Judgement
 from opsverify.pytest_plugin.collect import CheckTest
+from opsverify.pytest_plugin.run_end import ALLURE_FROM_WORKERS
 from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.report.allure_check import (
     allure_results_dir,
@@ -83,8 +84,27 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if results_dir is not None and "opsverify.report.allure_writer" in sys.modules:
         from opsverify.report.allure_writer import loggers_for
 
-        for logger in loggers_for(results_dir):
+        loggers = loggers_for(results_dir)
+        for logger in loggers:
             logger.flush()
+        if is_worker(session.config):
+            # The controller's run end needs not read and redact these files again: they were redacted as
+            # written here, and their results are the Allure history's current points (see run_end.py).
+            session.config.workeroutput[ALLURE_FROM_WORKERS_KEY] = {  # type: ignore[attr-defined]
+                "written": sorted(name for logger in loggers for name in logger.written),
+                "results": [result for logger in loggers for result in logger.results],
+            }
+
+
+ALLURE_FROM_WORKERS_KEY = "opsverify_allure"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: keep what a finished worker wrote to the Allure results (its `workeroutput`)."""
+    output = getattr(node, "workeroutput", {}).get(ALLURE_FROM_WORKERS_KEY)
+    if output:
+        node.config.stash.setdefault(ALLURE_FROM_WORKERS, []).append(output)
 
 
 def identity_of(item: pytest.Item, default_target: str) -> CheckIdentity:

@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from opsverify.notify.heartbeat import Event
 
 RECORDER = pytest.StashKey["RunRecorder"]()
+# what the xdist workers wrote to the Allure results, redacted already: {"written": names, "results": [...]}
+ALLURE_FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
 OFF_VALUES = {"0", "false", "no", "off"}
 
 
@@ -320,6 +322,8 @@ class RunRecorder:
         """Channels per target, then the hooks, then heartbeat pings, then the notifications journal."""
         for target in targets:
             store, gated = stores[target.name]
+            if target.model.notify is None or not target.model.notify.routes:
+                continue  # nothing to route: the notify modules stay unloaded (start-up of a short run)
             sent = run_end_notify.notify_run(target, summary, ran, store, gated, self.options, self.problems)
             if sent is not None:
                 self.records += sent.records
@@ -327,9 +331,14 @@ class RunRecorder:
                 self.decisions.update(
                     {f"{target.name}/{key}": value for key, value in sent.decisions.items()}
                 )
-        run_end_notify.call_run_hooks(
-            self.config, summary, stores, self.decisions, self.options, self.problems
-        )
+        hook = self.config.hook
+        if (
+            hook.pytest_opsverify_check_failed.get_hookimpls()
+            or hook.pytest_opsverify_run_finished.get_hookimpls()
+        ):
+            run_end_notify.call_run_hooks(
+                self.config, summary, stores, self.decisions, self.options, self.problems
+            )
         for target in targets:
             failed = any(r.failed for r in summary.of_target(target.name))
             ok = exitstatus in (0, 1) and not failed and summary.of_target(target.name)
@@ -369,6 +378,9 @@ class RunRecorder:
             written |= logger.written
             current += logger.results
             self.problems += [f"writing Allure results: {redact(error)}" for error in logger.errors[:1]]
+        for output in self.config.stash.get(ALLURE_FROM_WORKERS, []):
+            written.update(output["written"])
+            current += output["results"]
         annotate_results(
             results_dir,
             {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},

@@ -96,6 +96,22 @@ def drill_databases() -> set[str]:
     return {str(row[0]) for row in rows}
 
 
+LEFTOVER_WAIT = 180.0  # seconds a drill of another test process may still hold its database
+
+
+def assert_no_drill_database_left(before: set[str]) -> None:
+    """No drill database made since `before` is left on the server.
+
+    The server is shared (pytest-xdist workers, other test sessions): a drill database that another process's
+    drill made meanwhile is dropped when that drill ends, while one this test's drill left stays. So the new
+    ones are waited for until they are gone (not a timing assertion: a leftover never goes)."""
+    __tracebackhide__ = True
+    deadline = time.monotonic() + LEFTOVER_WAIT
+    while (left := drill_databases() - before) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, f"drill databases left on the server: {sorted(left)}"
+
+
 def pg_dump(database_url: str, output: Path, fmt: str, *extra: str) -> Path:
     """Run the real pg_dump: fmt p (plain), c (custom) or d (directory)."""
     command = ["pg_dump", f"--format={fmt}", f"--file={output}", *extra, f"--dbname={database_url}"]

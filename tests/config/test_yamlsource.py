@@ -27,6 +27,56 @@ def test_merge_keys_are_resolved(tmp_path: Path) -> None:
     assert data["http"]["api"] == {"timeout": "5s", "url": "http://x"}
 
 
+def test_a_written_key_overrides_a_merged_one(tmp_path: Path) -> None:
+    """YAML's merge rule: a key written in the mapping wins over the same key merged in (not a duplicate)."""
+    path = tmp_path / "t.yaml"
+    path.write_text("base: &d {a: 1, b: 2}\nx: {<<: *d, b: 3}\ny:\n  b: 4\n  <<: *d\nz: *d\n")
+    data, source = load_yaml(path)
+    assert data["x"] == {"a": 1, "b": 3}
+    assert data["y"] == {"a": 1, "b": 4}  # written before or after `<<`, the written key wins
+    assert data["z"] == data["base"] == {"a": 1, "b": 2}  # the anchor itself is left as written
+    assert source.lines[("x", "b")] == 2
+    assert source.lines[("x", "a")] == 1  # a merged key: the line of the anchor's key
+
+
+def test_of_several_merged_mappings_the_earlier_wins(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "one: &one {a: 1, b: 1}\ntwo: &two {b: 2, c: 2}\nx: {<<: [*one, *two]}\ny: {<<: [*two, *one], c: 9}\n"
+        "chain: &chain {<<: *one, a: 5}\nz: {<<: *chain, b: 7}\n"
+    )
+    data, _ = load_yaml(path)
+    assert data["x"] == {"a": 1, "b": 1, "c": 2}
+    assert data["y"] == {"a": 1, "b": 2, "c": 9}
+    assert data["chain"] == {"a": 5, "b": 1}
+    assert data["z"] == {"a": 5, "b": 7}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "base: &d {a: 1}\nx:\n  <<: *d\n  b: 1\n  b: 2\n",
+            r"t\.yaml:5: x\.b: duplicate key \(first defined on line 4\)",
+        ),
+        ("x:\n  <<: {a: 1, a: 2}\n", r"t\.yaml:2: x\.a: duplicate key \(first defined on line 2\)"),
+    ],
+    ids=["beside-a-merge", "inside-a-merged-mapping"],
+)
+def test_a_key_written_twice_is_still_a_duplicate(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(TargetError, match=expected):
+        load_yaml(path)
+
+
+def test_a_merge_of_a_non_mapping_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("s: &s text\nx:\n  <<: *s\n")
+    with pytest.raises(TargetError, match=r"t\.yaml:1: x: `<<` \(a YAML merge key\) takes a mapping"):
+        load_yaml(path)
+
+
 def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text("target: x\ntarget: y\n")

@@ -15,11 +15,18 @@ from opsverify.redaction import redact
     ("url", "message"),
     [
         ("ftp://host", "unknown via: scheme 'ftp'"),
-        ("app1", "expected local, ssh://user@host[:port] or docker://container"),
+        (
+            "app1",
+            "expected local, ssh://user@host[:port], docker://container or docker://compose/PROJECT/SERVICE",
+        ),
         ("ssh://", "malformed ssh URL"),
         ("ssh://ops@host:99999", "malformed ssh URL"),
         ("ssh://ops@host/path", "malformed ssh URL"),
         ("docker://", "malformed docker URL"),
+        ("docker://compose/shop", "write docker://compose/PROJECT/SERVICE"),
+        ("docker://compose//api", "write docker://compose/PROJECT/SERVICE"),
+        ("docker://compose/shop/api/x", "write docker://compose/PROJECT/SERVICE"),
+        ("docker://compose/Shop/api", "'Shop' in 'docker://compose/Shop/api' is not a compose project name"),
     ],
 )
 def test_bad_urls(url: str, message: str) -> None:
@@ -47,6 +54,10 @@ def test_describe() -> None:
     assert Via.model_validate({"url": "ssh://deploy@app1:2222"}).describe() == "deploy@app1:2222"
     assert Via.model_validate({"url": "ssh://deploy@app1:22"}).describe() == "deploy@app1"
     assert Via.model_validate({"url": "docker://api-1"}).describe() == "container api-1"
+    assert Via.model_validate({"url": "docker://compose/shop_1/api"}).describe() == (
+        "compose service api of project shop_1"
+    )
+    assert Via.model_validate({"url": "docker://compose"}).describe() == "container compose"  # a plain name
     assert Via().describe() == "this machine"
 
 

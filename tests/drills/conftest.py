@@ -1,5 +1,8 @@
 """Fixtures of the drill tests: the source database and dumps of tests/backups; evidence kept in tmp_path."""
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +20,15 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 from tests.backups.s3.motoserver import moto_s3  # noqa: E402, F401 - drills from a bucket
+
+
+@pytest.fixture
+def private_tempdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """tempfile's folder for this test alone, where local sandboxes make their folders: another process's
+    drill reaps stale sandbox folders of the machine's temp folder, and a test looks only at its own. Short
+    (a folder of the real temp folder, not tmp_path): the sandbox servers' unix sockets live in it."""
+    folder = Path(tempfile.mkdtemp(prefix="ovt-"))
+    folder.chmod(0o755)  # the sandbox servers run as their own users (postgres, mysql) inside it
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

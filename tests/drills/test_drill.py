@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.pgdumps import Dumps, SourceDb, drill_databases, place
+from tests.backups.pgdumps import Dumps, SourceDb, assert_no_drill_database_left, drill_databases, place
 from tests.drills.helpers import evidence_lines, run_drill
 
 
@@ -24,7 +24,7 @@ def test_good_dump_restores_and_verifies(dumps: Dumps, tmp_path: Path, reports: 
     assert 3600 <= facts.verification.data_lag_s < 4 * 3600
     assert facts.restore is not None
     assert facts.restore.program == ("psql" if which.startswith("plain") else "pg_restore")
-    assert drill_databases() == before  # dropped at teardown
+    assert_no_drill_database_left(before)  # dropped at teardown
     (record,) = evidence_lines(reports)
     assert record["verdict"] == "passed"
     assert record["target"] == "prod"

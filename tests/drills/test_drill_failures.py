@@ -14,6 +14,7 @@ from tests.backups.pgdumps import (
     Dumps,
     SourceDb,
     admin_url,
+    assert_no_drill_database_left,
     create_database,
     drill_databases,
     drop_database,
@@ -76,7 +77,7 @@ def test_missing_role_fails_the_restore_where_plain_psql_would_not(
     assert "the dump references a role the sandbox does not have" in problem
     assert [(s.name, s.ok) for s in facts.steps][-2:] == [("restore", False), ("teardown", True)]
     assert "ERROR:" in facts.restore_log()
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     assert evidence_lines(reports)[0]["failed_step"] == "restore"
 
 
@@ -126,7 +127,7 @@ def test_drill_pointed_at_the_production_database_refuses(
         f"refusing to drill: the sandbox 127.0.0.1:5432/{source_db.name} is the database of postgres entry 'main'"
     )
     assert facts.database is None
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     with psycopg.connect(source_db.url) as connection:  # production untouched
         assert connection.execute("select count(*) from bookings").fetchone() == (3000,)
 

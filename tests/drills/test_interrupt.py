@@ -17,7 +17,7 @@ import pytest
 from opsverify.drills.local import LocalSandbox
 from opsverify.drills.sandbox import Sandbox
 from opsverify.kinds.restore.probe import DrillHooks
-from tests.backups.pgdumps import Dumps, admin_url, drill_databases
+from tests.backups.pgdumps import Dumps, admin_url, assert_no_drill_database_left, drill_databases
 from tests.conftest import REPO
 from tests.drills.helpers import evidence_lines, run_drill
 
@@ -93,7 +93,7 @@ def test_restore_connection_terminated_on_a_url_sandbox(
 
     _facts, (problem,) = run_drill(tmp_path, tmp_path / "b", hooks=DrillHooks(on_restore_progress=terminate))
     assert "the sandbox server went away during the restore" in problem
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     assert leftover_children() == []
 
 
@@ -144,7 +144,7 @@ def test_signal_mid_restore_tears_down(
     assert record["problems"] == [
         f"drill interrupted ({'SIGTERM' if sig == signal.SIGTERM else 'Ctrl-C'}); the sandbox was torn down"
     ]
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     if sandbox == "local":
         assert not Path(workdir).exists()
         assert [

@@ -59,6 +59,7 @@ def test_server_binaries_found_or_explained(tmp_path: Path) -> None:
         find_server_bin(str(tmp_path))
 
 
+@pytest.mark.usefixtures("private_tempdir")
 def test_stale_sandbox_folders_are_reaped() -> None:
     stale = Path(tempfile.mkdtemp(prefix="opsverify_drill_"))
     (stale / "data").mkdir()

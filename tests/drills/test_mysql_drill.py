@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import signal
 import tempfile
 import time
@@ -79,7 +80,6 @@ def test_url_sandbox_restores_verifies_and_drops(
     mysql_dumps: MysqlDumps, mysql_url: str, tmp_path: Path, reports: Path, which: str
 ) -> None:
     backup = place(getattr(mysql_dumps, which), tmp_path / "backups")
-    before = drill_databases(mysql_url)
     with admin(mysql_dumps.url) as conn, conn.cursor() as cursor:
         cursor.execute("insert into orders (customer_id, total) values (1, 1)")  # only in the source
     try:
@@ -101,7 +101,10 @@ def test_url_sandbox_restores_verifies_and_drops(
         assert facts.restore.program in ("mariadb", "mysql")
         # A --databases dump names the source database: the drill restored into its own database instead.
         assert source_rows(mysql_dumps) == ROWS + 1
-        assert drill_databases(mysql_url) == before
+        # its own drill database is dropped (others' may come and go meanwhile: the server is shared)
+        assert facts.database is not None
+        assert facts.database.startswith("opsverify_drill_")
+        assert facts.database not in drill_databases(mysql_url)
     finally:
         with admin(mysql_dumps.url) as conn, conn.cursor() as cursor:
             cursor.execute("delete from orders where id > %s", (ROWS,))
@@ -113,7 +116,9 @@ def test_url_sandbox_restores_verifies_and_drops(
     assert record["database"].startswith("opsverify_drill_")
 
 
-def test_local_sandbox_restores_and_leaves_nothing(mysql_dumps: MysqlDumps, tmp_path: Path) -> None:
+def test_local_sandbox_restores_and_leaves_nothing(
+    mysql_dumps: MysqlDumps, tmp_path: Path, private_tempdir: Path
+) -> None:
     place(mysql_dumps.plain_gz, tmp_path / "backups")
     seen: list[Sandbox] = []
     facts, problems = drill(
@@ -125,7 +130,7 @@ def test_local_sandbox_restores_and_leaves_nothing(mysql_dumps: MysqlDumps, tmp_
     (sandbox,) = seen
     assert isinstance(sandbox, MysqlLocalSandbox)
     assert sandbox.workdir is None  # stopped and removed
-    assert not list(Path(tempfile.gettempdir()).glob(f"{LOCAL_PREFIX}*"))
+    assert not list(private_tempdir.glob(f"{LOCAL_PREFIX}*"))
 
 
 def test_verification_failures_are_each_named(
@@ -172,7 +177,9 @@ def test_the_production_database_is_refused(mysql_dumps: MysqlDumps, mysql_url: 
     assert source_rows(mysql_dumps) == ROWS
 
 
-def test_a_killed_server_fails_the_restore_and_is_cleaned_up(mysql_dumps: MysqlDumps, tmp_path: Path) -> None:
+def test_a_killed_server_fails_the_restore_and_is_cleaned_up(
+    mysql_dumps: MysqlDumps, tmp_path: Path, private_tempdir: Path
+) -> None:
     place(mysql_dumps.plain_gz, tmp_path / "b")
     killed: list[int] = []
 
@@ -185,11 +192,12 @@ def test_a_killed_server_fails_the_restore_and_is_cleaned_up(mysql_dumps: MysqlD
     _facts, problems = drill(
         tmp_path, tmp_path / "b", {"sandbox": "local"}, hooks=DrillHooks(on_restore_progress=kill)
     )
-    assert killed
+    assert killed, problems
     assert any("restore failed" in problem for problem in problems), problems
-    assert not list(Path(tempfile.gettempdir()).glob(f"{LOCAL_PREFIX}*"))
+    assert not list(private_tempdir.glob(f"{LOCAL_PREFIX}*"))
 
 
+@pytest.mark.usefixtures("private_tempdir")
 def test_leftovers_are_reaped(mysql_url: str) -> None:
     stale = Path(tempfile.mkdtemp(prefix=LOCAL_PREFIX))
     (stale / "data").mkdir()
@@ -203,11 +211,12 @@ def test_leftovers_are_reaped(mysql_url: str) -> None:
         assert fresh.exists()
     finally:
         fresh.rmdir()
-    stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).strftime("%Y%m%d%H%M%S")
-    leftover = f"opsverify_drill_{stamp}_abcdef"
+    # two hours old, reaped past one hour: other processes' drills on the same server reap past a day only
+    stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).strftime("%Y%m%d%H%M%S")
+    leftover = f"opsverify_drill_{stamp}_{secrets.token_hex(3)}"
     with admin(mysql_url) as conn, conn.cursor() as cursor:
         cursor.execute(f"create database `{leftover}`")
-        assert leftover in reap(cursor)
+        assert leftover in reap(cursor, older_than=3600)
     assert leftover not in drill_databases(mysql_url)
     assert with_database(mysql_url, "x").endswith("/x")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from opsverify.kinds.restore import probe as drill_probe
-from tests.backups.pgdumps import Dumps, drill_databases, place
+from tests.backups.pgdumps import Dumps, assert_no_drill_database_left, drill_databases, place
 from tests.drills.helpers import evidence_lines, run_drill
 
 
@@ -42,7 +42,7 @@ def test_a_good_dump_is_checked_and_restored_in_one_read(
     assert inspection.sha256 == digest
     assert facts.backup.checksum is not None  # type: ignore[union-attr]
     assert facts.backup.checksum.verified  # type: ignore[union-attr]
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     (record,) = evidence_lines(reports)
     assert record["verdict"] == "passed"
     assert record["integrity_read"] == "with the restore"
@@ -73,7 +73,7 @@ def test_a_stream_broken_midway_stops_the_restore_uncommitted(
         in (facts.restore.error)
     )
     assert facts.restore.returncode == -9  # psql was stopped before the end of its input: no commit
-    assert drill_databases() == before  # the drill database was dropped
+    assert_no_drill_database_left(before)  # the drill database was dropped
     record = evidence_lines(reports)[0]
     assert record["verdict"] == "failed"
     assert record["failed_step"] == "restore"
@@ -102,7 +102,7 @@ def test_a_custom_archive_is_checked_beside_its_parallel_restore(
     assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
     assert facts.backup.inspection is not None  # type: ignore[union-attr]
     assert facts.backup.inspection.trailer  # type: ignore[union-attr]
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     (record,) = evidence_lines(reports)
     assert record["integrity_read"] == "beside the restore"
     assert record["restore_client"] == "pg_restore --exit-on-error --jobs=2"
@@ -118,7 +118,7 @@ def test_a_broken_custom_archive_fails_the_drill_and_drops_the_sandbox(dumps: Du
     assert any("pg_restore cannot read the archive" in problem for problem in problems), problems
     assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
     assert facts.steps[-1].name == "teardown"
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
 
 
 def test_a_custom_archive_beside_its_restore_is_read_once(dumps: Dumps, tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_a_corrupt_data_block_found_by_the_restore_is_an_integrity_failure(
     assert any(p.startswith("backup_1.dump: pg_restore cannot read the archive") for p in problems), problems
     assert ("integrity", False) in [(s.name, s.ok) for s in facts.steps]
     assert facts.steps[-1].name == "teardown"
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
 
 
 def test_a_database_error_of_a_custom_restore_is_not_blamed_on_the_archive(

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from opsverify.state.store import open_store
-from tests.backups.pgdumps import Dumps, SourceDb, admin_url, drill_databases, place
+from tests.backups.pgdumps import (
+    Dumps,
+    SourceDb,
+    admin_url,
+    assert_no_drill_database_left,
+    drill_databases,
+    place,
+)
 from tests.conftest import RunResult
 
 
@@ -51,7 +58,7 @@ def test_nightly_drill_passes_and_leaves_evidence(
     assert record["verdict"] == "passed"
     assert record["entry"] == "db-nightly"
     assert record["rows_checked"] == 3400
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)
     # the same record is in the state store, and `opsverify evidence` shows it
     (stored,) = open_store(None, result.reports / "state").drills("prod")
     assert stored.check_id == "restore:db-nightly"
@@ -161,4 +168,4 @@ def test_fixtures_for_own_drill_checks(
     assert result.returncode == 1, result.output
     assert "1 failed, 2 passed" in result.output, result.output  # pytest's own closing line
     assert "target prod has no backups entry 'nope'; it has db-nightly" in result.output
-    assert drill_databases() == before
+    assert_no_drill_database_left(before)

@@ -64,14 +64,16 @@ def test_create_and_drop(pg_url: str) -> None:
 
 
 def test_reap_drops_only_old_drill_databases(pg_url: str) -> None:
-    old = new_drill_database_name(datetime.now(UTC) - timedelta(days=2))
+    # reaped past 3 hours: other processes' drills on the same server (xdist workers, other sessions) reap
+    # past a day only, so they leave these two to this test
+    old = new_drill_database_name(datetime.now(UTC) - timedelta(hours=4))
     recent = new_drill_database_name(datetime.now(UTC) - timedelta(hours=2))
     bystander = unique_name("opsverify_drill_keep")  # prefix alike, but not a drill name
     with admin_connect(pg_url) as connection:
         for name in (old, recent, bystander):
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
-            reaped = reap(connection)
+            reaped = reap(connection, older_than=3 * 3600)
             assert old in reaped
             assert recent not in reaped
             assert not database_exists(old)
@@ -89,7 +91,10 @@ def test_reaping_happens_when_a_drill_creates_its_database(pg_url: str) -> None:
     database = DrillDatabase(UrlSandbox(pg_url))
     try:
         database.create()
-        assert old in database.reaped
+        # Gone: reaped by this drill's create, or (pytest-xdist, other sessions on the same server) by another
+        # process's drill just before, when `reaped` does not list it. Without reaping it would stay.
+        assert not database_exists(old)
+        assert database.name not in database.reaped
     finally:
         database.drop()
         drop_database(old)

@@ -91,7 +91,7 @@ def test_a_service_without_a_published_port_is_checked_in_its_container(tmp_path
     target, output = imported(tmp_path, CORPUS / "blog.yml")
     assert "mysql" not in target  # MySQL publishes no port: no URL at all
     ping = target["command"]["db-ping"]
-    assert ping["via"] == "docker://${COMPOSE_PROJECT}-db-1"
+    assert ping["via"] == "docker://compose/${COMPOSE_PROJECT}/db"
     assert "mysqladmin ping" in " ".join(ping["run"])
     assert "service db publishes no port" in output.read_text(encoding="utf-8")
     assert read_example(output)["COMPOSE_PROJECT"] == "compose_corpus"
@@ -118,7 +118,7 @@ def test_a_healthcheck_command_runs_in_the_service_container(tmp_path: Path) -> 
     rabbit = target["command"]["rabbitmq-healthcheck"]
     assert rabbit["run"] == "rabbitmq-diagnostics -q ping"
     assert rabbit["shell"] is True
-    assert rabbit["via"] == "docker://${COMPOSE_PROJECT}-rabbitmq-1"
+    assert rabbit["via"] == "docker://compose/${COMPOSE_PROJECT}/rabbitmq"
     assert rabbit["timeout"] == "30s"  # the healthcheck's own timeout
     assert "expect" not in rabbit  # exit code 0, the default
     worker = target["command"]["worker-healthcheck"]
@@ -126,7 +126,7 @@ def test_a_healthcheck_command_runs_in_the_service_container(tmp_path: Path) -> 
     assert worker["timeout"] == "10s"
     githost, _ = imported(tmp_path / "g", CORPUS / "githost.yml")
     assert githost["http"]["server"]["url"] == "${SERVER_URL}/api/healthz"
-    assert githost["command"]["db-ping"]["via"] == "docker://${COMPOSE_PROJECT}-db-1"
+    assert githost["command"]["db-ping"]["via"] == "docker://compose/${COMPOSE_PROJECT}/db"
 
 
 def test_a_container_name_is_used_as_it_is(tmp_path: Path) -> None:

@@ -38,10 +38,10 @@ def test_compose(tmp_path: Path) -> None:
     assert "POSTGRES_PASSWORD=change-me\n" in env  # never a literal secret
     worker = target["command"]["worker-healthcheck"]  # a healthcheck that runs a command: in its container
     assert worker["run"] == ["python", "-m", "worker.healthcheck"]
-    assert worker["via"] == "docker://${COMPOSE_PROJECT}-worker-1"
+    assert worker["via"] == "docker://compose/${COMPOSE_PROJECT}/worker"
     assert "COMPOSE_PROJECT=shop\n" in env
     assert "mysql" not in target  # legacy-db publishes no port: never 127.0.0.1:3306
-    assert target["command"]["legacy-db-ping"]["via"] == "docker://${COMPOSE_PROJECT}-legacy-db-1"
+    assert target["command"]["legacy-db-ping"]["via"] == "docker://compose/${COMPOSE_PROJECT}/legacy-db"
     assert "service legacy-db publishes no port" in text
     assert "tcp" not in target  # every published port has its http, postgres or redis entry
     assert target["docker"]["shop"]["project"] == "shop"

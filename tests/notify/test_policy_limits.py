@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from opsverify.config.notify import Policy
-from opsverify.notify.policy import decide, mark_alerted
+from opsverify.notify.policy import decide, decide_without_state, mark_alerted
 from opsverify.notify.state import NotifyState
 from tests.notify.conftest import result
 
@@ -61,3 +61,31 @@ def test_a_passing_run_resolves_once_fewer_than_n_of_the_last_m_failed(runs: str
         if decisions[-1] == "new":
             mark_alerted(state, {"http:api"}, float(i))
     assert decisions[-1] == last
+
+
+def test_the_state_remembers_each_run() -> None:
+    """What the store keeps of a check: its status, consecutive failures, last run and recent outcomes."""
+    state = NotifyState()
+    windowed, plain = Policy(failure_threshold="2 of 3"), Policy(failure_threshold=2)
+    decision(state, windowed, "failed", 10.0)
+    decision(state, windowed, "passed", 20.0)
+    check = state.check("http:api")
+    assert (check.status, check.failures, check.last_run, check.recent) == ("passed", 0, 20.0, "FP")
+    decision(state, windowed, "failed", 30.0)
+    decision(state, windowed, "failed", 40.0)
+    assert (check.status, check.failures, check.last_run, check.recent) == ("failed", 2, 40.0, "PFF")
+    other = NotifyState()
+    decision(other, plain, "failed", 1.0)
+    decision(other, plain, "passed", 2.0)
+    assert other.check("http:api").recent == "P"  # without a window only the last outcome is kept
+
+
+def test_a_skipped_check_does_not_stop_the_others() -> None:
+    results = [result("a", "skipped"), result("b"), result("c", "passed")]
+    decisions = decide(results, NotifyState(), Policy(), 0.0)
+    assert decisions == {"http:a": "skipped", "http:b": "new", "http:c": "passing"}
+
+
+def test_without_the_state_store_every_failure_is_new() -> None:
+    results = [result("a", "skipped"), result("b"), result("c", "passed")]
+    assert decide_without_state(results) == {"http:a": "skipped", "http:b": "new", "http:c": "passing"}

@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MUTMUT = [sys.executable, "-m", "mutmut"]
 KILLED = {"killed", "timeout", "caught by type check"}  # a timeout is a mutant the tests stopped
+RERUN = {"survived", "no tests"}  # what `--survivors` runs again (after tests were added)
 
 
 def results() -> dict[str, str]:
@@ -85,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--survivors", action="store_true", help="re-run only the mutants that survived")
+    parser.add_argument(
+        "--survivors", action="store_true", help="re-run only the mutants that survived (or had no test)"
+    )
     parser.add_argument("--report", action="store_true", help="print the last run's table, run nothing")
     parser.add_argument("--only", action="append", default=[], help="a module (dotted name) to run")
     parser.add_argument("--max-children", type=int, default=1)
@@ -94,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         for module in args.only or modules():
             if args.survivors:
-                survivors = [n for n, s in results().items() if s == "survived" and module_of(n) == module]
+                survivors = [n for n, s in results().items() if s in RERUN and module_of(n) == module]
                 run(survivors, args.max_children)
             else:
                 run([f"{module}.*"], args.max_children)

@@ -10,14 +10,24 @@ import functools
 from pathlib import Path
 
 from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
+from opsverify.backups.sources.borg import BorgSource
 from opsverify.backups.sources.local import LocalSource
+from opsverify.backups.sources.pgbackrest import PgBackRestSource
+from opsverify.backups.sources.restic import ResticSource
 from opsverify.backups.sources.s3 import S3Source
 from opsverify.backups.sources.ssh import SshSource
 from opsverify.plugins import PluginError, describe, load_group, wrong_type
 
 GROUP = "opsverify.backup_sources"
 DEFAULT: type[BackupSource] = LocalSource
-BUILT_IN: tuple[type[BackupSource], ...] = (LocalSource, SshSource, S3Source)
+BUILT_IN: tuple[type[BackupSource], ...] = (
+    LocalSource,
+    SshSource,
+    S3Source,
+    ResticSource,
+    BorgSource,
+    PgBackRestSource,
+)
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from opsverify.backups.format_names import BUILT_IN_DECLARED
 from opsverify.backups.sources.s3_access import S3Access, S3Location, is_s3_url, parse_s3_url
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
+from opsverify.kinds.backups.tools_model import BorgSettings, PgBackRestSettings, ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
 from opsverify.units import format_size, human_duration, plural
 
@@ -84,6 +85,15 @@ class S3Settings(StrictModel):
 class BackupCheck(CheckEntry):
     path: str = Field(description="directory holding the backups, or s3://bucket/prefix/")
     s3: S3Settings | None = Field(default=None, description="path s3://…: endpoint, region, credentials")
+    restic: ResticSettings | None = Field(
+        default=None, description="a restic repository: `path`/`pattern` name the file in its snapshots"
+    )
+    borg: BorgSettings | None = Field(
+        default=None, description="a Borg repository: `path`/`pattern` name the file in its archives"
+    )
+    pgbackrest: PgBackRestSettings | None = Field(
+        default=None, description="a pgBackRest stanza: its backups, WAL archive and `verify`"
+    )
     allow_archived: bool = Field(
         default=False, description="s3: a newest object in GLACIER/DEEP_ARCHIVE: check only its listing"
     )
@@ -128,6 +138,23 @@ class BackupCheck(CheckEntry):
     client_bin: str | None = Field(default=None, description="directory with pg_restore and psql")
     restore: RestoreSpec | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stanza_is_the_path(cls, data: object) -> object:
+        """A pgBackRest entry needs no `path`: its backups are the stanza's (named `pgbackrest:STANZA`)."""
+        if isinstance(data, dict) and "path" not in data and isinstance(data.get("pgbackrest"), dict):
+            return {**data, "path": f"pgbackrest:{data['pgbackrest'].get('stanza', '')}"}
+        return data
+
+    @model_validator(mode="after")
+    def _pgbackrest_has_no_drill_yet(self) -> BackupCheck:
+        if self.pgbackrest is not None and self.restore is not None:
+            raise ValueError(
+                "`restore` of a pgBackRest stanza (pgbackrest restore into a throwaway cluster) is not "
+                "supported yet: drop `restore` from this entry, or drill a pg_dump of the database instead"
+            )
+        return self
+
     @field_validator("format")
     @classmethod
     def _format_known(cls, value: str) -> str:
@@ -162,6 +189,8 @@ class BackupCheck(CheckEntry):
     @model_validator(mode="after")
     def _s3_path(self) -> BackupCheck:
         if not is_s3_url(self.path):
+            if self.s3 is not None and self.restic is not None and self.restic.repository.startswith("s3:"):
+                return self  # the credentials of a restic repository in a bucket
             if self.s3 is not None or self.allow_archived or not self.read_newest:
                 key = (
                     "s3"

@@ -94,7 +94,7 @@ def local_source(
             return None
         step.detail = f"{newest.name}, {format_size(newest.size)} from {source.place}"
     facts.backup = None
-    return entry.model_copy(update={"path": str(folder), "s3": None})
+    return entry.model_copy(update={"path": str(folder), "s3": None, "restic": None, "borg": None})
 
 
 def finish_streamed_check(

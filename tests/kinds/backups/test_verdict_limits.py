@@ -213,3 +213,88 @@ def test_a_json_document_without_items_has_zero_and_no_path_is_named_without_one
     assert problems(check, facts(backup("users.json"), inspection=document(None))) == [
         Problem("users.json", "0 items in the JSON document", "at least 1 item (min_items)")
     ]
+
+
+@pytest.mark.parametrize(
+    ("age", "fails"), [(30 * 24 * HOUR - 1, True), (30 * 24 * HOUR, False), (30 * 24 * HOUR + 1, False)]
+)
+def test_retention_min_age_is_at_least_the_limit(age: float, fails: bool) -> None:
+    """The oldest backup must be at least `min_age` old: exactly 30 d passes, one second younger fails."""
+    found = problems(
+        entry(retention={"min_age": "30d"}), facts(backup("backup_2.sql.gz"), backup("backup_1.sql.gz", age))
+    )
+    if fails:
+        assert [(p.subject, p.expected) for p in found] == [
+            ("oldest backup backup_1.sql.gz", "at least 30d old (retention.min_age)")
+        ]
+    else:
+        assert found == []
+
+
+def daily(*gaps_hours: float) -> BackupFacts:
+    """Backups, newest first, each `gap` hours older than the one before it."""
+    ages = [HOUR]
+    for gap in gaps_hours:
+        ages.append(ages[-1] + gap * HOUR)
+    return facts(*(backup(f"backup_{len(ages) - i}.sql.gz", age) for i, age in enumerate(ages)))
+
+
+@pytest.mark.parametrize(
+    ("gap", "fails"),
+    [(25.0, False), (26.0 - 1 / 3600, False), (26.0, False), (26.0 + 1 / 3600, True), (27.0, True)],
+)
+def test_retention_max_gap_is_at_most_the_limit(gap: float, fails: bool) -> None:
+    """Consecutive backups exactly `max_gap` apart pass; one second more fails."""
+    found = problems(entry(retention={"max_gap": "26h"}), daily(24, gap, 24))
+    if fails:
+        (problem,) = found
+        assert problem.expected == "consecutive backups at most 26h apart (retention.max_gap)"
+        assert problem.found.startswith("1 gap wider than 26h, the widest ")
+        assert problem.found.endswith("between backup_2.sql.gz and backup_3.sql.gz")
+    else:
+        assert found == []
+
+
+def test_max_gap_names_three_gaps_and_counts_the_rest() -> None:
+    (problem,) = problems(entry(retention={"max_gap": "1d"}), daily(30, 48, 30, 30))
+    assert problem.found == (
+        "4 gaps wider than 24h, the widest 2d: 30h between backup_4.sql.gz and backup_5.sql.gz; "
+        "2d between backup_3.sql.gz and backup_4.sql.gz; 30h between backup_2.sql.gz and backup_3.sql.gz (+1 more)"
+    )
+
+
+def test_three_equal_gaps_are_all_named_without_a_count() -> None:
+    (problem,) = problems(entry(retention={"max_gap": "1d"}), daily(30, 30, 30))
+    assert problem == Problem(
+        f"backups matching backup_*.sql.gz in {FOLDER}",
+        "3 gaps wider than 24h, the widest 30h: 30h between backup_3.sql.gz and backup_4.sql.gz; "
+        "30h between backup_2.sql.gz and backup_3.sql.gz; 30h between backup_1.sql.gz and backup_2.sql.gz",
+        "consecutive backups at most 24h apart (retention.max_gap)",
+        "backups are missing in between: did the job fail on those days, or were they deleted?",
+    )
+
+
+def test_min_age_looks_at_the_oldest_of_three_and_keeps_the_other_retention_problems() -> None:
+    """The oldest backup is the last of the listing; a gap problem comes beside min_count's, not instead."""
+    check = entry(retention={"min_count": 5, "min_age": "30d", "max_gap": "26h"})
+    found = problems(check, daily(24, 48))
+    assert found == [
+        Problem(
+            f"backups matching backup_*.sql.gz in {FOLDER}",
+            "3",
+            "at least 5 (retention.min_count)",
+            "older backups were deleted too early",
+        ),
+        Problem(
+            "oldest backup backup_1.sql.gz",
+            "3d old",
+            "at least 30d old (retention.min_age)",
+            "older backups were deleted too early: check the pruning job or the lifecycle rule",
+        ),
+        Problem(
+            f"backups matching backup_*.sql.gz in {FOLDER}",
+            "1 gap wider than 26h, the widest 2d: 2d between backup_1.sql.gz and backup_2.sql.gz",
+            "consecutive backups at most 26h apart (retention.max_gap)",
+            "backups are missing in between: did the job fail on those days, or were they deleted?",
+        ),
+    ]

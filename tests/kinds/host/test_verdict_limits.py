@@ -56,3 +56,13 @@ def test_cpu_max_used_pct_is_at_most_the_limit(used: float, fails: bool) -> None
 def test_load_max_per_core_is_at_most_the_limit(per_core: float, fails: bool) -> None:
     facts = HostFacts("load", "load", load=per_core * 4, cores=4, per_core=per_core)
     assert expected(LoadCheck(max_per_core=2), facts) == (["at most 2 per core"] if fails else [])
+
+
+def test_a_measurement_that_failed_is_named_by_its_check() -> None:
+    """A disk is named with its path; memory, load and cpu by the check's name."""
+    facts = HostFacts("memory", "memory", error="cannot read /proc/meminfo")
+    (problem,) = judge(MemoryCheck(max_used_pct=85), facts).problems
+    assert (problem.subject, problem.found) == ("memory", "cannot read /proc/meminfo")
+    facts = HostFacts("disk", "/var", error="no such path")
+    (problem,) = judge(DiskCheck(path="/var", max_used_pct=85), facts).problems
+    assert (problem.subject, problem.found) == ("disk /var", "no such path")

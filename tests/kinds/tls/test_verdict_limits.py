@@ -35,3 +35,11 @@ def test_a_certificate_expires_below_zero_days(days_left: float, expired: bool) 
         assert problem.found == "0 days left: it expired 0.5 days ago, on 2026-04-01 00:00 UTC"
     else:
         assert problem.found == f"{days_left:.1f} days left: it expires 2026-04-01 00:00 UTC"
+
+
+def test_a_failed_handshake_is_a_connection_problem() -> None:
+    from opsverify.kinds.tls.facts import TlsFacts
+
+    error = "connection refused by api.example.com:443"
+    facts = TlsFacts("api.example.com", 443, "api.example.com", error=error)
+    assert judge(entry(), facts).problems == [Problem("connection", error)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
-from tests.seeds.replicas.containers import ComposeStack
+from tests.seeds.replicas.containers import ComposeStack, unique_project
 from tests.seeds.replicas.database import PostgresDatabase, corrupt, with_database
 from tests.seeds.replicas.receivers import SMTP_PASSWORD, SMTP_USER, Receivers
 from tests.seeds.replicas.tcp_proxy import TcpProxy
@@ -40,7 +40,7 @@ class BIMCalc(Replica):
 
     def __init__(self, root: Path, admin_pg_url: str, engine: DockerEngine) -> None:
         super().__init__(root)
-        self.stack = ComposeStack(engine, f"bimcalc{id(self) % 100000}", ["web", "db"], healthchecked=[])
+        self.stack = ComposeStack(engine, unique_project("bimcalc"), ["web", "db"], healthchecked=[])
         self.on_stop(self.stack.down)
         self.db = PostgresDatabase(admin_pg_url, "seed_bimcalc", SCHEMA)
         self.on_stop(self.db.drop)

@@ -13,7 +13,7 @@ import psycopg
 from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
 from tests.seeds.replicas.bucket import ReplicaBucket
-from tests.seeds.replicas.containers import ComposeStack
+from tests.seeds.replicas.containers import ComposeStack, unique_project
 from tests.seeds.replicas.database import PostgresDatabase, corrupt, tar_backup, with_database
 from tests.seeds.replicas.tcp_proxy import TcpProxy
 from tests.seeds.replicas.telemetry import LogFile, Traffic, http_exposition, iso, utc
@@ -64,7 +64,7 @@ class CleanWithSnapshot(Replica):
     def __init__(self, root: Path, admin_pg_url: str, redis_url: str, engine: DockerEngine) -> None:
         super().__init__(root)
         # docker compose: api, web, db, redis with their healthchecks (/healthz, pg_isready, redis-cli ping)
-        self.stack = ComposeStack(engine, f"cleaning{id(self) % 100000}", ["api", "web", "db", "redis"],
+        self.stack = ComposeStack(engine, unique_project("cleaning"), ["api", "web", "db", "redis"],
                                   healthchecked=["api", "web", "db", "redis"])  # fmt: skip
         self.on_stop(self.stack.down)
         self.db = PostgresDatabase(admin_pg_url, "seed_cleaning", SCHEMA)

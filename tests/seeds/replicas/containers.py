@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shlex
 import time
 from typing import Any
@@ -14,6 +15,12 @@ from tests.docker_engine import DockerEngine, busybox_image
 
 SECOND = 1_000_000_000
 FLAG = "/tmp/unhealthy"  # the healthcheck fails while this file exists
+
+
+def unique_project(prefix: str) -> str:
+    """A compose project name no other test process uses: the engine (and so container names) may be shared
+    by xdist workers and other sessions, and `_create` removes a container of the same name."""
+    return f"{prefix}{secrets.token_hex(4)}"
 
 
 class ComposeStack:

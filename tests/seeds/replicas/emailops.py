@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
-from tests.seeds.replicas.containers import ComposeStack
+from tests.seeds.replicas.containers import ComposeStack, unique_project
 from tests.seeds.replicas.database import age, corrupt, sqlite_backup, sqlite_database, tar_backup
 from tests.seeds.replicas.receivers import SMTP_PASSWORD, SMTP_USER, Receivers
 from tests.seeds.replicas.telemetry import LogFile, iso, utc
@@ -31,7 +31,7 @@ class EmailOps(Replica):
 
     def __init__(self, root: Path, engine: DockerEngine) -> None:
         super().__init__(root)
-        self.stack = ComposeStack(engine, f"emailops{id(self) % 100000}", ["app"], healthchecked=["app"])
+        self.stack = ComposeStack(engine, unique_project("emailops"), ["app"], healthchecked=["app"])
         self.on_stop(self.stack.down)
         self.project = root / "emailops"
         self.data = self.project / "data"
