@@ -46,8 +46,10 @@ class ComposeStack:
             keys["healthcheck"] = {
                 "test": ["CMD-SHELL", f"test ! -e {FLAG} || {{ echo 'health check failed'; exit 1; }}"],
                 "interval": SECOND // 4,
-                "timeout": SECOND,
-                "retries": 1,
+                # generous: an exec that is slow on a loaded machine must not turn a healthy service unhealthy;
+                # a set FLAG fails at once, so three failures in a row still take under a second
+                "timeout": 10 * SECOND,
+                "retries": 3,
             }
         self.client.containers.run(
             self.image,
