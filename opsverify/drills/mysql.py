@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pymysql
 
-from opsverify.backups.stream import read_once
+from opsverify.backups.mysql_dump import MysqlDumpScanner
+from opsverify.backups.stream import Sink, StreamResult, read_once
 from opsverify.drills.mysql_sandbox import (
     MysqlLocalSandbox,
     MysqlSandbox,
@@ -28,7 +29,7 @@ from opsverify.drills.mysql_sandbox import (
     reap_local_mysql_sandboxes,
     refuse_production,
 )
-from opsverify.drills.restore import Progress, RestoreResult, feed_client
+from opsverify.drills.restore import Progress, RestoreResult, RestoreStopped, feed_client
 from opsverify.drills.sandbox import (
     CONNECT_TIMEOUT,
     DRILL_PREFIX,
@@ -124,6 +125,27 @@ def reap(cursor: Any, older_than: float = REAP_AFTER_SECONDS) -> list[str]:
     return reaped
 
 
+def many_databases(names: Sequence[str]) -> str:
+    """Why a dump of several databases is not drilled, and the fix."""
+    return (
+        f"the dump holds {len(names)} databases ({', '.join(names[:5])}); a drill restores one database: "
+        "dump each database to its own file (mysqldump DB or --databases DB)"
+    )
+
+
+class OneDatabase:
+    """A sink after the dump's scanner: stops a streamed restore at the first `USE` of a second database
+    (the dump's databases are otherwise known only once it was read whole)."""
+
+    def __init__(self, scanner: MysqlDumpScanner) -> None:
+        self._scanner = scanner
+
+    def write(self, data: bytes) -> None:
+        names = self._scanner.scan.databases
+        if len(names) > 1:
+            raise RestoreStopped(many_databases(names))
+
+
 class DatabaseLineFilter:
     """A sink in front of the client: passes the dump through, minus its CREATE DATABASE and USE lines.
 
@@ -169,9 +191,18 @@ def restore_mysql(
     client_bin: str | None,
     timeout: float,
     progress: Progress | None = None,
+    inspectors: Sequence[Sink] = (),
+    hash_file: bool = False,
+    before_end: Callable[[StreamResult], str | None] | None = None,
 ) -> RestoreResult:
     """Stream a mysqldump (inflating a .gz on the fly) into the `mariadb` client, which stops at the first
-    error; the password travels in MYSQL_PWD (never on the command line)."""
+    error; the password travels in MYSQL_PWD (never on the command line).
+
+    One pass (a dump streamed from a bucket): `inspectors` see the same inflated stream first (one may stop
+    the restore with `RestoreStopped`), `hash_file` hashes the raw bytes in the same read, and
+    `before_end(stream)` judges the whole read before the client sees the end of its input: a reason (or a
+    gzip stream found broken midway) kills the client there, and the restore fails with it.
+    """
     client = mysql_tool(("mariadb", "mysql"), client_bin)
     target = endpoint(database_url)
     where = (
@@ -195,12 +226,19 @@ def restore_mysql(
     ]
     env = {**os.environ, "MYSQL_PWD": target.password}
     result = RestoreResult(Path(client).name)
-    with feed_client(command, env, result, timeout) as sink:
+    with feed_client(command, env, result, timeout, read_on=before_end is not None) as sink:
         filtered = DatabaseLineFilter(sink)
-        stream = read_once(path, gzip=gzip, sinks=[filtered], hash_file=False, progress=progress)
+        stream = read_once(
+            path, gzip=gzip, sinks=[*inspectors, filtered], hash_file=hash_file, progress=progress
+        )
         filtered.close()
-        if stream.gzip_error:
-            result.error = f"restore stopped: {stream.gzip_error}"
+        reason = stream.gzip_error
+        if before_end is not None:
+            reason = before_end(stream) or reason
+        if reason:
+            result.error = f"restore stopped: {reason}"
+            if before_end is not None:
+                sink.kill()  # one pass: the client must not finish on a read found bad
     log = result.log.text()
     if result.error and ("Lost connection" in log or "server has gone away" in log):
         result.error = f"{result.error} — the sandbox server went away during the restore (crashed, killed, or out of memory/disk)"

@@ -30,6 +30,11 @@ class RestoreAborted(Exception):
     """The restoring program stopped reading (it exited); streaming stops."""
 
 
+class RestoreStopped(Exception):
+    """A sink found that the input must not be restored further (the message says why): the client is
+    stopped before it reads on, and the restore fails with that reason."""
+
+
 @dataclass
 class RestoreResult:
     """How a restore went. `error` is the operator-facing reason when it failed."""
@@ -138,6 +143,9 @@ def feed_client(
             yield sink
         except RestoreAborted:
             pass
+        except RestoreStopped as stop:
+            result.error = f"restore stopped: {stop}"
+            process.kill()
         except BaseException:
             process.kill()  # a read that failed midway must not let the client see the end of its input
             raise
