@@ -229,3 +229,9 @@ def test_ten_firing_alerts_are_named_and_the_rest_counted(alerts: int, more: str
     (problem,) = judge(none, PrometheusFacts(url=URL, firing=firing), "firing").problems
     named = "; ".join(f"A{i:02}{{}}" for i in range(10))
     assert problem.found == f"{alerts} firing: {named}{more}"
+
+
+def test_one_series_with_only_a_metric_name_is_not_named_again() -> None:
+    observed = facts(**healthy() | {"per-instance": RuleResult("load1", [series(5.0, __name__="load1")])})
+    (problem,) = judge(MAIN, observed, "per-instance").problems
+    assert problem == Problem("rule per-instance", "5 (load1)", "<= 4")
