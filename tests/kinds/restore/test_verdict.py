@@ -182,3 +182,38 @@ def test_rto_exceeded_names_the_slowest_step() -> None:
     assert problems(entry(rto="10s"), facts) == [
         "drill: expected at most 10s (rto), got 12.6s from start to verified (slowest step: restore)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("missing", "text"),
+    [
+        (["payments"], "lacks expected table payments"),
+        (["payments", "refunds"], "lacks expected tables payments, refunds"),
+    ],
+)
+def test_missing_tables_are_named_together(missing: list[str], text: str) -> None:
+    found = Verification(tables={"bookings": True} | dict.fromkeys(missing, False))
+    (problem,) = judge(entry({"tables": ["bookings", *missing]}), drill(found)).problems
+    assert problem.found == text
+
+
+def test_every_failing_query_is_reported_beside_a_missing_table() -> None:
+    found = Verification(tables={"bookings": False}, queries={"a": 5, "b": 7})
+    expect = {
+        "tables": ["bookings"],
+        "queries": {"a": {"sql": "select 1", "max": 1}, "b": {"sql": "select 2", "max": 1}},
+    }
+    assert problems(entry(expect), drill(found)) == [
+        "restored database: lacks expected table bookings; is this a dump of the right database?",
+        "query a: expected <= 1, got 5 (select 1)",
+        "query b: expected <= 1, got 7 (select 2)",
+    ]
+
+
+def test_a_production_table_that_was_not_counted_after_the_restore_skips_only_itself() -> None:
+    found = Verification(row_counts={"payments": 50}, production_counts={"bookings": 10, "payments": 100})
+    expect = {"compare_to": "main", "count_tolerance_pct": 10}
+    assert problems(entry(expect), drill(found)) == [
+        "table payments: expected within 10% (count_tolerance_pct), got 50 rows restored vs 100 in production "
+        "(main), 50.0% apart"
+    ]
