@@ -235,3 +235,22 @@ def test_one_series_with_only_a_metric_name_is_not_named_again() -> None:
     observed = facts(**healthy() | {"per-instance": RuleResult("load1", [series(5.0, __name__="load1")])})
     (problem,) = judge(MAIN, observed, "per-instance").problems
     assert problem == Problem("rule per-instance", "5 (load1)", "<= 4")
+
+
+def test_all_rules_at_once_add_the_firing_alerts_and_one_rule_does_not() -> None:
+    from opsverify.kinds.prometheus.facts import FiringAlert
+
+    check = PrometheusCheck.model_validate(
+        {"url": URL, "rules": {"load": {"expr": "load1", "max": 4}}, "firing": "none"}
+    )
+    observed = PrometheusFacts(
+        url=URL, results={"load": RuleResult("load1", [series(9.0)])}, firing=[FiringAlert("DiskFull", {})]
+    )
+    rule_problem = Problem("rule load", "9 (load1)", "<= 4")
+    alerts_problem = Problem("alerts", "1 firing: DiskFull{}", "none firing")
+    everything = judge(check, observed)
+    assert everything.problems == [rule_problem, alerts_problem]
+    assert everything.evidence == observed.report(None)
+    assert judge(check, observed, "load").problems == [rule_problem]
+    calm = PrometheusFacts(url=URL, results={"load": RuleResult("load1", [series(9.0)])}, firing=[])
+    assert judge(check, calm).problems == [rule_problem]
