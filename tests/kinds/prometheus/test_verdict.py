@@ -254,3 +254,19 @@ def test_all_rules_at_once_add_the_firing_alerts_and_one_rule_does_not() -> None
     assert judge(check, observed, "load").problems == [rule_problem]
     calm = PrometheusFacts(url=URL, results={"load": RuleResult("load1", [series(9.0)])}, firing=[])
     assert judge(check, calm).problems == [rule_problem]
+
+
+def test_an_entry_without_rules_says_so_for_an_unknown_rule() -> None:
+    alerts_only = PrometheusCheck.model_validate({"url": URL, "firing": "none"})
+    assert texts(judge(alerts_only, PrometheusFacts(url=URL, firing=[]), "cpu").problems) == [
+        "rule cpu: not a rule of this entry (its rules: none)"
+    ]
+
+
+def test_a_rule_without_a_result_does_not_hide_the_rules_after_it() -> None:
+    observed = facts(**{"per-instance": RuleResult("load1", [series(9.0, __name__="load1", instance="a")])})
+    assert texts(judge(MAIN, observed).problems) == [
+        "rule error-rate: not evaluated",
+        "rule postgres-down: not evaluated",
+        'rule per-instance: expected <= 4, got 9 for load1{instance="a"} (load1)',
+    ]
