@@ -7,7 +7,8 @@ from typing import Any
 
 from opsverify.kinds.mysql.facts import ActiveQuery, MysqlFacts, QueryResult, ReplicaStatus
 from opsverify.kinds.mysql.model import MysqlCheck
-from opsverify.kinds.mysql.verdict import judge
+from opsverify.kinds.mysql.verdict import REPLICA_FIX, judge
+from opsverify.problem import Problem
 
 WHERE = "db:3306/shop"
 REVISION_SQL = "select version_num from alembic_version"
@@ -147,3 +148,35 @@ def test_thresholds() -> None:
         "replica lag <= 300s (when a replica)",
     ]
     assert check.query_threshold("pending-jobs") == "query pending-jobs <= 100"
+
+
+def test_both_replica_threads_stopped_without_an_error_are_one_problem() -> None:
+    stopped = connected(replica_checked=True, replica=replica(io_running="No", sql_running="No"))
+    assert judge(entry(max_replica_lag=30), stopped).problems == [
+        Problem(
+            "replication",
+            "the replica's IO and SQL thread is not running",
+            "both threads running",
+            fix=REPLICA_FIX,
+        )
+    ]
+
+
+def test_an_unknown_replica_lag_says_where_to_look() -> None:
+    unknown = connected(replica_checked=True, replica=replica(lag_seconds=None))
+    assert judge(entry(max_replica_lag=30), unknown).problems == [
+        Problem("replica lag", "unknown (Seconds_Behind_Source is NULL)", "<= 30s", fix=REPLICA_FIX)
+    ]
+
+
+def test_a_refused_connection_is_the_connection_problem_and_a_lost_one_the_session_problem() -> None:
+    refused = MysqlFacts(where=WHERE, error="connection refused by db:3306/shop")
+    assert judge(entry(), refused).problems == [Problem("connection", "connection refused by db:3306/shop")]
+    lost = connected(error="lost the connection to db:3306/shop: gone")
+    assert judge(entry(), lost).problems == [Problem("session", "lost the connection to db:3306/shop: gone")]
+
+
+def test_a_query_check_of_an_entry_without_queries_says_it_has_none() -> None:
+    assert texts(entry(), connected(), "nope") == [
+        "query nope: the entry has no such query (its queries: none)"
+    ]
