@@ -305,13 +305,14 @@ def _restore_postgres(
         if spec.sandbox in ("auto", "local"):
             facts.reaped += reap_local_sandboxes()
         if spec.sandbox in ("auto", "docker"):
-            facts.reaped += reap_docker_sandboxes()
+            facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
         candidates = make_sandboxes(
             spec.sandbox,
             sandbox_url=spec.sandbox_url,
             image=spec.image,
             server_bin=spec.server_bin,
             dumped_from=dumped_from,
+            docker_host=spec.docker_host,
         )
         sandbox, facts.sandbox_notes = start_sandbox(candidates, auto=spec.sandbox == "auto")
         teardown.add("stop the sandbox", lambda: _stop(sandbox))
@@ -526,8 +527,8 @@ def _restore_mysql(
         if kind == "auto":
             kind = "url" if spec.sandbox_url else "local"
         if kind == "docker":
-            facts.reaped += reap_docker_sandboxes()
-            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image)
+            facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
+            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image, spec.docker_host)
         elif kind == "local":
             facts.reaped += reap_local_mysql_sandboxes()
             sandbox = MysqlLocalSandbox(spec.server_bin)
