@@ -273,3 +273,31 @@ def test_state_without_an_action_or_with_a_bad_retention_says_the_fix(stored: Pa
     assert "retention.results" in err
     assert "ten days" in err
     assert "Traceback" not in err
+
+
+def test_each_command_help_line_is_its_module_help() -> None:
+    import importlib
+
+    for name, (module_name, help_line) in SUBCOMMANDS.items():
+        assert help_line == importlib.import_module(module_name).HELP, name
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    """`opsverify history` does not pay for importing the demo, the scheduler or the importers (start-up)."""
+    code = (
+        "import sys\n"
+        "from opsverify.cli import build_parser\n"
+        "build_parser('history')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('opsverify.'))))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    assert "opsverify.state.history" in loaded
+    for other in (
+        "opsverify.demo.cli",
+        "opsverify.scheduler",
+        "opsverify.importers.cli",
+        "opsverify.evidence",
+    ):
+        assert other not in loaded

@@ -155,6 +155,27 @@ class BackupCheck(CheckEntry):
             )
         return self
 
+    @model_validator(mode="after")
+    def _folder_drill_of_a_tool(self) -> BackupCheck:
+        """`restore.expect.files/min_count/sha256` restore the folder `path` of a restic snapshot or Borg archive."""
+        expect = self.restore.expect if self.restore is not None else None
+        if expect is None or not expect.checks_files():
+            return self
+        if self.restic is None and self.borg is None:
+            raise ValueError(
+                "restore.expect.files/min_count/sha256 check the folder `path` restored from a restic snapshot or "
+                "a Borg archive: add `restic:` or `borg:` to this entry, or drop them (a tar archive's drill "
+                "compares its file count with compare_dir)"
+            )
+        keys = expect.database_keys()
+        if keys:
+            raise ValueError(
+                f"restore.expect.{keys[0]} checks a restored database, but files/min_count/sha256 make this "
+                "drill restore the folder `path` and check its files: keep one kind of expectation per entry "
+                "(a second entry can drill the dump)"
+            )
+        return self
+
     @field_validator("format")
     @classmethod
     def _format_known(cls, value: str) -> str:
