@@ -161,6 +161,7 @@ class _Container:
         image and the fix."""
         from testcontainers.core.config import testcontainers_config
 
+        from opsverify.connect.docker import engine_name
         from opsverify.redaction import SECRETS
 
         theirs = container.get_docker_client()
@@ -173,6 +174,12 @@ class _Container:
             f"run `docker pull {self.image}` where the registry is reachable, or set restore.image to a "
             f"{self.what} image your engine has or can pull",
         )
+        if not testcontainers_config.ryuk_disabled and self.docker_host not in (None, engine_name()):
+            raise SandboxUnavailable(
+                f"testcontainers starts its reaper on DOCKER_HOST's engine ({engine_name()}), not on "
+                f"restore.docker_host {self.docker_host}: set TESTCONTAINERS_RYUK_DISABLED=true (the drill "
+                "removes its container itself), or point DOCKER_HOST at the same engine"
+            )
         if not testcontainers_config.ryuk_disabled:
             ryuk = testcontainers_config.ryuk_image
             self._ensure_image(
