@@ -1,7 +1,7 @@
 """Fixtures for hand-written checks in your ops repository's checks/ folder (registered by the plugin).
 
 target            the loaded target file (`target.name`, `target.model.http["api-health"]`, ...)
-http              a requests session with a default 10 s timeout
+http              a requests session with a default 10 s timeout (opsverify.httpclient's session type)
 pg                `pg("main")` -> a read-only psycopg connection (statement_timeout set) to that postgres entry
 latest_backup     `latest_backup("db-nightly")` -> the newest complete backup of that backups entry
 sandbox_postgres  `sandbox_postgres("db-nightly")` -> that entry's newest backup restored into a throwaway
@@ -31,6 +31,8 @@ from opsverify.redaction import redact
 if TYPE_CHECKING:
     import requests
 
+DEFAULT_HTTP_TIMEOUT = 10.0  # the `http` fixture's timeout for a call that gives none
+
 
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> LoadedTarget:
@@ -43,10 +45,12 @@ def target(pytestconfig: pytest.Config) -> LoadedTarget:
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
-    """A requests session with a default timeout, for checks of your own endpoints."""
-    from opsverify.pytest_plugin.http_session import TimeoutSession
+    """A requests session with a default timeout, for checks of your own endpoints: the probes' session type
+    (the environment's proxies and CA bundle, `.netrc`, credentials masked in output), with requests' own
+    user agent."""
+    from opsverify.httpclient import HttpSettings
 
-    with TimeoutSession() as session:
+    with HttpSettings(user_agent=None, timeout=DEFAULT_HTTP_TIMEOUT).session() as session:
         yield session
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import Duration, StrictModel, Tier
 from opsverify.drills.expect import Freshness, RestoreExpect
@@ -52,6 +52,16 @@ class RestoreSpec(StrictModel):
     statement_timeout: Duration = Field(default=300.0, gt=0)
     expect: RestoreExpect = Field(default_factory=RestoreExpect)
 
+    @field_validator("docker_host")
+    @classmethod
+    def _engine_url(cls, value: str | None) -> str | None:
+        if value is not None and ("://" not in value or value.split("://", 1)[0] not in DOCKER_SCHEMES):
+            raise ValueError(
+                f"{value!r} is not a Docker engine URL; write unix:///var/run/docker.sock, tcp://host:2375 or "
+                "ssh://user@host"
+            )
+        return value
+
     @model_validator(mode="after")
     def _url_given(self) -> RestoreSpec:
         if self.sandbox == "url" and not self.sandbox_url:
@@ -63,11 +73,6 @@ class RestoreSpec(StrictModel):
             raise ValueError(
                 f"`docker_host` is for the docker sandbox; sandbox is {self.sandbox}: remove docker_host, or "
                 "set sandbox: docker"
-            )
-        if self.docker_host is not None and self.docker_host.split("://", 1)[0] not in DOCKER_SCHEMES:
-            raise ValueError(
-                f"docker_host {self.docker_host!r} is not a Docker engine URL; write unix:///var/run/docker.sock, "
-                "tcp://host:2375 or ssh://user@host"
             )
         return self
 
