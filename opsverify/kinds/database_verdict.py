@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from opsverify.comparison import QueryExpectation, compare
 from opsverify.kinds.database_facts import ServerFacts
 from opsverify.problem import Judgement, Problem
-from opsverify.units import format_duration
+from opsverify.units import bound, format_duration
 
 
 class QueryOutcome(Protocol):
@@ -124,7 +124,7 @@ def _connection_problems(facts: ServerFacts, limit: float, fixes: ServerFixes) -
     if facts.connections_pct <= limit:
         return []
     found = f"{facts.connections} of max_connections {facts.max_connections} in use ({facts.connections_pct:.1f}%)"
-    return [Problem("connections", found, f"<= {limit:g}%", fix=fixes.connections)]
+    return [Problem("connections", found, bound("max", limit, "%"), fix=fixes.connections)]
 
 
 def _long_query_problems(facts: ServerFacts, limit: float, fixes: ServerFixes) -> list[Problem]:
@@ -139,7 +139,7 @@ def _long_query_problems(facts: ServerFacts, limit: float, fixes: ServerFixes) -
             terms.longest,
             f"{format_duration(longest.seconds)}: {terms.session_id} {longest.pid}, user {longest.user}, "
             f"{longest.query!r}",
-            f"<= {limit:g}s",
+            bound("max", limit, "s"),
             fix=fixes.stuck_query.format(pid=longest.pid),
         )
     ]

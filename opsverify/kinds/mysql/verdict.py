@@ -9,7 +9,7 @@ from opsverify.kinds.database_verdict import ServerFixes, judge_server
 from opsverify.kinds.mysql.facts import MysqlFacts
 from opsverify.kinds.mysql.model import MysqlCheck
 from opsverify.problem import Judgement, Problem
-from opsverify.units import format_duration
+from opsverify.units import bound, format_duration
 
 FIXES = ServerFixes(
     connections="look for sleeping or leaked sessions in SHOW PROCESSLIST, size the application's pool, or raise max_connections",
@@ -41,7 +41,10 @@ def _replica_problems(facts: MysqlFacts, limit: float | None) -> list[Problem]:
     if replica.lag_seconds is None:
         return [
             Problem(
-                "replica lag", "unknown (Seconds_Behind_Source is NULL)", f"<= {limit:g}s", fix=REPLICA_FIX
+                "replica lag",
+                "unknown (Seconds_Behind_Source is NULL)",
+                bound("max", limit, "s"),
+                fix=REPLICA_FIX,
             )
         ]
     if replica.lag_seconds <= limit:
@@ -50,7 +53,7 @@ def _replica_problems(facts: MysqlFacts, limit: float | None) -> list[Problem]:
         Problem(
             "replica lag",
             f"{format_duration(replica.lag_seconds)} behind {replica.source}",
-            f"<= {limit:g}s",
+            bound("max", limit, "s"),
             fix="look for long transactions on the primary or a slow replica (SHOW PROCESSLIST on it)",
         )
     ]
