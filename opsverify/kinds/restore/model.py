@@ -45,6 +45,10 @@ class RestoreSpec(StrictModel):
         default=None, gt=0, description="restore step limit; default 2 x rto or 12h"
     )
     statement_timeout: Duration = Field(default=300.0, gt=0)
+    tmp_dir: str | None = Field(
+        default=None,
+        description="where a restic/borg drill restores into (a disk with room for it); default TMPDIR",
+    )
     expect: RestoreExpect = Field(default_factory=RestoreExpect)
 
     @model_validator(mode="after")
