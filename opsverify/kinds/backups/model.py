@@ -16,7 +16,7 @@ from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
 from opsverify.kinds.backups.tools_model import BorgSettings, PgBackRestSettings, ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
-from opsverify.units import format_size, human_duration, plural
+from opsverify.units import bound, format_size, human_duration, plural
 
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
 
@@ -250,31 +250,35 @@ class BackupCheck(CheckEntry):
         """What the daily backup check enforces (freshness, size, retention, contents), for `validate`."""
         parts = [] if self.format == "auto" else [f"format {self.format}"]
         if self.max_age is not None:
-            parts.append(f"newest ≤ {human_duration(self.max_age)} old")
+            parts.append(f"newest {bound('max', human_duration(self.max_age))} old")
         if self.min_size is not None:
-            parts.append(f"size ≥ {format_size(self.min_size)}")
+            parts.append(f"size {bound('min', format_size(self.min_size))}")
         if self.max_shrink_pct < 100:
-            parts.append(f"shrink ≤ {self.max_shrink_pct:g}% (median of last {self.size_history})")
+            parts.append(
+                f"shrink {bound('max', self.max_shrink_pct, '%')} (median of last {self.size_history})"
+            )
         if self.max_growth_pct is not None:
-            parts.append(f"growth ≤ {self.max_growth_pct:g}% (median of last {self.size_history})")
+            parts.append(
+                f"growth {bound('max', self.max_growth_pct, '%')} (median of last {self.size_history})"
+            )
         retention = self.retention
         if retention is not None and retention.min_count is not None:
-            parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
+            parts.append(f"{bound('min', plural(retention.min_count, 'backup'))} kept")
         if retention is not None and retention.max_age is not None:
-            parts.append(f"oldest ≤ {human_duration(retention.max_age)} old")
+            parts.append(f"oldest {bound('max', human_duration(retention.max_age))} old")
         if retention is not None and retention.min_age is not None:
-            parts.append(f"oldest ≥ {human_duration(retention.min_age)} old")
+            parts.append(f"oldest {bound('min', human_duration(retention.min_age))} old")
         if retention is not None and retention.max_gap is not None:
-            parts.append(f"gaps ≤ {human_duration(retention.max_gap)}")
+            parts.append(f"gaps {bound('max', human_duration(retention.max_gap))}")
         if self.allow_archived:
             parts.append("archived newest: listing only")
         if not self.read_newest:
             parts.append("listing only")
         if self.min_files is not None:
-            parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
+            parts.append(f"{bound('min', plural(self.min_files, 'file'))} in the archive")
         if self.min_items is not None:
             where = f" at {self.items_path}" if self.items_path else ""
-            parts.append(f"≥ {plural(self.min_items, 'item')}{where}")
+            parts.append(f"{bound('min', plural(self.min_items, 'item'))}{where}")
         if self.checksum != "auto":
             parts.append(f"checksum {self.checksum}")
         return parts
