@@ -97,4 +97,10 @@ class RestoreSpec(StrictModel):
             parts.append(f"row counts {tolerance} of postgres:{expect.compare_to}")
         if expect.compare_dir:
             parts.append(f"file count {tolerance} of {expect.compare_dir}")
+        if expect.files:
+            parts.append(f"files [{', '.join(expect.files)}]")
+        if expect.min_count is not None:
+            parts.append(f"≥ {plural(expect.min_count, 'file')} restored")
+        if expect.sha256:
+            parts.append(f"sha256 of {', '.join(expect.sha256)}")
         return parts
