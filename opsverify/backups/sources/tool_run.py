@@ -236,12 +236,16 @@ class ToolSource(BackupSource):
         """What the tool's own check reports wrong (its text), or None when it finds no errors."""
 
     def inspect(self, backup: BackupFile) -> Inspection:
-        """The tool's own check of the repository first; then the file's own read."""
+        """The tool's own check of the repository first; then the file's own read (none for a folder of
+        files whose drill checks them, `restore.expect.files/min_count/sha256`, unless `format` is set)."""
         problem = self.check_repository()
         if problem is not None:
             return Inspection(
                 self.entry.format if self.entry.format != "auto" else "unknown", defects=[problem]
             )
+        restore = getattr(self.entry, "restore", None)
+        if self.entry.format == "auto" and restore is not None and restore.expect.checks_files():
+            return Inspection("files")
         return super().inspect(backup)
 
 
