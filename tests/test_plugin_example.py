@@ -139,7 +139,7 @@ notify:
         validated = _run([opsverify, "validate", "prod.yaml"], cwd=folder)
         assert validated.returncode == 0, validated.stdout + validated.stderr
         assert "amqp:orders" in validated.stdout
-        assert "≤ 2 messages" in validated.stdout
+        assert "<= 2 messages" in validated.stdout
         ran = _run([opsverify, "run", "smoke", "--target", "prod.yaml"], cwd=folder)
         output = ran.stdout + ran.stderr
         assert ran.returncode == 1, output
