@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import IO, TYPE_CHECKING, NoReturn
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from opsverify.backups.formats import FormatError, detect_format, detect_head
 from opsverify.backups.sources import BackupSource, SourceError, open_source
 from opsverify.backups.sources.local import LocalSource
+from opsverify.backups.sources.tool_run import ToolSource
 from opsverify.kinds.backups.probe import find_in
 from opsverify.redaction import redact
 
@@ -38,11 +39,16 @@ def _fail(message: str) -> NoReturn:
 class _Reader:
     """Reads one backup of an open source; what it downloads is removed when the test ends."""
 
-    def __init__(self, key: str, source: BackupSource, backup: BackupFile, stack: ExitStack) -> None:
-        self.key, self.source, self.backup, self.stack = key, source, backup, stack
+    def __init__(
+        self, key: str, source: BackupSource, backup: BackupFile, declared: str, stack: ExitStack
+    ) -> None:
+        self.key, self.source, self.backup, self.declared, self.stack = key, source, backup, declared, stack
         self.local: Path | None = None
+        self.label: str | None = None
 
     def open(self) -> IO[bytes]:
+        if isinstance(self.source, ToolSource):  # restic dump / borg extract: read from the downloaded copy
+            return self.download().open("rb")
         try:
             return self.source.open(self.backup)
         except (SourceError, OSError) as exc:
@@ -61,14 +67,20 @@ class _Reader:
             )
         return self.local
 
-    def format(self, declared: str) -> str:
-        """The backup's format label from its name and first bytes; `unknown` when they do not say."""
+    def format(self) -> str:
+        """The backup's format label from its name and first bytes (read once); `unknown` when they do not
+        say."""
+        if self.label is None:
+            self.label = self._detect()
+        return self.label
+
+    def _detect(self) -> str:
         try:
             if isinstance(self.source, LocalSource):
-                return detect_format(self.backup, declared).label
+                return detect_format(self.backup, self.declared).label
             with self.open() as stream:
                 head = stream.read(HEAD_BYTES)
-            return detect_head(head, self.backup.name, declared).label
+            return detect_head(head, PurePosixPath(str(self.backup.path)).name, self.declared).label
         except (FormatError, SourceError, OSError):
             return "unknown"
 
@@ -79,30 +91,35 @@ class LatestBackup:
 
     `path` is the file here, else where the source keeps it (an object's key, a path in a snapshot);
     `source` names the backup source (local, ssh, s3, restic, borg, pgbackrest) and `place` where it is.
+    A file in a restic snapshot or a Borg archive is read from a downloaded copy (`restic dump`, `borg
+    extract`): its `format` and `open()` download it first.
     """
 
     path: PurePath
     size: int
     mtime: float
     age_seconds: float
-    format: str
-    source: str = "local"
-    place: str = ""
-    _reader: _Reader | None = field(default=None, repr=False, compare=False)
+    source: str
+    place: str
+    _reader: _Reader = field(repr=False, compare=False)
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """The file's name (`backup_2.sql.gz`), without its folder, prefix or snapshot."""
+        return PurePosixPath(str(self.path)).name
+
+    @property
+    def format(self) -> str:
+        """Its format (`pg-plain-gz`, `pg-custom`, ...) from its name and first bytes, or `unknown`."""
+        return self._reader.format()
 
     def open(self) -> IO[bytes]:
         """A streaming read of the backup from its first byte (use `with`); fails the test if it cannot."""
-        assert self._reader is not None, "a LatestBackup made by the latest_backup fixture reads its backup"
         return self._reader.open()
 
     def download(self) -> Path:
         """The backup as a local, seekable file: a temporary copy removed when the test ends (a backup in a
         folder here is its own file: nothing is copied). Fails the test if it cannot be had."""
-        assert self._reader is not None, "a LatestBackup made by the latest_backup fixture reads its backup"
         return self._reader.download()
 
 
@@ -118,14 +135,7 @@ def newest_backup(key: str, entry: BackupCheck, base_dir: Path, stack: ExitStack
     if facts.error or facts.newest is None:
         _fail(f"backups:{key}: {facts.error or facts.describe_empty()}")
     backup = facts.newest
-    reader = _Reader(key, source, backup, stack)
-    return LatestBackup(
-        backup.path,
-        backup.size,
-        backup.mtime,
-        facts.checked_at - backup.mtime,
-        reader.format(entry.format),
-        source.name,
-        source.place or source.describe(),
-        reader,
-    )
+    reader = _Reader(key, source, backup, entry.format, stack)
+    age = facts.checked_at - backup.mtime
+    place = source.place or source.describe()
+    return LatestBackup(backup.path, backup.size, backup.mtime, age, source.name, place, reader)
