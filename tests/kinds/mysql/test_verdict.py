@@ -180,3 +180,20 @@ def test_a_query_check_of_an_entry_without_queries_says_it_has_none() -> None:
     assert texts(entry(), connected(), "nope") == [
         "query nope: the entry has no such query (its queries: none)"
     ]
+
+
+def test_a_query_the_probe_did_not_run_on_a_live_session_says_so() -> None:
+    check = entry(queries={"pending-jobs": {"sql": "select 1", "max": 1}})
+    assert judge(check, connected(), "pending-jobs").problems == [
+        Problem("query pending-jobs", f"the probe did not run it on {WHERE}")
+    ]
+
+
+def test_the_revision_is_judged_only_when_asked_for_and_read() -> None:
+    wanted = entry(expect_revision={"sql": REVISION_SQL, "equals": "0086"})
+    assert judge(entry(), connected(revision=QueryResult("0085", True))).problems == []
+    assert judge(wanted, connected()).problems == []
+    assert texts(wanted, connected(revision=QueryResult("0085", True), read_only=False)) == [
+        f"session: the session on {WHERE} is not read-only; opsverify refuses to run checks that could write",
+        f'revision: expected "0086", got "0085" ({REVISION_SQL})',
+    ]
