@@ -129,3 +129,38 @@ def test_generic_gzip(tmp_path: Path) -> None:
     assert problems == []
     assert facts.inspection is not None
     assert facts.inspection.inflated_bytes == 3000
+
+
+def test_generic_gzip_of_an_empty_stream_is_not_a_backup_and_of_one_byte_is(tmp_path: Path) -> None:
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b""))
+    facts, problems = check(tmp_path, format="gzip")
+    assert problems == ["blob.gz: gzip stream inflates to 0 bytes (a gzip of an empty stream): not a backup"]
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b"x"))
+    facts, problems = check(tmp_path, format="gzip")
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.inflated_bytes == 1
+
+
+def test_generic_gzip_cut_short_is_the_gzip_error(tmp_path: Path) -> None:
+    data = gzip.compress(bytes(range(256)) * 400)
+    (tmp_path / "blob.gz").write_bytes(data[: len(data) // 2])
+    _, problems = check(tmp_path, format="gzip")
+    (problem,) = problems  # the sizes in the middle depend on zlib's compression
+    assert problem.startswith("blob.gz: gzip stream is truncated: it ends after ")
+    assert problem.endswith(
+        " without its end marker; the file was cut short (disk full, killed dump, interrupted copy)"
+    )
+
+
+def test_generic_gzip_is_hashed_unless_checksum_is_off(tmp_path: Path) -> None:
+    import hashlib
+
+    data = gzip.compress(b"\x00\x01\x02" * 1000)
+    (tmp_path / "blob.gz").write_bytes(data)
+    facts, _ = check(tmp_path, format="gzip")
+    assert facts.inspection is not None
+    assert facts.inspection.sha256 == hashlib.sha256(data).hexdigest()
+    facts, _ = check(tmp_path, format="gzip", checksum="off")
+    assert facts.inspection is not None
+    assert facts.inspection.sha256 is None
