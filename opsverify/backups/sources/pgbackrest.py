@@ -58,8 +58,12 @@ class StanzaBackup(BackupFile):
     archive_stop: str = ""
 
     @property
+    def label(self) -> str:
+        return PurePosixPath(str(self.path)).name
+
+    @property
     def name(self) -> str:
-        return f"{self.type} backup {PurePosixPath(str(self.path)).name}"
+        return f"{self.type} backup {self.label}"
 
 
 class PgBackRestSource(BackupSource):
@@ -137,7 +141,7 @@ class PgBackRestSource(BackupSource):
 
     def open(self, backup: BackupFile) -> IO[bytes]:
         raise SourceError(
-            "a pgBackRest backup is a data directory: its drill is `pgbackrest restore` (not done yet)"
+            "a pgBackRest backup is a data directory: its drill is `pgbackrest restore` (restore: of the entry)"
         )
 
     def inspect(self, backup: BackupFile) -> Inspection:
