@@ -20,16 +20,13 @@ import resource
 import secrets
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
 from bench._backup_data import ADMIN_URL, create_database, drop_database, ensure_dumps, log, warm
+from bench._pytest_rss import pytest_peak_rss
 from opsverify.drills.restore import restore_archive, restore_plain
 
 REPO = Path(__file__).resolve().parent.parent
@@ -211,39 +208,7 @@ backups:
         min_rows: {{bookings: 1}}
 """
     )
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-    ]
-    command += ["-m", "dr", f"--target={target}", str(target)]
-    env = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(workdir / "reports")}
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
-    watched = psutil.Process(process.pid)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            try:
-                peak = max(peak, watched.memory_info().rss)
-            except psutil.Error:
-                return
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    output, _ = process.communicate()
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"drill failed:\n{output}")
-    return peak / 1e6, time.perf_counter() - started
+    return pytest_peak_rss(target, "dr", workdir)
 
 
 def main(argv: list[str] | None = None) -> int:

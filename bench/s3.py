@@ -15,16 +15,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
-import psutil
 
 from bench._backup_data import ADMIN_URL, create_database, drop_database, ensure_dumps, log
+from bench._pytest_rss import pytest_peak_rss
 from opsverify.kinds.backups.model import BackupCheck
 from opsverify.kinds.backups.probe import probe as backup_probe
 from opsverify.kinds.base import ProbeContext
@@ -120,40 +119,7 @@ backups:
     s3: {{endpoint_url: "{endpoint}", region: {REGION}, access_key_id: {KEY_ID}, secret_access_key: {SECRET}}}
 """
     )
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-m",
-        "daily",
-        f"--target={target}",
-    ]
-    env = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(workdir / "reports")}
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir
-    )
-    watched, peak, done = psutil.Process(process.pid), 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            try:
-                peak = max(peak, watched.memory_info().rss)
-            except psutil.Error:
-                return
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    output, _ = process.communicate()
-    done.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"the daily check failed:\n{output}")
-    return peak / 1e6
+    return pytest_peak_rss(target, "daily", workdir, cwd=workdir)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ the same way. Then, alternately and `--repeat` times each (medians reported):
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import sqlite3
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
+import opsverify
 from bench.concurrency import run_gate_usage, slow_server
 from opsverify.state.base import StateStore
 from opsverify.state.model import DrillRecord, StoredResult
@@ -185,10 +187,14 @@ def timed_run(target: Path, reports: Path, env: dict[str, str]) -> tuple[float, 
     return seconds, cpu
 
 
-def command_seconds(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU seconds) of one `opsverify ...` command with the store of `env`."""
+def command_seconds(args: list[str], env: dict[str, str], warm_up: bool = False) -> tuple[float, float]:
+    """(wall, CPU seconds) of one `opsverify ...` command with the store of `env`. `warm_up`: a run that
+    may write the bytecode caches (`PYTHONDONTWRITEBYTECODE` unset), as an installed opsverify has them;
+    without it, a module changed since its cache was written is compiled again on every timed run."""
     environment = {**os.environ, **env}
     environment.pop("OPSVERIFY_TARGET", None)
+    if warm_up:
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile() as err:
         started = time.monotonic()
         process = subprocess.Popen(
@@ -256,10 +262,11 @@ def scale(backend: str, rows: int, repeat: int, folder: Path) -> None:
             ("evidence html", ["evidence", "--target", str(hundred), "--output", str(folder / "e.html")]),
             ("state info", ["state", "info", "--target", str(hundred)]),
         ):
+            command_seconds(args, large, warm_up=True)
             times = [command_seconds(args, large) for _ in range(repeat)]
             wall, cpu = (statistics.median(t[i] for t in times) for i in (0, 1))
             print(f"[{backend}] opsverify {name}: median {wall:.3f} s wall, {cpu:.3f} s CPU (walls: "
-                  + ", ".join(f"{t[0]:.2f}" for t in times) + ")")  # fmt: skip
+                  + ", ".join(f"{t[0]:.2f}" for t in times) + f"; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 def _size(store: StateStore) -> str:
@@ -330,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--growth", action="store_true", help="bytes per row and a typical store's size")
     args = parser.parse_args(argv)
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    # the bytecode an installed opsverify has (pip compiles it): the timed runs set PYTHONDONTWRITEBYTECODE
+    compileall.compile_dir(str(Path(opsverify.__file__).parent), quiet=1)
     print(
         f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )

@@ -14,7 +14,8 @@ A kind (entry-point group `opsverify.kinds`, naming a `Kind`):
 A probe that works on another machine takes a `via: ViaKey | None` key in its model and opens it with
 `connect(entry.via, ctx.base_dir)` (local, ssh://, docker://). Secrets read from the target file are masked
 in every output once registered with `SECRETS.add(value)` (`${VAR}` values are registered already); text
-a plugin builds from outside data goes through `redact` before it is shown.
+a plugin builds from outside data goes through `redact` before it is shown. A limit is written with
+`bound("max", 1000, " messages")` (`<= 1000 messages`), in problems and in `thresholds()` alike.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from opsverify.plugins import PluginError
 from opsverify.problem import Judgement, Problem
 from opsverify.redaction import SECRETS, redact
 from opsverify.results import CheckResult, RunSummary
+from opsverify.units import bound
 
 __all__ = [
     "SECRETS",
@@ -65,6 +67,7 @@ __all__ = [
     "Tier",
     "Verdict",
     "ViaKey",
+    "bound",
     "connect",
     "redact",
 ]

@@ -9,19 +9,22 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opsverify import __version__
-from opsverify.config.target import LoadedTarget, list_targets, load_target
-from opsverify.config.types import TIERS
-from opsverify.config.yamlsource import TargetError
-from opsverify.kinds import KINDS, Kind
-from opsverify.redaction import redact
-from opsverify.run import default_targets_dir, run_hint
-from opsverify.units import plural
+
+if TYPE_CHECKING:
+    from opsverify.config.target import LoadedTarget
+    from opsverify.kinds import Kind
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load targets and print their checks by kind and tier (secrets masked): 0 valid, 1 invalid, 2 usage."""
+    from opsverify.config.target import list_targets, load_target
+    from opsverify.config.yamlsource import TargetError
+    from opsverify.redaction import redact
+    from opsverify.run import default_targets_dir
+
     targets_dir = Path(args.targets_dir or os.environ.get("OPSVERIFY_TARGETS_DIR") or default_targets_dir())
     specs = list(args.target) or [
         s.strip() for s in os.environ.get("OPSVERIFY_TARGET", "").split(",") if s.strip()
@@ -48,6 +51,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def print_target(target: LoadedTarget, spec: str, targets_dir: str | None = None) -> None:
     """The checks by kind (tiers, severity, where, thresholds), then the `opsverify run` command of each tier."""
+    from opsverify.config.types import TIERS
+    from opsverify.kinds import KINDS
+    from opsverify.redaction import redact
+    from opsverify.run import run_hint
+    from opsverify.units import plural
+
     checks = target.all_checks()
     disabled = sum(1 for kind in KINDS.values() for _ in disabled_entries(target, kind))
     note = f", {disabled} disabled" if disabled else ""
@@ -87,7 +96,9 @@ def disabled_entries(target: LoadedTarget, kind: Kind) -> list[str]:
     return [name for name, entry in entries.items() if getattr(entry, "enabled", True) is False]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; only `command`'s module is imported (for its arguments): the others are
+    listed by their help line, so a command pays for its own imports, not for every command's."""
     parser = argparse.ArgumentParser(
         prog="opsverify", description="Executable operations guides: opsverify run TIER --target NAME."
     )
@@ -107,27 +118,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=cmd_validate)
 
-    for name, module_name in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+    for name, (module_name, help_line) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_line)
+        if name == command:
+            module = importlib.import_module(module_name)
+            sub.description = module.__doc__
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
-# Each module exposes HELP, add_arguments(parser) and run(args) -> exit code; keep their imports light.
+# Each module exposes HELP (the line here: tests/test_cli.py checks they agree), add_arguments(parser) and
+# run(args) -> exit code; only the module of the command given is imported.
 SUBCOMMANDS = {
-    "run": "opsverify.run",
-    "init": "opsverify.scaffold",
-    "demo": "opsverify.demo.cli",
-    "report": "opsverify.report.cli",
-    "schedule": "opsverify.scheduler",
-    "import": "opsverify.importers.cli",
-    "draft": "opsverify.importers.draft_cli",
-    "silence": "opsverify.state.silence",
-    "history": "opsverify.state.history",
-    "evidence": "opsverify.evidence",
-    "state": "opsverify.state.admin",
+    "run": ("opsverify.run", "run a tier of checks against targets, from any folder of the ops repository"),
+    "init": (
+        "opsverify.scaffold",
+        "scaffold an ops repository: targets/example.yaml, checks/, pytest.ini, .gitignore, ci/ templates",
+    ),
+    "demo": (
+        "opsverify.demo.cli",
+        "run the embedded demo: a local EmailOps-like deployment checked by targets/demo.yaml",
+    ),
+    "report": ("opsverify.report.cli", "build the HTML report (Allure 3) from reports/allure-results"),
+    "schedule": (
+        "opsverify.scheduler",
+        "run jobs from a schedule file (nightly drill, daily checklist, ...) as a long-running process",
+    ),
+    "import": (
+        "opsverify.importers.cli",
+        "write a target file from a compose file, Prometheus rules, Kubernetes probes or a Gatus config",
+    ),
+    "draft": (
+        "opsverify.importers.draft_cli",
+        "write a draft target file from an operations guide in Markdown",
+    ),
+    "silence": (
+        "opsverify.state.silence",
+        "silence a check's (or a pattern's) alerts for a while; --list, --clear",
+    ),
+    "history": ("opsverify.state.history", "the last runs of a check: status, duration, key figures"),
+    "evidence": (
+        "opsverify.evidence",
+        "every restore drill of a target for auditors: an HTML page with RTO/RPO plots, or CSV / JSON",
+    ),
+    "state": (
+        "opsverify.state.admin",
+        "the state store: info (rows, oldest/newest, size), prune [--dry-run] [--vacuum]",
+    ),
 }
 
 
@@ -189,8 +227,8 @@ def closed_pipe() -> int:
 
 
 def run_command(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
     words, passthrough = split_passthrough(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(next((word for word in words if not word.startswith("-")), None))
     args, unknown = parser.parse_known_args(words)
     if unknown:
         parser.exit(2, unrecognized(args.command, words, unknown, passthrough))

@@ -14,7 +14,7 @@ from pydantic import model_validator
 
 from opsverify.config.types import StrictModel
 from opsverify.problem import Problem
-from opsverify.units import limits
+from opsverify.units import bound, limits
 
 
 class QueryExpectation(StrictModel):
@@ -32,7 +32,7 @@ class QueryExpectation(StrictModel):
         return self
 
     def describe(self) -> str:
-        """The expectation as people read it: `= "0086"`, `≤ 100`, `between 1 and 5`."""
+        """The expectation as people read it: `= "0086"`, `<= 100`, `between 1 and 5`."""
         parts = [f"= {show(self.equals)}"] if self.equals is not None else []
         bounds = limits(at_most=self.max, at_least=self.min)
         return " and ".join([*parts, bounds] if bounds else parts)
@@ -55,9 +55,9 @@ def compare(
     if number is None:
         return [Problem(subject, f"{show(value)} {sql}", "a number")]
     if expectation.min is not None and number < expectation.min:
-        return [Problem(subject, f"{number:g} {sql}", f">= {expectation.min:g}")]
+        return [Problem(subject, f"{number:g} {sql}", bound("min", expectation.min))]
     if expectation.max is not None and number > expectation.max:
-        return [Problem(subject, f"{number:g} {sql}", f"<= {expectation.max:g}")]
+        return [Problem(subject, f"{number:g} {sql}", bound("max", expectation.max))]
     return []
 
 

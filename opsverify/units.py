@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 
 def format_duration(seconds: float) -> str:
@@ -58,17 +59,29 @@ def plural_of(word: str) -> str:
     return f"{head} {many}" if head else many
 
 
+BOUND_SYMBOLS = {"max": "<=", "min": ">=", "equals": "="}
+
+
+def bound(limit: Literal["max", "min", "equals"], value: float | str, unit: str = "") -> str:
+    """One bound as opsverify writes it everywhere, in problems and in `opsverify validate`: `<= 500 ms`,
+    `>= 3 backups`, `= 0`. ASCII on purpose: it reads the same in a terminal of any locale, in Slack, e-mail
+    and JUnit XML, and it is what a user types in a condition (`$.workers >= 1`). `value` is a number (written
+    `:g`, an int as it is) or text already formatted (`26h`, `1.0MB`); `unit` follows it as given (`%`, ` ms`)."""
+    shown = value if isinstance(value, str) else str(value) if isinstance(value, int) else f"{value:g}"
+    return f"{BOUND_SYMBOLS[limit]} {shown}{unit}"
+
+
 def limits(
     *, at_most: float | None = None, at_least: float | None = None, equals: float | None = None
 ) -> str:
-    """Bounds as a reviewer reads them: `≤ 500`, `≥ 30`, `between 1 and 5`, `= 0` (empty when none)."""
+    """Bounds as a reviewer reads them: `<= 500`, `>= 30`, `between 1 and 5`, `= 0` (empty when none)."""
     if equals is not None:
-        return f"= {equals:g}"
+        return bound("equals", float(equals))
     if at_most is not None and at_least is not None:
         return f"between {at_least:g} and {at_most:g}"
     if at_most is not None:
-        return f"≤ {at_most:g}"
-    return f"≥ {at_least:g}" if at_least is not None else ""
+        return bound("max", float(at_most))
+    return bound("min", float(at_least)) if at_least is not None else ""
 
 
 def format_number(value: float) -> str:

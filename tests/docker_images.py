@@ -10,7 +10,6 @@ is then `docker import`ed as `opsverify-test/<name>:<version>-<recipe hash>`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -19,8 +18,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +25,7 @@ import docker
 import docker.errors
 
 from tests.docker_engine import CACHE
+from tests.shared import file_lock
 
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -149,23 +147,12 @@ def debian_mirror() -> str:
     return DEFAULT_MIRROR
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def rootfs_tarball(recipe: Recipe) -> Path:
     """The recipe's root filesystem as a tarball in the cache; built when missing (one builder at a time)."""
     cached = CACHE / f"{recipe.name}-{recipe.version}-{recipe.digest()}.tar"
     if cached.exists():
         return cached
-    with _locked(cached.with_suffix(".lock")):
+    with file_lock(cached.with_suffix(".lock")):
         if cached.exists():  # another process built it while we waited
             return cached
         debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
@@ -248,7 +235,7 @@ def database_image(client: docker.DockerClient, recipe: Recipe) -> str:
     repository, _, tag = reference.partition(":")
     # one import per engine: parallel test processes (xdist workers) wait for the first instead of importing
     # the same few hundred MB again
-    with _locked(CACHE / f"import-{recipe.name}-{recipe.digest()}.lock"):
+    with file_lock(CACHE / f"import-{recipe.name}-{recipe.digest()}.lock"):
         try:
             client.images.get(reference)
             return reference

@@ -193,3 +193,58 @@ def test_the_layer_check_finds_an_upward_import() -> None:
     assert folder_graph({"opsverify.config.target": {"opsverify.kinds.http.model"}}) == {"config": {"kinds"}}
     level = {name: index for index, names in enumerate(layers()) for name in names}
     assert level["kinds"] > level["config"]  # so config -> kinds is reported as upward
+
+
+MAX_MODULE_LINES = 400  # no module of opsverify/ longer (STYLE.md, CONTRIBUTING.md)
+# Modules over the limit today, each being split on its own branch. This list only shrinks: a module leaves
+# it when its split is merged (the test below fails while a listed module is already short enough), and no
+# module joins it; split a long module instead.
+LONG_MODULES_BEING_SPLIT = {
+    "kinds/restore/probe.py",  # issue 22, s24a's branch
+    "pytest_plugin/run_end.py",  # issue 22, s22b's branch
+}
+
+
+def module_lines() -> dict[str, int]:
+    """Lines of every module of opsverify/, by its path below opsverify/ (`kinds/http/probe.py`)."""
+    return {
+        path.relative_to(PACKAGE).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+
+
+def module_length_problems(lines: dict[str, int], allowed: set[str], limit: int) -> list[str]:
+    """Modules over `limit` lines that are not in `allowed`, and entries of `allowed` that can leave it."""
+    found = [
+        f"opsverify/{name} has {count} lines, over {limit}: split it along a seam of its own"
+        for name, count in sorted(lines.items())
+        if count > limit and name not in allowed
+    ]
+    found += [
+        f"opsverify/{name} is split ({lines[name]} lines, limit {limit}): remove it from LONG_MODULES_BEING_SPLIT"
+        if name in lines
+        else f"opsverify/{name} does not exist: remove it from LONG_MODULES_BEING_SPLIT"
+        for name in sorted(allowed)
+        if lines.get(name, 0) <= limit
+    ]
+    return found
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    problems = module_length_problems(module_lines(), LONG_MODULES_BEING_SPLIT, MAX_MODULE_LINES)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_line_limit_is_checked_at_the_limit() -> None:
+    assert module_length_problems({"a.py": 399, "b.py": 400}, set(), 400) == []
+    assert module_length_problems({"a.py": 401}, set(), 400) == [
+        "opsverify/a.py has 401 lines, over 400: split it along a seam of its own"
+    ]
+    assert module_length_problems({"a.py": 401}, {"a.py"}, 400) == []
+
+
+def test_the_list_of_long_modules_only_shrinks() -> None:
+    assert module_length_problems({"a.py": 400, "b.py": 401}, {"a.py", "b.py", "gone.py"}, 400) == [
+        "opsverify/a.py is split (400 lines, limit 400): remove it from LONG_MODULES_BEING_SPLIT",
+        "opsverify/gone.py does not exist: remove it from LONG_MODULES_BEING_SPLIT",
+    ]

@@ -177,17 +177,17 @@ def test_validate_prints_thresholds_and_the_run_command_of_each_tier(
         return next(text for text in lines if text.strip().startswith(check_id + " "))
 
     assert line("http:api").endswith(
-        "critical https://billing.example.com/healthz  status 200/204, p95 ≤ 500 ms, json status=ok, json db=true"
+        "critical https://billing.example.com/healthz  status 200/204, p95 <= 500 ms, json status=ok, json db=true"
     )
-    assert line("tls:cert").endswith("billing.example.com:443  ≥ 1 day left")
-    assert line("postgres:main").endswith("postgresql://ops@db.example.com/billing  connections ≤ 80%")
-    assert line("postgres:main/pending-jobs").endswith("query pending-jobs ≤ 100")
+    assert line("tls:cert").endswith("billing.example.com:443  >= 1 day left")
+    assert line("postgres:main").endswith("postgresql://ops@db.example.com/billing  connections <= 80%")
+    assert line("postgres:main/pending-jobs").endswith("query pending-jobs <= 100")
     assert line("backups:db").endswith(
-        "/var/backups/billing  newest ≤ 26h old, size ≥ 1.0MB, shrink ≤ 50% (median of last 5)"
+        "/var/backups/billing  newest <= 26h old, size >= 1.0MB, shrink <= 50% (median of last 5)"
     )
-    assert line("restore:db").endswith("RTO ≤ 4h, RPO ≤ 24h, ≥ 1000 rows in invoices")
-    assert line("logs:errors").endswith("≤ 3 lines of level ≥ ERROR in 24h")
-    assert line("host:disk:/").endswith("/  used ≤ 85%")
+    assert line("restore:db").endswith("RTO <= 4h, RPO <= 24h, >= 1000 rows in invoices")
+    assert line("logs:errors").endswith("<= 3 lines of level >= ERROR in 24h")
+    assert line("host:disk:/").endswith("/  used <= 85%")
     assert f"    daily        7   opsverify run daily --target {path}" in lines
     assert f"    dr           1   opsverify run dr --target {path}" in lines
 
@@ -209,9 +209,9 @@ def test_validate_lists_each_rule_check_with_its_own_bound(
     lines = capsys.readouterr().out.splitlines()
     assert f"target app ({path}): valid, 2 checks" in lines
     ratio = next(text for text in lines if text.strip().startswith("metrics:api/error-ratio "))
-    assert ratio.endswith("https://app.example.com/metrics  error-ratio ≤ 0.01")
+    assert ratio.endswith("https://app.example.com/metrics  error-ratio <= 0.01")
     p95 = next(text for text in lines if text.strip().startswith("metrics:api/p95-seconds "))
-    assert p95.endswith("https://app.example.com/metrics  p95-seconds ≤ 0.5")
+    assert p95.endswith("https://app.example.com/metrics  p95-seconds <= 0.5")
     assert not any(text.strip().startswith("metrics:api ") for text in lines)
 
 
@@ -273,3 +273,31 @@ def test_state_without_an_action_or_with_a_bad_retention_says_the_fix(stored: Pa
     assert "retention.results" in err
     assert "ten days" in err
     assert "Traceback" not in err
+
+
+def test_each_command_help_line_is_its_module_help() -> None:
+    import importlib
+
+    for name, (module_name, help_line) in SUBCOMMANDS.items():
+        assert help_line == importlib.import_module(module_name).HELP, name
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    """`opsverify history` does not pay for importing the demo, the scheduler or the importers (start-up)."""
+    code = (
+        "import sys\n"
+        "from opsverify.cli import build_parser\n"
+        "build_parser('history')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('opsverify.'))))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    assert "opsverify.state.history" in loaded
+    for other in (
+        "opsverify.demo.cli",
+        "opsverify.scheduler",
+        "opsverify.importers.cli",
+        "opsverify.evidence",
+    ):
+        assert other not in loaded

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import site
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import pytest
 
 from tests.conftest import REPO, LocalHTTPServer, json_response
 from tests.plugins import install_plugin
+from tests.shared import built_wheel, opsverify_wheel
 
 EXAMPLE = REPO / "examples" / "plugin-kind"
 AMQP_HOST = os.environ.get("OPSVERIFY_TEST_AMQP_HOST", "127.0.0.1")
@@ -37,31 +37,22 @@ def _run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.Comp
     )
 
 
-def _copy_sources(project: Path, destination: Path) -> Path:
-    """The project's files as git knows them (tracked and new, not ignored), copied to `destination`."""
+def _git_files(project: Path) -> list[str]:
+    """The project's files as git knows them (tracked and new, not ignored)."""
     listed = _run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "."], cwd=project)
     assert listed.returncode == 0, listed.stderr
-    for name in listed.stdout.splitlines():
-        origin = project / name
-        if origin.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, target)
-    return destination
+    return [name for name in listed.stdout.splitlines() if (project / name).is_file()]
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv holding opsverify's wheel and the plugin's wheel."""
     root = tmp_path_factory.mktemp("plugin-venv")
-    wheels = root / "wheels"
-    for project in (REPO, EXAMPLE):
-        source = _copy_sources(project, root / "src" / project.name)  # builds write build/: not in the repo
-        built = _run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
-            cwd=root,
-        )
-        assert built.returncode == 0, built.stdout + built.stderr
+    # built once per test session (tests/shared.py): tests/test_walkthrough.py installs the same wheel
+    wheels = [
+        opsverify_wheel(tmp_path_factory),
+        built_wheel(tmp_path_factory, EXAMPLE, _git_files(EXAMPLE)),
+    ]
     env = root / "venv"
     created = _run([sys.executable, "-m", "venv", "--without-pip", str(env)], cwd=root)
     assert created.returncode == 0, created.stderr
@@ -76,7 +67,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "install",
             "--no-deps",
             "-q",
-            *map(str, sorted(wheels.glob("*.whl"))),
+            *map(str, wheels),
         ],
         cwd=root,
     )
@@ -148,7 +139,7 @@ notify:
         validated = _run([opsverify, "validate", "prod.yaml"], cwd=folder)
         assert validated.returncode == 0, validated.stdout + validated.stderr
         assert "amqp:orders" in validated.stdout
-        assert "≤ 2 messages" in validated.stdout
+        assert "<= 2 messages" in validated.stdout
         ran = _run([opsverify, "run", "smoke", "--target", "prod.yaml"], cwd=folder)
         output = ran.stdout + ran.stderr
         assert ran.returncode == 1, output

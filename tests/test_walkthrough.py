@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -20,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, LocalHTTPServer, json_response
+from tests.conftest import LocalHTTPServer, json_response
 from tests.report.test_browser import served_text
-
-WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "opsverify")
+from tests.shared import opsverify_wheel
 
 
 @dataclass(frozen=True)
@@ -32,24 +30,6 @@ class Installed:
 
     bin: Path
     site_packages: Path
-
-
-def build_wheel(folder: Path) -> Path:
-    """The wheel, built from a copy of the sources (a build writes build/ and *.egg-info beside them)."""
-    source = folder / "source"
-    source.mkdir()
-    for name in WHEEL_SOURCES:
-        if (REPO / name).is_dir():
-            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(REPO / name, source / name)
-    wheels = folder / "wheels"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    command = [*pip, "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)]
-    built = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = wheels.glob("opsverify-*.whl")
-    return wheel
 
 
 def linked_dependencies(folder: Path) -> Path:
@@ -65,7 +45,7 @@ def linked_dependencies(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     folder = tmp_path_factory.mktemp("wheel")
-    wheel = build_wheel(folder)
+    wheel = opsverify_wheel(tmp_path_factory)
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"

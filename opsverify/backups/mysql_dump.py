@@ -8,6 +8,7 @@ boundaries, and at most MAX_DATABASES database names are remembered.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 
 HEADERS = (b"-- MySQL dump ", b"-- MariaDB dump ")
@@ -135,6 +136,16 @@ class MysqlDumpScanner:
         scan.last_lines = [line for line in lines if line and line != "--"][-TRAILER_WINDOW_LINES:]
         scan.trailer = any(line.startswith(TRAILER) for line in scan.last_lines)
         return scan
+
+
+def head_server_version(raw: bytes, *, gzip: bool) -> str | None:
+    """The `-- Server version` of a dump's first bytes already read (an object's head, from a bucket)."""
+    try:
+        head = zlib.decompressobj(wbits=31).decompress(raw, _HEAD_BYTES) if gzip else raw[:_HEAD_BYTES]
+    except zlib.error:
+        return None
+    version = _SERVER_VERSION.search(head[:2048])
+    return version.group(1).decode("ascii", "replace") if version else None
 
 
 def starts_with_header(head: bytes) -> bool:

@@ -98,7 +98,7 @@ class CheckEntry(StrictModel):
     )
 
     def thresholds(self) -> list[str]:
-        """What this entry enforces, one short phrase each (`status 200`, `p95 ≤ 500 ms`) for `validate`."""
+        """What this entry enforces, one short phrase each (`status 200`, `p95 <= 500 ms`) for `validate`."""
         return []
 
 

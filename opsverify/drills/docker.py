@@ -16,7 +16,7 @@ import time
 import warnings
 from typing import Any
 
-from opsverify.drills.mysql import MysqlSandbox
+from opsverify.drills.mysql_sandbox import MysqlSandbox
 from opsverify.drills.sandbox import REAP_AFTER_SECONDS, Sandbox, SandboxUnavailable
 
 DEFAULT_IMAGE = "postgres:17"

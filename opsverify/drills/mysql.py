@@ -1,342 +1,67 @@
-"""MySQL / MariaDB drills: the `url` and `local` sandboxes, drill databases, the streamed restore through the
-`mariadb` (or `mysql`) client, and the verification of the restored database.
+"""MySQL / MariaDB drills: drill databases, the streamed restore through the `mariadb` (or `mysql`) client,
+and the verification of the restored database (the sandboxes are in `mysql_sandbox`).
 
 Safety: only databases named `opsverify_drill_<UTC time>_<random>` are created and dropped; the dump's own
 `CREATE DATABASE` and `USE` lines are taken out of the stream, so a dump made with `--databases` restores into
 the drill database and never into the database it was taken from; a sandbox that is a `mysql` entry of the
-target (same server and database) is refused.
+target (same server and database) is refused (`mysql_sandbox.refuse_production`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pwd
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pymysql
 
-from opsverify.backups.pgtools import ToolMissing, collect_lines
-from opsverify.backups.stream import read_once
-from opsverify.drills.restore import (
-    Progress,
-    RestoreAborted,
-    RestoreResult,
-    _close_quietly,
-    _judge,
-    _kill,
-    _ProcessSink,
-    _Watchdog,
+from opsverify.backups.mysql_dump import MysqlDumpScanner
+from opsverify.backups.stream import Sink, StreamResult, read_once
+from opsverify.drills.mysql_sandbox import (
+    MysqlLocalSandbox,
+    MysqlSandbox,
+    MysqlUrlSandbox,
+    admin_connect,
+    error_reason,
+    mysql_tool,
+    reap_local_mysql_sandboxes,
+    refuse_production,
 )
+from opsverify.drills.restore import Progress, RestoreResult, RestoreStopped, feed_client
 from opsverify.drills.sandbox import (
     CONNECT_TIMEOUT,
     DRILL_PREFIX,
     REAP_AFTER_SECONDS,
-    Sandbox,
     SandboxError,
     SandboxRefused,
-    SandboxUnavailable,
     drill_database_age,
-    first_line,
     is_drill_database,
     new_drill_database_name,
 )
 from opsverify.drills.verification import Verification
 from opsverify.drills.verify import _run_queries
-from opsverify.mysql_endpoint import Endpoint, endpoint
+from opsverify.mysql_endpoint import endpoint
 
 if TYPE_CHECKING:
     from opsverify.drills.expect import RestoreExpect
 
-LOCAL_PREFIX = f"{DRILL_PREFIX}mysql_"
-START_TIMEOUT = 60
-SERVER_USER = "mysql"
-_SERVER_SETTINGS = (
-    "--skip-networking",
-    "--skip-name-resolve",
-    "--skip-log-bin",
-    "--innodb-flush-log-at-trx-commit=0",
-    "--innodb-doublewrite=0",
-    "--innodb-buffer-pool-size=256M",
-    "--max-connections=40",
-)
+__all__ = [  # the sandboxes are re-exported for the restore kind, which imports them from here
+    "DatabaseLineFilter",
+    "MysqlDrillDatabase",
+    "MysqlLocalSandbox",
+    "MysqlSandbox",
+    "MysqlUrlSandbox",
+    "reap",
+    "reap_local_mysql_sandboxes",
+    "refuse_production",
+    "restore_mysql",
+    "verify_mysql",
+]
+
 # The dump's own database statements: CREATE DATABASE (with --databases) and USE; dropped from the stream.
 _DATABASE_LINE = re.compile(rb"(?m)^(?:CREATE DATABASE |USE `)[^\n]*$")
-
-
-def mysql_tool(names: tuple[str, ...], client_bin: str | None = None) -> str:
-    """Path of the first of `names` (mariadb, mysql) in `client_bin` or on PATH."""
-    for name in names:
-        if client_bin:
-            candidate = Path(client_bin).expanduser() / name
-            if candidate.is_file():
-                return str(candidate)
-            continue
-        found = shutil.which(name)
-        if found:
-            return found
-    where = f"in client_bin {client_bin}" if client_bin else "on PATH"
-    raise ToolMissing(
-        f"{' / '.join(names)} not found {where}; install the MariaDB client (apt-get install mariadb-client) "
-        "or set client_bin to the folder holding it"
-    )
-
-
-def admin_connect(target: Endpoint) -> Any:
-    """An autocommit admin connection (raises pymysql.MySQLError)."""
-    return target.connect(CONNECT_TIMEOUT, read_timeout=120)
-
-
-class MysqlSandbox(Sandbox):
-    """A MySQL/MariaDB server the drill creates and drops `opsverify_drill_*` databases on."""
-
-    @property
-    def endpoint(self) -> Endpoint:
-        return endpoint(self.admin_url)
-
-    def describe(self) -> str:
-        return f"{self.kind} sandbox {self.endpoint.where}"
-
-
-class MysqlUrlSandbox(MysqlSandbox):
-    """An existing scratch server, reached through an admin URL (mysql://root:pw@scratch:3306/)."""
-
-    kind = "url"
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    @property
-    def admin_url(self) -> str:
-        return self._url
-
-    def start(self) -> None:
-        try:
-            with admin_connect(self.endpoint) as connection, connection.cursor() as cursor:
-                cursor.execute("select 1")
-        except pymysql.MySQLError as exc:
-            raise SandboxUnavailable(
-                f"cannot connect to sandbox_url {self.endpoint.where}: {_reason(exc)}"
-            ) from None
-
-    def stop(self) -> None:
-        return None
-
-
-class MysqlLocalSandbox(MysqlSandbox):
-    """A temporary mariadbd with its own data directory and socket (no TCP port), removed after the drill.
-
-    As root the server runs as the `mysql` system user when there is one."""
-
-    kind = "local"
-    disposable = True
-
-    def __init__(self, server_bin: str | None = None) -> None:
-        self.server_bin = server_bin
-        self.workdir: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def socket(self) -> Path:
-        assert self.workdir is not None
-        return self.workdir / "mysqld.sock"
-
-    @property
-    def admin_url(self) -> str:
-        return f"mysql://root@localhost/?unix_socket={self.socket}"
-
-    def describe(self) -> str:
-        return f"local sandbox mariadbd ({self.workdir})"
-
-    def _programs(self) -> tuple[str, str]:
-        try:
-            install = mysql_tool(("mariadb-install-db", "mysql_install_db"), self.server_bin)
-            server = mysql_tool(("mariadbd", "mysqld"), self.server_bin or _default_sbin())
-        except ToolMissing:
-            raise SandboxUnavailable(
-                "mariadb-install-db/mariadbd not found; install the MariaDB server (apt-get install "
-                "mariadb-server) or set restore.server_bin to the folder holding them"
-            ) from None
-        return install, server
-
-    def start(self) -> None:
-        install, server = self._programs()
-        user = _server_user()
-        self.workdir = Path(tempfile.mkdtemp(prefix=LOCAL_PREFIX))
-        try:
-            os.chmod(self.workdir, 0o755)  # noqa: S103 - the server user must reach its socket and data
-            data = self.workdir / "data"
-            data.mkdir()
-            if user is not None:
-                record = pwd.getpwnam(user)
-                for path in (self.workdir, data):
-                    os.chown(path, record.pw_uid, record.pw_gid)
-            user_args = [f"--user={user}"] if user is not None else []
-            completed = subprocess.run(
-                [
-                    install,
-                    "--no-defaults",
-                    f"--datadir={data}",
-                    "--auth-root-authentication-method=normal",
-                    "--skip-test-db",
-                    *user_args,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-                cwd=self.workdir,
-            )
-            if completed.returncode != 0:
-                raise SandboxUnavailable(
-                    f"mariadb-install-db failed: {_tail(completed.stderr or completed.stdout)}"
-                )
-            log = self.workdir / "error.log"
-            self.process = subprocess.Popen(
-                [
-                    server,
-                    "--no-defaults",
-                    f"--datadir={data}",
-                    f"--socket={self.socket}",
-                    f"--pid-file={self.workdir / 'mysqld.pid'}",
-                    f"--log-error={log}",
-                    *_SERVER_SETTINGS,
-                    *user_args,
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=self.workdir,
-                start_new_session=True,  # Ctrl-C in the terminal must not reach the server before teardown
-            )
-            self._wait_ready(log)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_ready(self, log: Path) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SandboxUnavailable(
-                    f"mariadbd exited with status {self.process.returncode}: {_log_tail(log)}"
-                )
-            if self.socket.exists():
-                with contextlib.suppress(pymysql.MySQLError):
-                    with admin_connect(self.endpoint) as connection, connection.cursor() as cursor:
-                        cursor.execute("select 1")
-                    return
-            time.sleep(0.1)
-        raise SandboxUnavailable(
-            f"mariadbd did not accept connections within {START_TIMEOUT}s: {_log_tail(log)}"
-        )
-
-    def stop(self) -> None:
-        if self.workdir is None:
-            return
-        if self.process is not None:
-            _stop_server(self.process.pid, self.process)
-            self.process = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        self.workdir = None
-
-
-def _default_sbin() -> str | None:
-    return "/usr/sbin" if shutil.which("mariadbd") is None and Path("/usr/sbin/mariadbd").is_file() else None
-
-
-def _server_user() -> str | None:
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        return "root"  # mariadbd runs as root only when told so explicitly
-    return SERVER_USER
-
-
-def _stop_server(pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
-    """SIGTERM (a clean shutdown), then SIGKILL; the server leads its own process group."""
-    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                return
-            if process is None and not _alive(pid):
-                return
-            time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def reap_local_mysql_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
-    """Remove leftover local MariaDB sandbox folders (a drill killed before its teardown), stopping their
-    servers: older than `older_than` seconds, or whose server is gone."""
-    reaped = []
-    for folder in Path(tempfile.gettempdir()).glob(f"{LOCAL_PREFIX}*"):
-        try:
-            age = time.time() - folder.stat().st_mtime
-            pid_text = (folder / "mysqld.pid").read_text().strip() if (folder / "mysqld.pid").exists() else ""
-        except OSError:
-            continue
-        pid = int(pid_text) if pid_text.isdigit() else None
-        server_gone = pid is not None and not _alive(pid)
-        if not folder.is_dir() or (age <= older_than and not server_gone):
-            continue
-        if pid is not None and _alive(pid) and _is_mariadbd(pid):
-            _stop_server(pid)
-        shutil.rmtree(folder, ignore_errors=True)
-        reaped.append(folder.name)
-    return reaped
-
-
-def _is_mariadbd(pid: int) -> bool:
-    try:
-        name = Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return False
-    return name in ("mariadbd", "mysqld")
-
-
-def refuse_production(sandbox_url: str, production: Iterable[tuple[str, str]]) -> None:
-    """Raise SandboxRefused when the sandbox URL is the server and database of a `mysql` entry (name, url)."""
-    sandbox = endpoint(sandbox_url)
-    for name, url in production:
-        try:
-            address = endpoint(url)
-        except ValueError:
-            continue
-        same_server = (sandbox.unix_socket or (sandbox.host, sandbox.port)) == (
-            address.unix_socket or (address.host, address.port)
-        ) or (
-            sandbox.unix_socket is None
-            and address.unix_socket is None
-            and sandbox.port == address.port
-            and {sandbox.host, address.host} <= {"localhost", "127.0.0.1", "::1"}
-        )
-        if same_server and sandbox.database == address.database:
-            raise SandboxRefused(
-                f"refusing to drill: the sandbox {sandbox.where} is the database of mysql entry {name!r}; a drill "
-                "never restores into or drops from a production database. Point restore.sandbox_url at a "
-                "scratch server's admin URL without a database (mysql://root:PW@scratch:3306/), or use sandbox: local"
-            )
 
 
 class MysqlDrillDatabase:
@@ -363,7 +88,7 @@ class MysqlDrillDatabase:
                 self.created = True
         except pymysql.MySQLError as exc:
             raise SandboxError(
-                f"cannot create database {self.name} on {self.sandbox.describe()}: {_reason(exc)}"
+                f"cannot create database {self.name} on {self.sandbox.describe()}: {error_reason(exc)}"
             ) from None
 
     def drop(self) -> str | None:
@@ -375,7 +100,7 @@ class MysqlDrillDatabase:
                 drop_drill_database(cursor, self.name)
             self.created = False
         except pymysql.MySQLError as exc:
-            return f"could not drop {self.name}: {_reason(exc)}"
+            return f"could not drop {self.name}: {error_reason(exc)}"
         return None
 
 
@@ -398,6 +123,27 @@ def reap(cursor: Any, older_than: float = REAP_AFTER_SECONDS) -> list[str]:
             drop_drill_database(cursor, str(name))
             reaped.append(str(name))
     return reaped
+
+
+def many_databases(names: Sequence[str]) -> str:
+    """Why a dump of several databases is not drilled, and the fix."""
+    return (
+        f"the dump holds {len(names)} databases ({', '.join(names[:5])}); a drill restores one database: "
+        "dump each database to its own file (mysqldump DB or --databases DB)"
+    )
+
+
+class OneDatabase:
+    """A sink after the dump's scanner: stops a streamed restore at the first `USE` of a second database
+    (the dump's databases are otherwise known only once it was read whole)."""
+
+    def __init__(self, scanner: MysqlDumpScanner) -> None:
+        self._scanner = scanner
+
+    def write(self, data: bytes) -> None:
+        names = self._scanner.scan.databases
+        if len(names) > 1:
+            raise RestoreStopped(many_databases(names))
 
 
 class DatabaseLineFilter:
@@ -445,9 +191,18 @@ def restore_mysql(
     client_bin: str | None,
     timeout: float,
     progress: Progress | None = None,
+    inspectors: Sequence[Sink] = (),
+    hash_file: bool = False,
+    before_end: Callable[[StreamResult], str | None] | None = None,
 ) -> RestoreResult:
     """Stream a mysqldump (inflating a .gz on the fly) into the `mariadb` client, which stops at the first
-    error; the password travels in MYSQL_PWD (never on the command line)."""
+    error; the password travels in MYSQL_PWD (never on the command line).
+
+    One pass (a dump streamed from a bucket): `inspectors` see the same inflated stream first (one may stop
+    the restore with `RestoreStopped`), `hash_file` hashes the raw bytes in the same read, and
+    `before_end(stream)` judges the whole read before the client sees the end of its input: a reason (or a
+    gzip stream found broken midway) kills the client there, and the restore fails with it.
+    """
     client = mysql_tool(("mariadb", "mysql"), client_bin)
     target = endpoint(database_url)
     where = (
@@ -471,34 +226,19 @@ def restore_mysql(
     ]
     env = {**os.environ, "MYSQL_PWD": target.password}
     result = RestoreResult(Path(client).name)
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
-    )
-    assert process.stderr is not None
-    reader = collect_lines(process.stderr, result.log)
-    watchdog = _Watchdog(process, timeout)
-    sink = _ProcessSink(process)
-    filtered = DatabaseLineFilter(sink)
-    try:
-        try:
-            stream = read_once(path, gzip=gzip, sinks=[filtered], hash_file=False, progress=progress)
-            filtered.close()
-            if stream.gzip_error:
-                result.error = f"restore stopped: {stream.gzip_error}"
-        except RestoreAborted:
-            pass
-        finally:
-            _close_quietly(process)
-        result.returncode = process.wait()
-        reader.join()
-    finally:
-        watchdog.cancel()
-        _kill(process)
-    result.bytes_streamed = sink.written
-    result.seconds = time.monotonic() - started
-    result.timed_out = watchdog.fired
-    _judge(result, timeout)
+    with feed_client(command, env, result, timeout, read_on=before_end is not None) as sink:
+        filtered = DatabaseLineFilter(sink)
+        stream = read_once(
+            path, gzip=gzip, sinks=[*inspectors, filtered], hash_file=hash_file, progress=progress
+        )
+        filtered.close()
+        reason = stream.gzip_error
+        if before_end is not None:
+            reason = before_end(stream) or reason
+        if reason:
+            result.error = f"restore stopped: {reason}"
+            if before_end is not None:
+                sink.kill()  # one pass: the client must not finish on a read found bad
     log = result.log.text()
     if result.error and ("Lost connection" in log or "server has gone away" in log):
         result.error = f"{result.error} — the sandbox server went away during the restore (crashed, killed, or out of memory/disk)"
@@ -520,7 +260,7 @@ def verify_mysql(url: str, expect: RestoreExpect, statement_timeout: float) -> V
                 cursor.execute("set session max_execution_time = %s", (int(statement_timeout * 1000),))
             cursor.execute("set session transaction read only")
     except pymysql.MySQLError as exc:
-        result.error = f"cannot connect to the restored database: {_reason(exc)}"
+        result.error = f"cannot connect to the restored database: {error_reason(exc)}"
         return result
     with connection:
         _tables(connection, target.database, expect, result)
@@ -530,7 +270,7 @@ def verify_mysql(url: str, expect: RestoreExpect, statement_timeout: float) -> V
             cursor.execute(sql)
             return cursor
 
-        _run_queries(execute, expect, result, pymysql.MySQLError, _reason)
+        _run_queries(execute, expect, result, pymysql.MySQLError, error_reason)
     return result
 
 
@@ -547,21 +287,3 @@ def _tables(connection: Any, database: str, expect: RestoreExpect, result: Verif
             if actual is not None:
                 cursor.execute(f"select count(*) from `{actual.replace('`', '``')}`")
                 result.row_counts[table] = int(cursor.fetchone()[0])
-
-
-def _reason(exc: BaseException) -> str:
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    if len(args) > 1:
-        return f"{args[1]} (error {args[0]})"
-    return first_line(exc)
-
-
-def _tail(text: str, lines: int = 5) -> str:
-    return " | ".join(text.strip().splitlines()[-lines:])
-
-
-def _log_tail(log: Path) -> str:
-    try:
-        return _tail(log.read_text(errors="replace"))
-    except OSError:
-        return "(no error log)"

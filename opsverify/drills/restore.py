@@ -12,7 +12,8 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,11 @@ Progress = Callable[[int], None]
 
 class RestoreAborted(Exception):
     """The restoring program stopped reading (it exited); streaming stops."""
+
+
+class RestoreStopped(Exception):
+    """A sink found that the input must not be restored further (the message says why): the client is
+    stopped before it reads on, and the restore fails with that reason."""
 
 
 @dataclass
@@ -55,6 +61,7 @@ class _ProcessSink:
         self, process: subprocess.Popen[bytes], *, read_on: bool = False, timed_out: Callable[[], bool] = bool
     ) -> None:
         assert process.stdin is not None
+        self._process = process
         self._stdin = process.stdin
         self._read_on = read_on
         self._timed_out = timed_out  # a client stopped at its timeout: no reading on
@@ -72,6 +79,11 @@ class _ProcessSink:
             self.closed = True
             return
         self.written += len(data)
+
+    def kill(self) -> None:
+        """Stop the client now, before it reads the end of its input."""
+        self._process.kill()
+        self._process.wait()
 
 
 def restore_plain(
@@ -97,31 +109,45 @@ def restore_plain(
     conninfo, env = client_environment(database_url)
     command = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-", "-d", conninfo]
     result = RestoreResult("psql", " ".join(["psql", *command[1:-2]]))
+    with feed_client(command, env, result, timeout, read_on=before_commit is not None) as sink:
+        stream = read_once(path, gzip=gzip, sinks=[sink, *inspectors], hash_file=hash_file, progress=progress)
+        reason = stream.gzip_error
+        if before_commit is not None:
+            reason = before_commit(stream) or reason
+        if reason:
+            result.error = f"restore stopped: {reason}"
+            sink.kill()  # before psql reads the end of its input: nothing is committed
+    return result
+
+
+@contextmanager
+def feed_client(
+    command: list[str], env: dict[str, str], result: RestoreResult, timeout: float, *, read_on: bool = False
+) -> Iterator[_ProcessSink]:
+    """Run a restoring client whose stdin the caller feeds through the yielded sink, under a watchdog.
+
+    A client that stops reading ends the feed (`RestoreAborted`); an exception from the read kills the
+    client before its stdin closes, so it never sees the end of its input (psql would commit). On leaving,
+    `result` has the exit status, bytes fed, time, and the judged error.
+    """
     started = time.monotonic()
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
     )
     assert process.stderr is not None
-    assert process.stdin is not None
     reader = collect_lines(process.stderr, result.log)
     watchdog = _Watchdog(process, timeout)
-    sink = _ProcessSink(process, read_on=before_commit is not None, timed_out=lambda: watchdog.fired)
+    sink = _ProcessSink(process, read_on=read_on, timed_out=lambda: watchdog.fired)
     try:
         try:
-            stream = read_once(
-                path, gzip=gzip, sinks=[sink, *inspectors], hash_file=hash_file, progress=progress
-            )
-            reason = stream.gzip_error
-            if before_commit is not None:
-                reason = before_commit(stream) or reason
-            if reason:
-                result.error = f"restore stopped: {reason}"
-                process.kill()  # before psql reads the end of its input: nothing is committed
-                process.wait()
+            yield sink
         except RestoreAborted:
             pass
+        except RestoreStopped as stop:
+            result.error = f"restore stopped: {stop}"
+            process.kill()
         except BaseException:
-            process.kill()  # a read that failed midway must not let psql see the end of its input and commit
+            process.kill()  # a read that failed midway must not let the client see the end of its input
             raise
         finally:
             _close_quietly(process)
@@ -134,7 +160,6 @@ def restore_plain(
     result.seconds = time.monotonic() - started
     result.timed_out = watchdog.fired
     _judge(result, timeout)
-    return result
 
 
 def restore_archive(

@@ -1,4 +1,5 @@
-"""What verifying a restored copy found (a leaf): tables, row counts, query answers, the newest row."""
+"""What verifying a restored copy found (a leaf): tables, row counts, query answers, the newest row; the files
+of a restored folder."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ class Verification:
     compare_error: str | None = None
     files: int | None = None
     compare_files: int | None = None
+    missing_files: list[str] = field(default_factory=list)  # expect.files that matched no restored file
+    file_sha256: dict[str, str | None] = field(
+        default_factory=dict
+    )  # expect.sha256 paths: found digest or None
     error: str | None = None
 
     @property

@@ -51,7 +51,9 @@ def plot_svg(title: str, drills: list[DrillRecord], value_key: str, target_key: 
     with matplotlib.rc_context(
         {"date.epoch": "1970-01-01T00:00:00", "svg.fonttype": "none", "svg.hashsalt": f"{title}-{value_key}"}
     ):
-        figure = Figure(figsize=(8, 3), dpi=100, layout="constrained")
+        # fixed margins: a layout engine (constrained, tight) draws the figure several times (~0.07 s a plot)
+        figure = Figure(figsize=(8, 3), dpi=100)
+        figure.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.24)
         axes = figure.add_subplot()
         axes.plot(
             [p[0] for p in points], [p[1] / scale for p in points], marker="o", color="#1f77b4", label=what
@@ -87,7 +89,7 @@ def plot_svg(title: str, drills: list[DrillRecord], value_key: str, target_key: 
         axes.set_ylim(bottom=0)
         axes.grid(True, alpha=0.3)
         axes.legend(loc="upper left", fontsize="small")
-        figure.autofmt_xdate()
+        figure.autofmt_xdate(bottom=0.24)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
     svg = out.getvalue()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from opsverify.units import plural
 
 if TYPE_CHECKING:
-    from opsverify.scheduler.model import Schedule
+    from opsverify.scheduler.load import Schedule
 
 HELP = "run jobs from a schedule file (nightly drill, daily checklist, ...) as a long-running process"
 CONFIG_EXIT = (
@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from opsverify.scheduler.daemon import Scheduler
-    from opsverify.scheduler.model import ScheduleError, load_schedule
+    from opsverify.scheduler.load import load_schedule
+    from opsverify.scheduler.model import ScheduleError
 
     try:
         schedule = load_schedule(Path(args.config), require_targets=not args.list)

@@ -18,8 +18,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from opsverify.scheduler.calendar import utc_now
+from opsverify.scheduler.load import JobPlan, Schedule
 from opsverify.scheduler.locks import JobLock, describe_holder
-from opsverify.scheduler.model import JobPlan, Schedule
 from opsverify.scheduler.runner import TIMED_OUT_EXIT, ActiveRun, RunLog, iso, prune_outputs, start_run
 from opsverify.scheduler.state import StateStore
 from opsverify.units import format_duration, plural

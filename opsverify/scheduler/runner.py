@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from opsverify.scheduler.calendar import utc_now
+from opsverify.scheduler.load import JobPlan, Schedule
 from opsverify.scheduler.locks import JobLock
-from opsverify.scheduler.model import JobPlan, Schedule
 
 KILL_AFTER_TERM = 5.0  # seconds between SIGTERM and SIGKILL to a run's process group
 TIMED_OUT_EXIT = 124  # what `--once` returns for a run killed at its timeout (as timeout(1) does)

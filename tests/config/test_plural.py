@@ -55,7 +55,7 @@ def test_one_matching_line_in_one_file_is_singular(tmp_path: Path) -> None:
 
 def test_singular_counts_in_other_messages() -> None:
     tls = TlsCheck.model_validate({"host": "example.com", "min_days_left": 1})
-    assert tls.thresholds() == ["≥ 1 day left"]
+    assert tls.thresholds() == [">= 1 day left"]
     busy = HostFacts("load", "load", load=3.4, cores=1, per_core=3.4)
     (load,) = [p.text for p in judge_host(LoadCheck(max_per_core=1), busy).problems]
     assert "per core on 1 core; see" in load
@@ -65,8 +65,8 @@ def test_singular_counts_in_other_messages() -> None:
     ]
     assert " on 1 core; see" in cpu
     backups = BackupCheck.model_validate({"path": "/b", "retention": {"min_count": 1}, "min_files": 1})
-    assert "≥ 1 backup kept" in backups.thresholds()
-    assert "≥ 1 file in the archive" in backups.thresholds()
+    assert ">= 1 backup kept" in backups.thresholds()
+    assert ">= 1 file in the archive" in backups.thresholds()
 
 
 def test_the_terminal_summary_of_one_check_is_singular() -> None:

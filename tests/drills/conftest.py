@@ -32,3 +32,12 @@ def private_tempdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def drill_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The drill's temporary folders go here, so a test can see that none is left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

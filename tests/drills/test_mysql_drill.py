@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from opsverify.config.target import load_target
-from opsverify.drills.mysql import LOCAL_PREFIX, MysqlLocalSandbox, reap, reap_local_mysql_sandboxes
+from opsverify.drills.mysql import reap
+from opsverify.drills.mysql_sandbox import LOCAL_PREFIX, MysqlLocalSandbox, reap_local_mysql_sandboxes
 from opsverify.drills.sandbox import Sandbox
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,6 @@ def s3_keys(server: MotoS3, bucket: str, **s3: Any) -> dict[str, Any]:
 
 
 STREAMED_STEPS = ["stream", "sandbox", "restore", "integrity", "verify", "teardown"]
-
-
-@pytest.fixture
-def drill_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The drill's temporary folders go here, so a test can see that none is left behind."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.mark.parametrize("name", ["plain", "plain_gz"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from opsverify.scheduler.model import load_schedule
+from opsverify.scheduler.load import load_schedule
 from opsverify.scheduler.state import StateStore
 from tests.scheduler.conftest import py
 

@@ -11,7 +11,8 @@ import pytest
 
 from opsverify.run import pytest_command
 from opsverify.scheduler.calendar import Calendar, Interval
-from opsverify.scheduler.model import ScheduleError, load_schedule
+from opsverify.scheduler.load import load_schedule
+from opsverify.scheduler.model import ScheduleError
 from tests.conftest import REPO
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.scheduler.model import ScheduleError, load_schedule
+from opsverify.scheduler.load import load_schedule
+from opsverify.scheduler.model import ScheduleError
 
 
 @pytest.fixture

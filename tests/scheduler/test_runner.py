@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from opsverify.scheduler import runner
+from opsverify.scheduler.load import load_schedule
 from opsverify.scheduler.locks import JobLock
-from opsverify.scheduler.model import load_schedule
 from opsverify.scheduler.runner import prune_outputs, start_run
 from tests.scheduler.conftest import pid_alive, py
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from opsverify.api import CheckEntry, Duration
+from opsverify.api import CheckEntry, Duration, bound
 
 
 class AmqpQueueCheck(CheckEntry):
@@ -25,7 +25,7 @@ class AmqpQueueCheck(CheckEntry):
     def thresholds(self) -> list[str]:
         parts = []
         if self.max_messages is not None:
-            parts.append(f"≤ {self.max_messages} messages")
+            parts.append(bound("max", self.max_messages, " messages"))
         if self.min_consumers is not None:
-            parts.append(f"≥ {self.min_consumers} consumers")
+            parts.append(bound("min", self.min_consumers, " consumers"))
         return parts

@@ -6,12 +6,18 @@ from opsverify.backups.files import BackupFile
 from opsverify.backups.formats.base import BackupFormat, ReadOptions
 from opsverify.backups.inspection import Detected, Inspection
 from opsverify.backups.mysql_dump import MysqlDumpScanner, starts_with_header
-from opsverify.backups.stream import read_once
+from opsverify.backups.stream import StreamResult, read_once
 
 
 def read(backup: BackupFile, detected: Detected, out: Inspection, options: ReadOptions) -> None:
     scanner = MysqlDumpScanner()
     stream = read_once(backup.path, gzip=detected.gzip, sinks=[scanner], hash_file=options.hash_file)
+    judge_mysql(detected, stream, scanner, out)
+
+
+def judge_mysql(detected: Detected, stream: StreamResult, scanner: MysqlDumpScanner, out: Inspection) -> None:
+    """The inspection of a mysqldump from one read of it (`scanner` was one of its sinks): the integrity
+    check's own read, or the restore drill's, which feeds the client from the same stream."""
     out.bytes_read, out.inflated_bytes, out.sha256 = stream.bytes_read, stream.inflated_bytes, stream.sha256
     scan = scanner.finish()
     out.header, out.trailer, out.create_tables, out.inserts = (

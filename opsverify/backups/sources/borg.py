@@ -17,15 +17,13 @@ import fnmatch
 import json
 import math
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
 from opsverify.backups.files import BackupFile, Listing
-from opsverify.backups.inspection import Inspection
-from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
-from opsverify.backups.sources.tool_run import Tool, error_lines, output_text, run_tool
+from opsverify.backups.sources.base import BackupEntry, SourceError
+from opsverify.backups.sources.tool_run import Tool, ToolSource, error_lines, output_text
 
 BORG = Tool("borg", "borgbackup", ("BORG_PASSPHRASE",))
 CHECK_ARGS = {"repository-only": ["--repository-only"], "full": [], "verify-data": ["--verify-data"]}
@@ -56,34 +54,23 @@ class ArchiveFile(BackupFile):
         return f"{PurePosixPath(str(self.path)).name} (archive {self.archive})"
 
 
-class BorgSource(BackupSource):
+class BorgSource(ToolSource):
     """A Borg repository: a folder or `ssh://user@host/path`."""
 
     name = "borg"
     block = "borg"
+    tool = BORG
+    snapshots = "archives"
 
     def __init__(self, entry: BackupEntry, base_dir: Path) -> None:
-        super().__init__(entry, base_dir)
         self.repo: BorgRepo = getattr(entry, "borg").repo()  # noqa: B009 - the block is the source's key
-        self.place = f"borg repository {self.repo.repository}"
-        self.location = PurePosixPath(entry.path)
-        self._program: str | None = None
+        super().__init__(entry, base_dir, self.repo)
 
-    def describe(self) -> str:
-        return f"folder {self.entry.path} in the archives of {self.place}"
+    def _env(self) -> dict[str, str]:
+        return {"BORG_REPO": self.repo.repository, "BORG_PASSPHRASE": self.repo.passphrase}
 
-    def _run(
-        self,
-        args: builtins.list[str],
-        what: str,
-        timeout: float | None = None,
-        stdout: int | None = subprocess.PIPE,
-    ) -> subprocess.CompletedProcess[bytes]:
-        if self._program is None:
-            self._program = BORG.resolve(self.repo.bin)
-        env = {"BORG_REPO": self.repo.repository, "BORG_PASSPHRASE": self.repo.passphrase}
-        args = [f"--lock-wait={math.ceil(self.repo.lock_wait)}", *args]
-        return run_tool(BORG, self._program, args, env, timeout or self.repo.timeout, what, stdout)
+    def _arguments(self, args: builtins.list[str]) -> builtins.list[str]:
+        return [f"--lock-wait={math.ceil(self.repo.lock_wait)}", *args]
 
     def _failure(self, stderr: bytes, what: str) -> str:
         """borg's failure text as a sentence with the fix (the passphrase masked, never shown)."""
@@ -162,9 +149,6 @@ class BorgSource(BackupSource):
                 best = key
         return None if best is None else (best[1], best[2])
 
-    def stat(self, backup: BackupFile) -> BackupFile | None:
-        return backup  # an archive never changes
-
     def open(self, backup: BackupFile) -> IO[bytes]:
         raise SourceError(
             "borg archives are read with `fetch` (borg extract --stdout into a temporary folder)"
@@ -184,15 +168,6 @@ class BorgSource(BackupSource):
             local.unlink(missing_ok=True)
             raise SourceError(self._failure(done.stderr, f"extracting {backup.path} of archive {archive}"))
         return local
-
-    def inspect(self, backup: BackupFile) -> Inspection:
-        """`borg check` (the tier of `check`) first; then the file's own read."""
-        problem = self.check_repository()
-        if problem is not None:
-            return Inspection(
-                self.entry.format if self.entry.format != "auto" else "unknown", defects=[problem]
-            )
-        return super().inspect(backup)
 
     def check_repository(self, tier: str | None = None) -> str | None:
         """What `borg check` reports wrong (its own text), or None when it finds no errors."""

@@ -14,17 +14,15 @@ import datetime as dt
 import fnmatch
 import json
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
 from opsverify.backups.files import BackupFile, Listing, Skipped
-from opsverify.backups.inspection import Inspection
-from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
+from opsverify.backups.sources.base import BackupEntry, SourceError
 from opsverify.backups.sources.s3_access import S3Access
-from opsverify.backups.sources.tool_run import Tool, error_lines, output_text, run_tool
+from opsverify.backups.sources.tool_run import Tool, ToolSource, error_lines, output_text
 
 RESTIC = Tool("restic", "restic", ("RESTIC_PASSWORD",))
 SUBSET = re.compile(r"^(?:(\d+)/(\d+)|cycle/([1-9]\d*)|\d+(?:\.\d+)?%|all)$")
@@ -77,38 +75,26 @@ class SnapshotFile(BackupFile):
         return f"{PurePosixPath(str(self.path)).name} (snapshot {self.snapshot[:8]})"
 
 
-class ResticSource(BackupSource):
+class ResticSource(ToolSource):
     """A restic repository: a folder, `sftp:`, `rest:` or `s3:` URL (with the entry's `s3:` credentials)."""
 
     name = "restic"
     block = "restic"
+    tool = RESTIC
 
     def __init__(self, entry: BackupEntry, base_dir: Path) -> None:
-        super().__init__(entry, base_dir)
         s3 = getattr(entry, "s3", None)
         env = _s3_env(s3.access()) if s3 is not None else {}
         self.repo: ResticRepo = getattr(entry, "restic").repo(env)  # noqa: B009 - the block is the source's key
-        self.place = f"restic repository {self.repo.repository}"
-        self.location = PurePosixPath(entry.path)
-        self._program: str | None = None
+        super().__init__(entry, base_dir, self.repo)
 
-    def describe(self) -> str:
-        return f"folder {self.entry.path} in the snapshots of {self.place}"
-
-    def _run(
-        self,
-        args: builtins.list[str],
-        what: str,
-        timeout: float | None = None,
-        stdout: int | None = subprocess.PIPE,
-    ) -> subprocess.CompletedProcess[bytes]:
-        if self._program is None:
-            self._program = RESTIC.resolve(self.repo.bin)
+    def _env(self) -> dict[str, str]:
         env = {"RESTIC_REPOSITORY": self.repo.repository, "RESTIC_PASSWORD": self.repo.password}
         env.update(dict(self.repo.env))
-        return run_tool(
-            RESTIC, self._program, [*args, "--no-cache"], env, timeout or self.repo.timeout, what, stdout
-        )
+        return env
+
+    def _arguments(self, args: builtins.list[str]) -> builtins.list[str]:
+        return [*args, "--no-cache"]
 
     def _json(self, args: builtins.list[str], what: str) -> Any:
         done = self._run([*args, "--json"], what)
@@ -208,9 +194,6 @@ class ResticSource(BackupSource):
             return []
         return [line.strip() for line in output_text(done.stdout).splitlines() if line.strip()]
 
-    def stat(self, backup: BackupFile) -> BackupFile | None:
-        return backup  # a snapshot never changes
-
     def open(self, backup: BackupFile) -> IO[bytes]:
         raise SourceError("restic snapshots are read with `fetch` (restic dump into a temporary folder)")
 
@@ -226,15 +209,6 @@ class ResticSource(BackupSource):
             local.unlink(missing_ok=True)
             raise SourceError(self._failure(done.stderr, f"reading {backup.path} of snapshot {snapshot[:8]}"))
         return local
-
-    def inspect(self, backup: BackupFile) -> Inspection:
-        """`restic check` (the deep tier with `read_data_subset`) first; then the file's own read."""
-        problem = self.check_repository()
-        if problem is not None:
-            return Inspection(
-                self.entry.format if self.entry.format != "auto" else "unknown", defects=[problem]
-            )
-        return super().inspect(backup)
 
     def check_repository(self, day_of_year: int | None = None) -> str | None:
         """What `restic check` reports wrong (its own text), or None when it finds no errors."""

@@ -3,13 +3,19 @@ call, and the tool's own failure text turned into a SourceError naming the fix."
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import subprocess
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
 
-from opsverify.backups.sources.base import SourceError
+from opsverify.backups.files import BackupFile
+from opsverify.backups.inspection import Inspection
+from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
 
 
 @dataclass(frozen=True)
@@ -81,3 +87,76 @@ def error_lines(text: str, limit: int = 4) -> str:
         if any(word in line.lower() for word in ("error", "fatal", "fail", "invalid", "does not", "missing"))
     ]
     return "; ".join((wanted or lines)[:limit]) or "no output"
+
+
+class ToolRepo(Protocol):
+    """What `ToolSource` reads of a tool's repository settings (`ResticRepo`, `BorgRepo`)."""
+
+    @property
+    def repository(self) -> str: ...
+    @property
+    def bin(self) -> str | None: ...
+    @property
+    def timeout(self) -> float: ...
+
+
+class ToolSource(BackupSource):
+    """A repository of snapshots kept by a backup tool (restic, borg): the backup read is a file inside the
+    newest snapshot under `path`, read by the tool into a local file; integrity is the tool's own check first."""
+
+    tool: Tool
+    snapshots = "snapshots"
+    """What the tool calls its snapshots, for messages (`archives` for borg)."""
+
+    def __init__(self, entry: BackupEntry, base_dir: Path, repo: ToolRepo) -> None:
+        super().__init__(entry, base_dir)
+        self.tool_repo = repo
+        self.place = f"{self.tool.program} repository {repo.repository}"
+        self.location = PurePosixPath(entry.path)
+        self._program: str | None = None
+
+    def describe(self) -> str:
+        return f"folder {self.entry.path} in the {self.snapshots} of {self.place}"
+
+    @abstractmethod
+    def _env(self) -> dict[str, str]:
+        """The tool's environment: its repository and secret variables (never its command line)."""
+
+    def _arguments(self, args: builtins.list[str]) -> builtins.list[str]:
+        """The command line of one call (a tool adds its own options)."""
+        return args
+
+    def _run(
+        self,
+        args: builtins.list[str],
+        what: str,
+        timeout: float | None = None,
+        stdout: int | None = subprocess.PIPE,
+    ) -> subprocess.CompletedProcess[bytes]:
+        if self._program is None:
+            self._program = self.tool.resolve(self.tool_repo.bin)
+        return run_tool(
+            self.tool,
+            self._program,
+            self._arguments(args),
+            self._env(),
+            timeout or self.tool_repo.timeout,
+            what,
+            stdout,
+        )
+
+    def stat(self, backup: BackupFile) -> BackupFile | None:
+        return backup  # a snapshot never changes
+
+    @abstractmethod
+    def check_repository(self) -> str | None:
+        """What the tool's own check reports wrong (its text), or None when it finds no errors."""
+
+    def inspect(self, backup: BackupFile) -> Inspection:
+        """The tool's own check of the repository first; then the file's own read."""
+        problem = self.check_repository()
+        if problem is not None:
+            return Inspection(
+                self.entry.format if self.entry.format != "auto" else "unknown", defects=[problem]
+            )
+        return super().inspect(backup)

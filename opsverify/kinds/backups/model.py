@@ -16,7 +16,7 @@ from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
 from opsverify.kinds.backups.tools_model import BorgSettings, PgBackRestSettings, ResticSettings
 from opsverify.kinds.restore.model import RestoreSpec
-from opsverify.units import format_size, human_duration, plural
+from opsverify.units import bound, format_size, human_duration, plural
 
 IN_PROGRESS_PATTERNS = ["*.tmp", "*.partial", "*.part", "*.inprogress", "*.incomplete"]
 
@@ -160,6 +160,27 @@ class BackupCheck(CheckEntry):
             )
         return self
 
+    @model_validator(mode="after")
+    def _folder_drill_of_a_tool(self) -> BackupCheck:
+        """`restore.expect.files/min_count/sha256` restore the folder `path` of a restic snapshot or Borg archive."""
+        expect = self.restore.expect if self.restore is not None else None
+        if expect is None or not expect.checks_files():
+            return self
+        if self.restic is None and self.borg is None:
+            raise ValueError(
+                "restore.expect.files/min_count/sha256 check the folder `path` restored from a restic snapshot or "
+                "a Borg archive: add `restic:` or `borg:` to this entry, or drop them (a tar archive's drill "
+                "compares its file count with compare_dir)"
+            )
+        keys = expect.database_keys()
+        if keys:
+            raise ValueError(
+                f"restore.expect.{keys[0]} checks a restored database, but files/min_count/sha256 make this "
+                "drill restore the folder `path` and check its files: keep one kind of expectation per entry "
+                "(a second entry can drill the dump)"
+            )
+        return self
+
     @field_validator("format")
     @classmethod
     def _format_known(cls, value: str) -> str:
@@ -234,31 +255,35 @@ class BackupCheck(CheckEntry):
         """What the daily backup check enforces (freshness, size, retention, contents), for `validate`."""
         parts = [] if self.format == "auto" else [f"format {self.format}"]
         if self.max_age is not None:
-            parts.append(f"newest ≤ {human_duration(self.max_age)} old")
+            parts.append(f"newest {bound('max', human_duration(self.max_age))} old")
         if self.min_size is not None:
-            parts.append(f"size ≥ {format_size(self.min_size)}")
+            parts.append(f"size {bound('min', format_size(self.min_size))}")
         if self.max_shrink_pct < 100:
-            parts.append(f"shrink ≤ {self.max_shrink_pct:g}% (median of last {self.size_history})")
+            parts.append(
+                f"shrink {bound('max', self.max_shrink_pct, '%')} (median of last {self.size_history})"
+            )
         if self.max_growth_pct is not None:
-            parts.append(f"growth ≤ {self.max_growth_pct:g}% (median of last {self.size_history})")
+            parts.append(
+                f"growth {bound('max', self.max_growth_pct, '%')} (median of last {self.size_history})"
+            )
         retention = self.retention
         if retention is not None and retention.min_count is not None:
-            parts.append(f"≥ {plural(retention.min_count, 'backup')} kept")
+            parts.append(f"{bound('min', plural(retention.min_count, 'backup'))} kept")
         if retention is not None and retention.max_age is not None:
-            parts.append(f"oldest ≤ {human_duration(retention.max_age)} old")
+            parts.append(f"oldest {bound('max', human_duration(retention.max_age))} old")
         if retention is not None and retention.min_age is not None:
-            parts.append(f"oldest ≥ {human_duration(retention.min_age)} old")
+            parts.append(f"oldest {bound('min', human_duration(retention.min_age))} old")
         if retention is not None and retention.max_gap is not None:
-            parts.append(f"gaps ≤ {human_duration(retention.max_gap)}")
+            parts.append(f"gaps {bound('max', human_duration(retention.max_gap))}")
         if self.allow_archived:
             parts.append("archived newest: listing only")
         if not self.read_newest:
             parts.append("listing only")
         if self.min_files is not None:
-            parts.append(f"≥ {plural(self.min_files, 'file')} in the archive")
+            parts.append(f"{bound('min', plural(self.min_files, 'file'))} in the archive")
         if self.min_items is not None:
             where = f" at {self.items_path}" if self.items_path else ""
-            parts.append(f"≥ {plural(self.min_items, 'item')}{where}")
+            parts.append(f"{bound('min', plural(self.min_items, 'item'))}{where}")
         if self.checksum != "auto":
             parts.append(f"checksum {self.checksum}")
         return parts

@@ -43,7 +43,7 @@ class ResticSettings(StrictModel):
         bad_part = parts is not None and not 1 <= int(parts.group(1)) <= int(parts.group(2))
         if match is None or bad_part or value == "cycle/0":
             raise ValueError(
-                f"expected n/t with 1 ≤ n ≤ t (e.g. 1/7), cycle/T (e.g. cycle/7: all data every 7 days), "
+                f"expected n/t with 1 <= n <= t (e.g. 1/7), cycle/T (e.g. cycle/7: all data every 7 days), "
                 f"a percentage (e.g. 10%) or all, got {value!r}"
             )
         return value

@@ -12,6 +12,7 @@ from opsverify.comparison import show
 from opsverify.config.types import CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
 from opsverify.expressions import compile_condition
+from opsverify.units import bound
 
 
 def _regex(value: str | None) -> str | None:
@@ -102,8 +103,8 @@ class CommandCheck(CheckEntry):
         parts += [f"stderr ~ /{expect.stderr_regex}/"] if expect.stderr_regex else []
         parts += [f"stderr !~ /{expect.stderr_not_regex}/"] if expect.stderr_not_regex else []
         parts += [f"{expect.lines} lines"] if expect.lines is not None else []
-        parts += [f"≥ {expect.min_lines} lines"] if expect.min_lines is not None else []
-        parts += [f"≤ {expect.max_lines} lines"] if expect.max_lines is not None else []
+        parts += [f"{bound('min', expect.min_lines)} lines"] if expect.min_lines is not None else []
+        parts += [f"{bound('max', expect.max_lines)} lines"] if expect.max_lines is not None else []
         parts += [f"json {path}={show(value)}" for path, value in (expect.json_ or {}).items()]
         parts += [f"json {text}" for text in expect.conditions]
         if self.via is not None and not self.via.is_local:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from opsverify.config.types import CheckEntry, Duration
-from opsverify.units import human_duration
+from opsverify.units import bound, human_duration
 
 
 class DockerCheck(CheckEntry):
@@ -51,12 +51,12 @@ class DockerCheck(CheckEntry):
             parts.append(
                 "healthy"
                 if self.max_unhealthy_for is None
-                else f"unhealthy ≤ {human_duration(self.max_unhealthy_for)}"
+                else f"unhealthy {bound('max', human_duration(self.max_unhealthy_for))}"
             )
         if self.max_restarts is not None:
-            parts.append(f"restarts ≤ {self.max_restarts}")
+            parts.append(f"restarts {bound('max', self.max_restarts)}")
         if self.max_restarts_since_last_run is not None:
-            parts.append(f"restarts since last run ≤ {self.max_restarts_since_last_run}")
+            parts.append(f"restarts since last run {bound('max', self.max_restarts_since_last_run)}")
         if self.max_memory_pct is not None:
-            parts.append(f"memory ≤ {self.max_memory_pct:g}% of limit")
+            parts.append(f"memory {bound('max', self.max_memory_pct, '%')} of limit")
         return parts

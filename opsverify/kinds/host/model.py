@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import ByteSize, CheckEntry, Duration, StrictModel
 from opsverify.connect.via import ViaKey
-from opsverify.units import format_size
+from opsverify.units import bound, format_size
 
 
 class HostEntry(CheckEntry):
@@ -45,11 +45,11 @@ class DiskCheck(HostEntry):
         return self
 
     def thresholds(self) -> list[str]:
-        parts = [] if self.max_used_pct is None else [f"used ≤ {self.max_used_pct:g}%"]
+        parts = [] if self.max_used_pct is None else [f"used {bound('max', self.max_used_pct, '%')}"]
         if self.min_free is not None:
-            parts.append(f"free ≥ {format_size(self.min_free)}")
+            parts.append(f"free {bound('min', format_size(self.min_free))}")
         if self.max_inodes_used_pct is not None:
-            parts.append(f"inodes ≤ {self.max_inodes_used_pct:g}%")
+            parts.append(f"inodes {bound('max', self.max_inodes_used_pct, '%')}")
         return parts
 
 
@@ -57,7 +57,7 @@ class MemoryCheck(HostEntry):
     max_used_pct: float = Field(gt=0, le=100, description="(total - available) / total")
 
     def thresholds(self) -> list[str]:
-        return [f"used ≤ {self.max_used_pct:g}%"]
+        return [f"used {bound('max', self.max_used_pct, '%')}"]
 
 
 class LoadCheck(HostEntry):
@@ -65,7 +65,7 @@ class LoadCheck(HostEntry):
     window: Literal["1m", "5m", "15m"] = "5m"
 
     def thresholds(self) -> list[str]:
-        return [f"{self.window} load ≤ {self.max_per_core:g} per core"]
+        return [f"{self.window} load {bound('max', self.max_per_core)} per core"]
 
 
 class CpuCheck(HostEntry):
@@ -73,7 +73,7 @@ class CpuCheck(HostEntry):
     interval: Duration = Field(default=1.0, gt=0, le=60, description="how long CPU use is measured")
 
     def thresholds(self) -> list[str]:
-        return [f"busy ≤ {self.max_used_pct:g}% over {self.interval:g}s"]
+        return [f"busy {bound('max', self.max_used_pct, '%')} over {self.interval:g}s"]
 
 
 class HostSection(StrictModel):

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
 from opsverify.expressions import Condition, compile_condition
 from opsverify.redaction import SECRETS
-from opsverify.units import human_duration
+from opsverify.units import bound, human_duration
 
 
 def _status_codes(value: Any) -> list[int]:
@@ -117,12 +117,12 @@ class HttpCheck(CheckEntry):
         return self
 
     def thresholds(self) -> list[str]:
-        """`status 200`, `json status=ok`, `p95 ≤ 500 ms` …: what a response must show, for `validate`."""
+        """`status 200`, `json status=ok`, `p95 <= 500 ms` …: what a response must show, for `validate`."""
         expect = self.expect
         parts = [f"status {'/'.join(str(code) for code in expect.status)}"]
         if expect.max_latency_ms is not None:
             label = "p95" if self.samples > 1 else "latency"
-            parts.append(f"{label} ≤ {expect.max_latency_ms:g} ms")
+            parts.append(f"{label} {bound('max', expect.max_latency_ms, ' ms')}")
         for path, wanted in (expect.json_ or {}).items():
             parts.append(f"json {path}={wanted if isinstance(wanted, str) else json.dumps(wanted)}")
         parts += [f"json {text}" for text in expect.conditions]

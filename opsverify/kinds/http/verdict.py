@@ -10,6 +10,7 @@ from opsverify.expressions import lookup_path
 from opsverify.kinds.http.facts import HttpFacts
 from opsverify.kinds.http.model import HttpCheck, HttpExpect
 from opsverify.problem import Judgement, Problem
+from opsverify.units import bound
 
 
 def judge(entry: HttpCheck, facts: HttpFacts, rule: str | None = None) -> Judgement:
@@ -54,7 +55,9 @@ def _problems(entry: HttpCheck, facts: HttpFacts) -> list[Problem]:
         samples = len(facts.latencies_ms)
         label = f"p95 over {samples} samples" if samples > 1 else "latency"
         problems.append(
-            Problem(label, expected=f"<= {expect.max_latency_ms:g} ms", found=f"{facts.p95_ms:.0f} ms")
+            Problem(
+                label, expected=bound("max", expect.max_latency_ms, " ms"), found=f"{facts.p95_ms:.0f} ms"
+            )
         )
     return problems
 

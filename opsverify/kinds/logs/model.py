@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import CheckEntry, Duration
 from opsverify.connect.via import ViaKey
-from opsverify.units import format_duration, limits, plural
+from opsverify.units import bound, format_duration, limits, plural
 
 # Severity ranks of level names (syslog and logging-library spellings); more severe is higher.
 LEVEL_RANKS: dict[str, int] = {
@@ -199,10 +199,10 @@ class LogsCheck(CheckEntry):
         return f"in the last {_span(self.since)} (since {start:%Y-%m-%d %H:%M:%S}Z)"
 
     def thresholds(self) -> list[str]:
-        """`≤ 0 lines of level ≥ ERROR matching /timeout/ in 24h`, for `validate`."""
+        """`<= 3 lines of level >= ERROR matching /timeout/ in 24h`, for `validate`."""
         counted = ["lines"]
         if self.level:
-            counted.append(f"of level ≥ {self.level}")
+            counted.append(f"of level {bound('min', self.level)}")
         if self.patterns:
             counted.append("matching " + " or ".join(f"/{p}/" for p in self.patterns))
         window = f"in {_span(self.since)}" if self.since is not None else "in the whole files"

@@ -10,7 +10,7 @@ from opsverify.kinds.database_verdict import judge_query, session_problem
 from opsverify.kinds.mysql.facts import MysqlFacts
 from opsverify.kinds.mysql.model import MysqlCheck
 from opsverify.problem import Judgement, Problem
-from opsverify.units import format_duration
+from opsverify.units import bound, format_duration
 
 CONNECTIONS_FIX = "look for sleeping or leaked sessions in SHOW PROCESSLIST, size the application's pool, or raise max_connections"
 REPLICA_FIX = "look at SHOW REPLICA STATUS (Last_IO_Error, Last_SQL_Error) and restart it with START REPLICA"
@@ -51,7 +51,7 @@ def _connection_problems(facts: MysqlFacts, limit: float) -> list[Problem]:
     if facts.connections_pct <= limit:
         return []
     found = f"{facts.connections} of max_connections {facts.max_connections} in use ({facts.connections_pct:.1f}%)"
-    return [Problem("connections", found, f"<= {limit:g}%", fix=CONNECTIONS_FIX)]
+    return [Problem("connections", found, bound("max", limit, "%"), fix=CONNECTIONS_FIX)]
 
 
 def _long_query_problems(facts: MysqlFacts, limit: float) -> list[Problem]:
@@ -64,7 +64,7 @@ def _long_query_problems(facts: MysqlFacts, limit: float) -> list[Problem]:
         Problem(
             "longest running query",
             f"{format_duration(longest.seconds)}: id {longest.pid}, user {longest.user}, {longest.query!r}",
-            f"<= {limit:g}s",
+            bound("max", limit, "s"),
             fix=f"inspect it in SHOW PROCESSLIST and stop it with `KILL QUERY {longest.pid}` if it is stuck",
         )
     ]
@@ -86,7 +86,10 @@ def _replica_problems(facts: MysqlFacts, limit: float) -> list[Problem]:
     if replica.lag_seconds is None:
         return [
             Problem(
-                "replica lag", "unknown (Seconds_Behind_Source is NULL)", f"<= {limit:g}s", fix=REPLICA_FIX
+                "replica lag",
+                "unknown (Seconds_Behind_Source is NULL)",
+                bound("max", limit, "s"),
+                fix=REPLICA_FIX,
             )
         ]
     if replica.lag_seconds <= limit:
@@ -95,7 +98,7 @@ def _replica_problems(facts: MysqlFacts, limit: float) -> list[Problem]:
         Problem(
             "replica lag",
             f"{format_duration(replica.lag_seconds)} behind {replica.source}",
-            f"<= {limit:g}s",
+            bound("max", limit, "s"),
             fix="look for long transactions on the primary or a slow replica (SHOW PROCESSLIST on it)",
         )
     ]

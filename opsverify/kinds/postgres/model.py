@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from opsverify.comparison import QueryExpectation
 from opsverify.config.types import CheckEntry, Duration
 from opsverify.redaction import SECRETS
+from opsverify.units import bound
 
 __all__ = ["PostgresCheck", "QueryExpectation"]
 
@@ -52,13 +53,13 @@ class PostgresCheck(CheckEntry):
         """What the entry's own check enforces (each named query is a check of its own: query_threshold)."""
         parts = [] if self.expect_revision is None else [f"revision {self.expect_revision.describe()}"]
         if self.max_connections_pct is not None:
-            parts.append(f"connections ≤ {self.max_connections_pct:g}%")
+            parts.append(f"connections {bound('max', self.max_connections_pct, '%')}")
         if self.max_query_seconds is not None:
-            parts.append(f"longest query ≤ {self.max_query_seconds:g}s")
+            parts.append(f"longest query {bound('max', self.max_query_seconds, 's')}")
         if self.invalid_indexes:
             parts.append("no invalid indexes")
         return parts
 
     def query_threshold(self, name: str) -> str:
-        """What the check of one named query enforces: `query pending-jobs ≤ 100`."""
+        """What the check of one named query enforces: `query pending-jobs <= 100`."""
         return f"query {name} {self.queries[name].describe()}"

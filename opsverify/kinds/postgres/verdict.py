@@ -10,7 +10,7 @@ from opsverify.kinds.database_verdict import judge_query, session_problem
 from opsverify.kinds.postgres.facts import PostgresFacts
 from opsverify.kinds.postgres.model import PostgresCheck
 from opsverify.problem import Judgement, Problem
-from opsverify.units import format_duration
+from opsverify.units import bound, format_duration
 
 CONNECTIONS_FIX = "look for idle or leaked sessions in pg_stat_activity, size the application's pool, or raise max_connections"
 INVALID_INDEXES_FIX = "rebuild them with `REINDEX INDEX CONCURRENTLY <name>`"
@@ -51,7 +51,7 @@ def _connection_problems(facts: PostgresFacts, limit: float) -> list[Problem]:
     if facts.connections_pct <= limit:
         return []
     found = f"{facts.connections} of max_connections {facts.max_connections} in use ({facts.connections_pct:.1f}%)"
-    return [Problem("connections", found, f"<= {limit:g}%", fix=CONNECTIONS_FIX)]
+    return [Problem("connections", found, bound("max", limit, "%"), fix=CONNECTIONS_FIX)]
 
 
 def _long_query_problems(facts: PostgresFacts, limit: float) -> list[Problem]:
@@ -64,7 +64,7 @@ def _long_query_problems(facts: PostgresFacts, limit: float) -> list[Problem]:
         Problem(
             "longest active query",
             f"{format_duration(longest.seconds)}: pid {longest.pid}, user {longest.user}, {longest.query!r}",
-            f"<= {limit:g}s",
+            bound("max", limit, "s"),
             fix=(
                 f"inspect it in pg_stat_activity and cancel it with `select pg_cancel_backend({longest.pid})` "
                 "if it is stuck"

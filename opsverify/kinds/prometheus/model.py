@@ -36,17 +36,11 @@ class Bounds(StrictModel):
         return self.max is not None or self.min is not None or self.equals is not None
 
     def describe(self) -> str:
-        """The bounds as a phrase: `<= 0.01`, `>= 15`, `between 1 and 5`, `== 0`."""
-        if self.equals is not None:
-            return f"== {self.equals:g}"
-        if self.max is not None and self.min is not None:
-            return f"between {self.min:g} and {self.max:g}"
-        if self.max is not None:
-            return f"<= {self.max:g}"
-        return f">= {self.min:g}" if self.min is not None else "any value"
+        """The bounds as a phrase: `<= 0.01`, `>= 15`, `between 1 and 5`, `= 0`."""
+        return limits(at_most=self.max, at_least=self.min, equals=self.equals) or "any value"
 
     def threshold(self, rule: str) -> str:
-        """`error-rate ≤ 0.01` (`, absent ok` when an empty result passes), for `validate`."""
+        """`error-rate <= 0.01` (`, absent ok` when an empty result passes), for `validate`."""
         bounds = limits(at_most=self.max, at_least=self.min, equals=self.equals)
         return f"{rule} {bounds}" + (" (absent ok)" if self.absent_ok else "")
 

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import CheckEntry, Duration
 from opsverify.redaction import SECRETS
+from opsverify.units import bound
 
 
 class RedisCheck(CheckEntry):
@@ -34,4 +35,6 @@ class RedisCheck(CheckEntry):
         return self
 
     def thresholds(self) -> list[str]:
-        return ["PONG"] + ([] if self.max_memory_pct is None else [f"memory ≤ {self.max_memory_pct:g}%"])
+        return ["PONG"] + (
+            [] if self.max_memory_pct is None else [f"memory {bound('max', self.max_memory_pct, '%')}"]
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from opsverify.kinds.redis.facts import RedisFacts
 from opsverify.kinds.redis.model import RedisCheck
 from opsverify.problem import Judgement, Problem
-from opsverify.units import format_size
+from opsverify.units import bound, format_size
 
 MEMORY_FIX = "find big keys (`redis-cli --bigkeys`), set TTLs, or raise maxmemory"
 
@@ -30,5 +30,7 @@ def judge(entry: RedisCheck, facts: RedisFacts, rule: str | None = None) -> Judg
                 f"{format_size(facts.used_memory)} used of {format_size(facts.memory_limit)} "
                 f"({facts.memory_limit_source}) = {facts.memory_pct:.1f}%"
             )
-            problems.append(Problem("memory", used, expected=f"<= {entry.max_memory_pct:g}%", fix=MEMORY_FIX))
+            problems.append(
+                Problem("memory", used, expected=bound("max", entry.max_memory_pct, "%"), fix=MEMORY_FIX)
+            )
     return Judgement(problems, facts.summary() if problems else "")

@@ -12,11 +12,12 @@ from pydantic import Field, model_validator
 
 from opsverify.config.types import Duration, StrictModel, Tier
 from opsverify.drills.expect import Freshness, RestoreExpect
-from opsverify.units import human_duration, plural
+from opsverify.units import bound, human_duration, plural
 
 __all__ = ["Freshness", "RestoreExpect", "RestoreSpec", "SandboxKind"]
 
 SandboxKind = Literal["auto", "url", "docker", "local"]
+DOCKER_SCHEMES = ("unix", "tcp", "ssh", "http", "https", "npipe")
 
 
 class RestoreSpec(StrictModel):
@@ -28,6 +29,10 @@ class RestoreSpec(StrictModel):
     image: str | None = Field(
         default=None,
         description="docker image; default postgres:<dump's major version>, mariadb:/mysql:<dump's server version>",
+    )
+    docker_host: str | None = Field(
+        default=None,
+        description="the Docker engine of the docker sandbox (unix://, tcp://, ssh://); default DOCKER_HOST",
     )
     server_bin: str | None = Field(
         default=None, description="directory with initdb and pg_ctl (local sandbox)"
@@ -54,6 +59,16 @@ class RestoreSpec(StrictModel):
                 "sandbox: url needs `sandbox_url:` (an admin URL of a scratch server, e.g. "
                 "postgresql://postgres@scratch-db:5432/postgres)"
             )
+        if self.docker_host is not None and self.sandbox not in ("docker", "auto"):
+            raise ValueError(
+                f"`docker_host` is for the docker sandbox; sandbox is {self.sandbox}: remove docker_host, or "
+                "set sandbox: docker"
+            )
+        if self.docker_host is not None and self.docker_host.split("://", 1)[0] not in DOCKER_SCHEMES:
+            raise ValueError(
+                f"docker_host {self.docker_host!r} is not a Docker engine URL; write unix:///var/run/docker.sock, "
+                "tcp://host:2375 or ssh://user@host"
+            )
         return self
 
     def restore_timeout(self) -> float:
@@ -63,13 +78,15 @@ class RestoreSpec(StrictModel):
         """What the drill enforces (RTO, RPO, what the restored data must hold), for `validate`."""
         expect, parts = self.expect, []
         if self.rto is not None:
-            parts.append(f"RTO ≤ {human_duration(self.rto)}")
+            parts.append(f"RTO {bound('max', human_duration(self.rto))}")
         if expect.freshness is not None:
-            parts.append(f"RPO ≤ {human_duration(expect.freshness.max_lag)}")
+            parts.append(f"RPO {bound('max', human_duration(expect.freshness.max_lag))}")
         present = [t for t in expect.tables if t not in expect.min_rows]
         if present:
             parts.append(f"tables [{', '.join(present)}]")
-        parts += [f"≥ {plural(count, 'row')} in {table}" for table, count in expect.min_rows.items()]
+        parts += [
+            f"{bound('min', plural(count, 'row'))} in {table}" for table, count in expect.min_rows.items()
+        ]
         parts += [f"query {name} {query.describe()}" for name, query in expect.queries.items()]
         tolerance = f"within {expect.count_tolerance_pct:g}%"
         if expect.compare_to:

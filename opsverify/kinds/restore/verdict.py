@@ -86,6 +86,46 @@ def verification_problems(
         )
     problems += _freshness_problems(expect, found)
     problems += _comparison_problems(expect, found, compare_label)
+    problems += _file_problems(expect, found)
+    return problems
+
+
+def _file_problems(expect: RestoreExpect, found: Verification) -> list[Problem]:
+    """The restored folder against `files`, `min_count` and `sha256`, each problem naming the file."""
+    problems = [
+        Problem(
+            f"file {pattern}",
+            "not in the restored folder",
+            "present (expect.files)",
+            "is `path` the backed-up folder, and does the backup include it (excludes)?",
+        )
+        for pattern in found.missing_files
+    ]
+    if expect.min_count is not None and found.files is not None and found.files < expect.min_count:
+        problems.append(
+            Problem(
+                "restored folder",
+                plural(found.files, "file"),
+                f"at least {plural(expect.min_count, 'file')} (min_count)",
+                "the snapshot holds fewer files than expected: check the backup's paths and excludes",
+            )
+        )
+    for path, wanted in expect.sha256.items():
+        digest = found.file_sha256.get(path)
+        if path not in found.file_sha256:
+            continue
+        if digest is None:
+            problems.append(Problem(f"file {path}", "not in the restored folder", "present (expect.sha256)"))
+        elif digest != wanted:
+            problems.append(
+                Problem(
+                    f"file {path}",
+                    f"sha256 {digest}",
+                    f"sha256 {wanted} (expect.sha256)",
+                    "the file in the backup differs from the recorded one: a changed source file, or a "
+                    "damaged snapshot (run the tool's deep check)",
+                )
+            )
     return problems
 
 

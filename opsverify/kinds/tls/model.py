@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from opsverify.config.types import CheckEntry, Duration, TlsVerify
-from opsverify.units import plural
+from opsverify.units import bound, plural
 
 
 class TlsCheck(CheckEntry):
@@ -18,7 +18,7 @@ class TlsCheck(CheckEntry):
     timeout: Duration = 10.0
 
     def thresholds(self) -> list[str]:
-        parts = [f"≥ {plural(self.min_days_left, 'day')} left"]
+        parts = [f"{bound('min', plural(self.min_days_left, 'day'))} left"]
         if not self.check_hostname:
             parts.append("hostname not checked")
         if self.verify is False:

@@ -148,7 +148,7 @@ def test_read_data_subset_rotates_over_its_cycle(subset: str | None, day: int, e
 
 @pytest.mark.parametrize("value", ["0/7", "8/7", "cycle/0", "half", "1/"])
 def test_bad_read_data_subset_is_a_config_error(value: str) -> None:
-    with pytest.raises(ValueError, match="expected n/t with 1 ≤ n ≤ t"):
+    with pytest.raises(ValueError, match="expected n/t with 1 <= n <= t"):
         BackupCheck.model_validate(
             {"path": "/d", "restic": {"repository": "/r", "password": "p", "read_data_subset": value}}
         )

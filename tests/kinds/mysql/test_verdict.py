@@ -142,8 +142,8 @@ def test_thresholds() -> None:
     )
     assert check.thresholds() == [
         'revision = "0086"',
-        "connections ≤ 80%",
-        "longest query ≤ 60s",
-        "replica lag ≤ 300s (when a replica)",
+        "connections <= 80%",
+        "longest query <= 60s",
+        "replica lag <= 300s (when a replica)",
     ]
-    assert check.query_threshold("pending-jobs") == "query pending-jobs ≤ 100"
+    assert check.query_threshold("pending-jobs") == "query pending-jobs <= 100"
