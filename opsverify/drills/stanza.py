@@ -33,12 +33,12 @@ from opsverify.drills.sandbox import (
 )
 from opsverify.units import format_size
 
-_RECOVERY_SETTINGS = (
+RECOVERY_SETTINGS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c archive_mode=off "
     "-c hot_standby=on -c ssl=off -c logging_collector=off -c log_destination=stderr "
     "-c external_pid_file='' -c primary_conninfo='' -c shared_buffers=128MB"
 )
-_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
+DRILL_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
 _NO_SPACE = ("No space left on device", "[28]")
 
 
@@ -86,7 +86,7 @@ class StanzaCluster(LocalSandbox):
     temporary folder), started on a free port of 127.0.0.1."""
 
     kind = "local"
-    server_settings = _RECOVERY_SETTINGS
+    server_settings = RECOVERY_SETTINGS
 
     def __init__(self, server_bin: str | None = None, work_dir: str | None = None) -> None:
         super().__init__(server_bin, "15")
@@ -193,7 +193,7 @@ class StanzaCluster(LocalSandbox):
         the backup has none (Debian keeps it in /etc)."""
         assert self.workdir is not None
         workdir = self.workdir
-        (workdir / "pg_hba.conf").write_text(_HBA)
+        (workdir / "pg_hba.conf").write_text(DRILL_HBA)
         (workdir / "pg_ident.conf").write_text("")
         created = [workdir / "pg_hba.conf", workdir / "pg_ident.conf"]
         if not (self.data_dir / "postgresql.conf").exists():
@@ -204,7 +204,7 @@ class StanzaCluster(LocalSandbox):
             if run_as:
                 os.chown(path, int(str(run_as["user"])), int(str(run_as["group"])))
         self.server_settings = (
-            f"{_RECOVERY_SETTINGS} -c hba_file={workdir}/pg_hba.conf -c ident_file={workdir}/pg_ident.conf "
+            f"{RECOVERY_SETTINGS} -c hba_file={workdir}/pg_hba.conf -c ident_file={workdir}/pg_ident.conf "
             f"-c data_directory={self.data_dir}"
         )
 

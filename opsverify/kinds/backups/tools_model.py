@@ -13,6 +13,7 @@ from opsverify.backups.sources.borg import BorgRepo
 from opsverify.backups.sources.pgbackrest import PgBackRestRepo
 from opsverify.backups.sources.restic import SUBSET, ResticRepo
 from opsverify.config.types import Duration, StrictModel
+from opsverify.redaction import redact
 
 
 class ResticSettings(StrictModel):
@@ -127,6 +128,24 @@ class PgBackRestSettings(StrictModel):
         gt=0,
         description="the drill: starting the server and recovery through the WAL archive",
     )
+    live_url: str | None = Field(
+        default=None,
+        description="the live database (${VARS} for a password): archive lag, `pgbackrest check`",
+    )
+    check: bool = Field(default=True, description="with live_url: run `pgbackrest check`")
+    check_timeout: Duration = Field(default=300.0, gt=0, description="`pgbackrest check`")
+    max_archive_lag: Duration = Field(
+        default=3600.0, gt=0, description="with live_url: the last archived segment at most this long ago"
+    )
+
+    @field_validator("live_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"expected a postgresql://USER@HOST:PORT/DB URL of the live database, got {redact(value)!r}"
+            )
+        return value
 
     @field_validator("target_time", mode="before")
     @classmethod
@@ -163,4 +182,8 @@ class PgBackRestSettings(StrictModel):
             self.bin,
             self.timeout,
             self.verify_timeout,
+            live_url=self.live_url,
+            check=self.check,
+            check_timeout=self.check_timeout,
+            max_archive_lag=self.max_archive_lag,
         )

@@ -67,15 +67,17 @@ def live_stanza() -> Iterator[LiveStanza]:
         os.chown(work, user.pw_uid, user.pw_gid)
     bindir, port, data = find_server_bin(None, "15"), free_port(), work / "data"
     config = work / "pgbackrest.conf"
-    config.write_text(conf(work, work / "repo", data, port) + "archive-timeout=10\n")
+    config.write_text(conf(work, work / "repo", data, port) + "pg1-user=postgres\narchive-timeout=10\n")
     pgbr = ["pgbackrest", f"--config={config}", f"--stanza={STANZA}"]
     _as_postgres(
         str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", cwd=work
     )
     archive = f"pgbackrest --config={config} --stanza={STANZA} archive-push %p"
+    with (data / "postgresql.conf").open("a") as settings:  # not -c: ALTER SYSTEM must be able to break it
+        settings.write(f"archive_command = '{archive}'\n")
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={work} -c archive_mode=on "
-        f'-c wal_level=replica -c fsync=off -c "archive_command={archive}"'
+        "-c wal_level=replica -c fsync=off"
     )
     started = False
     try:
