@@ -79,20 +79,10 @@ def live_stanza() -> Iterator[LiveStanza]:
         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={work} -c archive_mode=on "
         "-c wal_level=replica -c fsync=off"
     )
+    pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(work / "server.log")]
     started = False
     try:
-        _as_postgres(
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(work / "server.log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-            cwd=work,
-        )
+        _as_postgres(*pg_ctl, "-w", "-o", options, "start", cwd=work)
         started = True
         if os.geteuid() == 0:
             shutil.chown(config, "postgres", "postgres")
