@@ -53,8 +53,8 @@ def restore_mysql_dump(
         if kind == "auto":
             kind = "url" if spec.sandbox_url else "local"
         if kind == "docker":
-            facts.reaped += reap_docker_sandboxes()
-            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image)
+            facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
+            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image, spec.docker_host)
         elif kind == "local":
             facts.reaped += reap_local_mysql_sandboxes()
             sandbox = MysqlLocalSandbox(spec.server_bin)

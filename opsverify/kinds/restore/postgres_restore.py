@@ -69,13 +69,14 @@ def restore_postgres_dump(
         if spec.sandbox in ("auto", "local"):
             facts.reaped += reap_local_sandboxes()
         if spec.sandbox in ("auto", "docker"):
-            facts.reaped += reap_docker_sandboxes()
+            facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
         candidates = make_sandboxes(
             spec.sandbox,
             sandbox_url=spec.sandbox_url,
             image=spec.image,
             server_bin=spec.server_bin,
             dumped_from=dumped_from,
+            docker_host=spec.docker_host,
         )
         sandbox, facts.sandbox_notes = start_sandbox(candidates, auto=spec.sandbox == "auto")
         teardown.add("stop the sandbox", lambda: stop_sandbox(sandbox))
