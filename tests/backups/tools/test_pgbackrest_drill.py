@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from opsverify.kinds.restore.probe import DrillHooks, probe
 from opsverify.kinds.restore.verdict import judge
 from tests.backups.tools.live_stanza import LiveStanza
 from tests.backups.tools.stanza import STANZA
+from tests.conftest import RunResult
 from tests.drills.helpers import evidence_lines
 
 REPO = Path(__file__).resolve().parents[3]
@@ -261,3 +262,38 @@ def test_a_signal_tears_the_restored_cluster_down(
     ]
     assert record["teardown_problems"] == []
     assert not workdir.exists()  # and the work_dir fixture finds no server of it
+
+
+def test_daily_and_drill_run_as_an_operator_runs_them_without_showing_secrets(
+    run_checks: Callable[..., RunResult], live_stanza: LiveStanza, tmp_path: Path, work_dir: Path
+) -> None:
+    """`pytest -m "daily or dr"`: the check (live_url's password from a ${VAR}) and the drill pass; neither
+    the password nor PGBACKREST_REPO1_CIPHER_PASS appears in the output, the reports or the state."""
+    password, cipher = "canary-live-pw-24", "canary-cipher-pass-24"
+    live_url = f"postgresql://postgres:${{LIVE_PW}}@127.0.0.1:{live_stanza.port}/postgres"
+    result = run_checks(
+        f"""target: prod
+backups:
+  db:
+    pgbackrest:
+      stanza: {STANZA}
+      config: {live_stanza.config}
+      verify: false
+      live_url: "{live_url}"
+      work_dir: {work_dir}
+    restore:
+      expect: {{tables: [events], min_rows: {{events: 5}}}}
+""",
+        "-m",
+        "daily or dr",
+        "-rA",
+        env={"LIVE_PW": password, "PGBACKREST_REPO1_CIPHER_PASS": cipher},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.output
+    assert "2 passed" in result.output
+    written = result.output + "\n".join(
+        p.read_text(errors="replace") for p in (tmp_path / "reports").rglob("*") if p.is_file()
+    )
+    assert password not in written
+    assert cipher not in written
