@@ -297,3 +297,12 @@ backups:
     )
     assert password not in written
     assert cipher not in written
+
+
+def test_target_time_past_the_archives_end_is_named_with_the_fix(
+    live_stanza: LiveStanza, tmp_path: Path, work_dir: Path
+) -> None:
+    facts, problems = drill(tmp_path, live_stanza, work_dir, target_time="2099-01-01 00:00:00+00")
+    assert len(problems) == 1, facts.evidence()
+    assert "the WAL archive ends before pgbackrest.target_time: choose an earlier time" in problems[0]
+    assert facts.teardown_problems == []
