@@ -88,8 +88,8 @@ class StanzaCluster(LocalSandbox):
     kind = "local"
     server_settings = RECOVERY_SETTINGS
 
-    def __init__(self, server_bin: str | None = None, work_dir: str | None = None) -> None:
-        super().__init__(server_bin, "15")
+    def __init__(self, server_bin: str | None = None, work_dir: str | None = None, version: str = "") -> None:
+        super().__init__(server_bin, version or "15")
         self.work_dir = work_dir
 
     def describe(self) -> str:
@@ -243,7 +243,7 @@ class StanzaCluster(LocalSandbox):
         except psycopg.Error as exc:
             if not self._running():
                 raise SandboxError(self._server_failure("the server stopped during recovery")) from None
-            if "starting up" in str(exc) or "shutting down" in str(exc):
+            if any(state in str(exc) for state in ("starting up", "not yet accepting", "shutting down")):
                 return None
             raise SandboxError(f"cannot connect to the restored cluster: {first_line(exc)}") from None
         assert row is not None

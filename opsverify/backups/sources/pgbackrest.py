@@ -61,6 +61,7 @@ class StanzaBackup(BackupFile):
 
     type: str = "full"
     archive_stop: str = ""
+    version: str = ""  # the PostgreSQL major version backed up (15)
 
     @property
     def label(self) -> str:
@@ -127,6 +128,7 @@ class PgBackRestSource(BackupSource):
             fix = STATUS_FIXES.get(code, "see `pgbackrest info` for the stanza")
             raise SourceError(f"{self.place}: pgbackrest says {status.get('message', 'error')!r}: {fix}")
         listing = Listing(cast(Path, self.location), pattern)
+        versions = {db.get("id"): str(db.get("version", "")) for db in stanza.get("db", [])}
         for backup in stanza.get("backup", []):
             stamp = backup.get("timestamp", {})
             listing.complete.append(
@@ -136,6 +138,7 @@ class PgBackRestSource(BackupSource):
                     float(stamp.get("stop", stamp.get("start", 0))),
                     type=str(backup.get("type", "full")),
                     archive_stop=str((backup.get("archive") or {}).get("stop") or ""),
+                    version=versions.get((backup.get("database") or {}).get("id"), ""),
                 )
             )
         listing.complete.sort(key=lambda b: (b.mtime, str(b.path)), reverse=True)

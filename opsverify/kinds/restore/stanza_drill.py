@@ -36,7 +36,7 @@ def restore_stanza(
     if backup is None:
         return None
     facts.reaped += reap_local_sandboxes()
-    cluster = StanzaCluster(spec.server_bin, settings.work_dir)
+    cluster = StanzaCluster(spec.server_bin, settings.work_dir, backup.version)
     teardown.add("stop the restored cluster and remove its folder", lambda: stop_sandbox(cluster))
     with facts.step("restore") as step:
         cluster.prepare()
@@ -93,6 +93,7 @@ def _find(
             return None
         assert isinstance(picked, StanzaBackup)
         step.detail = picked.name
+        facts.backup_url = f"pgbackrest:{settings.stanza}/{picked.label}"  # the evidence's `file`
         return picked
 
 

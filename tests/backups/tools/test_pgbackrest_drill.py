@@ -104,6 +104,8 @@ def test_drill_restores_the_newest_backup_to_the_end_of_the_archive(
     assert record["verdict"] == "passed"
     assert set(record["steps"]) == {"find", "restore", "start", "recovery", "verify", "teardown"}
     assert record["restore_program"] == "pgbackrest"
+    assert record["file"].startswith(f"pgbackrest:{STANZA}/")
+    assert record["file"].endswith("F")
     assert record["rto_s"] is not None
 
 
