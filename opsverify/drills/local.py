@@ -251,10 +251,11 @@ def _tail(text: str, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def reap_local_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
-    """Remove leftover local sandbox folders (a drill killed before teardown), stopping their servers."""
+def reap_local_sandboxes(older_than: float = REAP_AFTER_SECONDS, root: Path | None = None) -> list[str]:
+    """Remove leftover local sandbox folders (a drill killed before teardown), stopping their servers; in
+    `root` (a pgBackRest drill's work_dir), else the system's temporary folder."""
     reaped = []
-    root = Path(tempfile.gettempdir())
+    root = root or Path(tempfile.gettempdir())
     for folder in root.glob(f"{DRILL_PREFIX}*"):
         if folder.name.startswith(f"{DRILL_PREFIX}mysql_"):
             continue  # a MariaDB sandbox: opsverify.drills.mysql reaps those (stopping their server first)

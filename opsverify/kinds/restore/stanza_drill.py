@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsverify.backups.sources import SourceError, open_source
@@ -36,6 +37,8 @@ def restore_stanza(
     if backup is None:
         return None
     facts.reaped += reap_local_sandboxes()
+    if settings.work_dir:
+        facts.reaped += reap_local_sandboxes(root=Path(settings.work_dir).expanduser())
     cluster = StanzaCluster(spec.server_bin, settings.work_dir, backup.version)
     teardown.add("stop the restored cluster and remove its folder", lambda: stop_sandbox(cluster))
     with facts.step("restore") as step:

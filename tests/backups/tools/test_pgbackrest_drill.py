@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,16 +121,21 @@ def test_target_time_recovers_to_that_point(live_stanza: LiveStanza, tmp_path: P
     assert f"--type=time --target='{live_stanza.middle}'" in facts.restore.command
 
 
-def test_a_failing_query_fails_the_drill_and_tears_down(
+def test_a_failing_query_fails_the_drill_and_tears_down_and_reaps_a_killed_drills_folder(
     live_stanza: LiveStanza, tmp_path: Path, work_dir: Path
 ) -> None:
+    killed = work_dir / "opsverify_drill_killed"  # a drill killed (SIGKILL) two days ago left its folder
+    (killed / "data").mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(killed, (two_days_ago, two_days_ago))
     expect = {"tables": ["events", "missing_table"]}
     facts, problems = drill(tmp_path, live_stanza, work_dir, restore={"expect": expect})
-    assert problems == [
-        "restored database: lacks expected table missing_table (fix: is this a dump of the right database?)"
-    ] or any("missing_table" in p for p in problems)
+    assert len(problems) == 1
+    assert "missing_table" in problems[0]
     assert facts.steps[-1].name == "teardown"
     assert facts.teardown_problems == []
+    assert "opsverify_drill_killed" in facts.reaped
+    assert not killed.exists()
 
 
 def test_unknown_set_is_named_with_the_stanzas_labels(
