@@ -179,6 +179,7 @@ def drill(config: Path, work_dir: Path, tmp: Path, rows: int) -> float:
     if facts.error or not facts.verified:
         raise SystemExit(f"the drill failed: {facts.error}\n{facts.evidence()}")
     log("drill steps: " + ", ".join(f"{step.name} {step.seconds:.1f}s" for step in facts.steps))
+    log(f"backup: {facts.steps[1].detail}")
     return seconds
 
 
