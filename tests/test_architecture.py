@@ -201,7 +201,6 @@ MAX_MODULE_LINES = 400  # no module of opsverify/ longer (STYLE.md, CONTRIBUTING
 # module joins it; split a long module instead.
 LONG_MODULES_BEING_SPLIT = {
     "kinds/restore/probe.py",  # issue 22, s24a's branch
-    "pytest_plugin/run_end.py",  # issue 22, s22b's branch
 }
 
 

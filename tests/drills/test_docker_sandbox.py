@@ -28,7 +28,7 @@ from tests.backups.mysqldumps import ROWS, MysqlDumps
 from tests.backups.pgdumps import Dumps, place
 from tests.conftest import REPO, RunResult
 from tests.docker_engine import DockerEngine, busybox_image
-from tests.docker_images import MARIADB, POSTGRES, database_image
+from tests.docker_images import MARIADB, POSTGRES, database_images
 from tests.drills.helpers import evidence_lines
 
 PG_EXPECT = """
@@ -55,13 +55,19 @@ def engine(docker_engine: DockerEngine) -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture(scope="module")
-def pg_image(engine: docker.DockerClient) -> str:
-    return database_image(engine, POSTGRES)
+def images(docker_engine: DockerEngine) -> dict[str, str]:
+    """Both database images, made side by side the first time either is needed."""
+    return dict(zip(("postgres", "mariadb"), database_images(docker_engine, POSTGRES, MARIADB), strict=True))
 
 
 @pytest.fixture(scope="module")
-def mariadb_image(engine: docker.DockerClient) -> str:
-    return database_image(engine, MARIADB)
+def pg_image(images: dict[str, str]) -> str:
+    return images["postgres"]
+
+
+@pytest.fixture(scope="module")
+def mariadb_image(images: dict[str, str]) -> str:
+    return images["mariadb"]
 
 
 # The sandboxes of these tests run one at a time (one xdist worker). The engine may be shared with other test

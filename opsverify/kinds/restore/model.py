@@ -50,6 +50,10 @@ class RestoreSpec(StrictModel):
         default=None, gt=0, description="restore step limit; default 2 x rto or 12h"
     )
     statement_timeout: Duration = Field(default=300.0, gt=0)
+    tmp_dir: str | None = Field(
+        default=None,
+        description="where a restic/borg drill restores into (a disk with room for it); default TMPDIR",
+    )
     expect: RestoreExpect = Field(default_factory=RestoreExpect)
 
     @field_validator("docker_host")
@@ -98,4 +102,10 @@ class RestoreSpec(StrictModel):
             parts.append(f"row counts {tolerance} of postgres:{expect.compare_to}")
         if expect.compare_dir:
             parts.append(f"file count {tolerance} of {expect.compare_dir}")
+        if expect.files:
+            parts.append(f"files [{', '.join(expect.files)}]")
+        if expect.min_count is not None:
+            parts.append(f"≥ {plural(expect.min_count, 'file')} restored")
+        if expect.sha256:
+            parts.append(f"sha256 of {', '.join(expect.sha256)}")
         return parts
