@@ -26,7 +26,6 @@ from opsverify.backups.integrity import Inspection, judge_plain
 from opsverify.backups.pg_archive import archive_dumped_from, archive_read_error
 from opsverify.backups.pgtools import ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
-from opsverify.backups.sources import SourceError
 from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
@@ -37,6 +36,7 @@ from opsverify.drills.mysql import (
     MysqlLocalSandbox,
     MysqlSandbox,
     MysqlUrlSandbox,
+    many_databases,
     reap_local_mysql_sandboxes,
     restore_mysql,
     verify_mysql,
@@ -65,7 +65,9 @@ from opsverify.kinds.backups.probe import check_newest, check_newest_toc, find, 
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
+from opsverify.kinds.restore.one_read import integrity_step, read_path, read_verdict
 from opsverify.kinds.restore.s3_source import Streamed, finish_streamed_check, local_source
+from opsverify.kinds.restore.streamed_mysql import restore_streamed_mysql
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.problem import problem_lines
 from opsverify.units import format_size
@@ -190,7 +192,12 @@ def restored_backup(
             source = local_source(
                 entry, facts, ctx.base_dir, teardown.add
             )  # a bucket's newest object: downloaded first
-            if isinstance(source, Streamed):
+            if isinstance(source, Streamed) and source.detected.format == "mysql-plain":
+                assert entry.restore is not None
+                restored = _restore_mysql(
+                    entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source
+                )
+            elif isinstance(source, Streamed):
                 assert entry.restore is not None
                 restored = _restore_postgres(
                     entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source.detected, source
@@ -453,10 +460,7 @@ def _restore_plain_one_pass(
             finish_check(entry, backup)
         else:
             finish_streamed_check(streamed, entry, backup, inspection)
-        problems = integrity_problems(entry, backup)
-        if backup.changed_during_check:
-            return backup.changed_during_check
-        return f"the backup failed its integrity check: {problems[0].text}" if problems else None
+        return read_verdict(entry, backup)
 
     on_progress = hooks.on_restore_progress
 
@@ -465,13 +469,9 @@ def _restore_plain_one_pass(
             on_progress(sandbox, written)
 
     with facts.step("restore") as step:
-        path = newest.path
-        if streamed is not None:
-            try:
-                path = streamed.source.stream(newest)[0]
-            except SourceError as exc:
-                facts.fail(str(exc))
-                return None
+        path = read_path(newest, streamed, facts)
+        if path is None:
+            return None
         facts.restore = restore_plain(
             path,
             gzip=detected.gzip,
@@ -487,17 +487,7 @@ def _restore_plain_one_pass(
             f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, checked in the same read"
         )
         step.ok = facts.restore.ok
-    with facts.step("integrity") as step:
-        step.detail = "judged on the restore's read"
-        if not inspection.bytes_read:
-            step.ok = False  # the read did not reach judge_read: the restore says why
-        elif integrity_problems(entry, backup) or backup.changed_during_check:
-            step.ok = False
-            return None
-    if not facts.restore.ok:
-        facts.fail(facts.restore.error or "restore failed")
-        return None
-    return Restored("postgres", url=url)
+    return Restored("postgres", url=url) if integrity_step(entry, backup, inspection, facts) else None
 
 
 def _restore_mysql(
@@ -507,27 +497,29 @@ def _restore_mysql(
     facts: DrillFacts,
     hooks: DrillHooks,
     teardown: Teardown,
+    streamed: Streamed | None = None,
 ) -> Restored | None:
-    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
+    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox.
+    `streamed`: a bucket's object, checked in the read that restores it (`restore_streamed_mysql`)."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    assert backup.inspection is not None
-    inspection = backup.inspection
     production = production_entries(ctx, "mysql")
-    if len(inspection.databases) > 1:
-        facts.fail(
-            f"the dump holds {len(inspection.databases)} databases ({', '.join(inspection.databases[:5])}); a "
-            "drill restores one database: dump each database to its own file (mysqldump DB or --databases DB)"
-        )
-        return None
+    if streamed is not None:
+        dumped_from = streamed.dumped_from
+    else:
+        assert backup.inspection is not None
+        if len(backup.inspection.databases) > 1:
+            facts.fail(many_databases(backup.inspection.databases))
+            return None
+        dumped_from = backup.inspection.dumped_from
     with facts.step("sandbox") as step:
         kind = spec.sandbox
         if kind == "auto":
             kind = "url" if spec.sandbox_url else "local"
         if kind == "docker":
             facts.reaped += reap_docker_sandboxes()
-            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image)
+            sandbox: MysqlSandbox = MysqlDockerSandbox(dumped_from, spec.image)
         elif kind == "local":
             facts.reaped += reap_local_mysql_sandboxes()
             sandbox = MysqlLocalSandbox(spec.server_bin)
@@ -551,13 +543,18 @@ def _restore_mysql(
         step.detail = facts.sandbox_detail
         if hooks.on_sandbox_ready is not None:
             hooks.on_sandbox_ready(sandbox)
+    on_progress = hooks.on_restore_progress
+
+    def progress(written: int) -> None:
+        if on_progress is not None:
+            on_progress(sandbox, written)
+
+    if streamed is not None:
+        ok = restore_streamed_mysql(entry, spec, facts, database.url, streamed, progress)
+        return Restored("mysql", url=database.url) if ok else None
+    inspection = backup.inspection
+    assert inspection is not None
     with facts.step("restore") as step:
-        on_progress = hooks.on_restore_progress
-
-        def progress(written: int) -> None:
-            if on_progress is not None:
-                on_progress(sandbox, written)
-
         assert inspection.detected is not None
         facts.restore = restore_mysql(
             backup.newest.path,
