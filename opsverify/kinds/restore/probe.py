@@ -82,7 +82,12 @@ def restored_backup(
             source = local_source(
                 entry, facts, ctx.base_dir, teardown.add
             )  # a bucket's newest object: downloaded first
-            if isinstance(source, Streamed):
+            if isinstance(source, Streamed) and source.detected.format == "mysql-plain":
+                assert entry.restore is not None
+                restored = restore_mysql_dump(
+                    entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source
+                )
+            elif isinstance(source, Streamed):
                 assert entry.restore is not None
                 restored = restore_postgres_dump(
                     entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source.detected, source
