@@ -29,6 +29,7 @@ from opsverify.kinds.restore.postgres_restore import restore_postgres_dump
 from opsverify.kinds.restore.restored import DrillHooks, Restored
 from opsverify.kinds.restore.s3_source import Streamed, local_source
 from opsverify.kinds.restore.teardown import DrillInterrupted, Teardown, remove_folder, sigterm_interrupts
+from opsverify.kinds.restore.tool_folder import restore_tool_folder, restores_a_folder
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.kinds.restore.verification import record_evidence, verify
 
@@ -79,10 +80,13 @@ def restored_backup(
     try:
         restored = None
         try:
-            source = local_source(
-                entry, facts, ctx.base_dir, teardown.add
-            )  # a bucket's newest object: downloaded first
-            if isinstance(source, Streamed):
+            # a folder of a restic snapshot / Borg archive is restored as it is; a bucket's newest object is
+            # downloaded first (or streamed)
+            folder = restores_a_folder(entry)
+            source = None if folder else local_source(entry, facts, ctx.base_dir, teardown.add)
+            if folder:
+                restored = restore_tool_folder(entry, facts, ctx.base_dir, teardown.add)
+            elif isinstance(source, Streamed):
                 assert entry.restore is not None
                 restored = restore_postgres_dump(
                     entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source.detected, source
