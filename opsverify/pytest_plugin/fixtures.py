@@ -1,9 +1,11 @@
 """Fixtures for hand-written checks in your ops repository's checks/ folder (registered by the plugin).
 
 target            the loaded target file (`target.name`, `target.model.http["api-health"]`, ...)
-http              a requests session with a default 10 s timeout
+http              a requests session with a default 10 s timeout (opsverify.httpclient's session type)
 pg                `pg("main")` -> a read-only psycopg connection (statement_timeout set) to that postgres entry
-latest_backup     `latest_backup("db-nightly")` -> the newest complete backup of that backups entry
+latest_backup     `latest_backup("db-nightly")` -> the newest complete backup of that backups entry, from any
+                  backup source (folder, SSH, S3, restic, borg, pgBackRest): `.open()` streams it,
+                  `.download()` gives a local file (a temporary copy, removed when the test ends)
 sandbox_postgres  `sandbox_postgres("db-nightly")` -> that entry's newest backup restored into a throwaway
                   database (dropped when the test ends):
 
@@ -17,8 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -30,6 +30,10 @@ from opsverify.redaction import redact
 
 if TYPE_CHECKING:
     import requests
+
+    from opsverify.pytest_plugin.latest_backup import LatestBackup
+
+DEFAULT_HTTP_TIMEOUT = 10.0  # the `http` fixture's timeout for a call that gives none
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +47,12 @@ def target(pytestconfig: pytest.Config) -> LoadedTarget:
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
-    """A requests session with a default timeout, for checks of your own endpoints."""
-    from opsverify.pytest_plugin.http_session import TimeoutSession
+    """A requests session with a default timeout, for checks of your own endpoints: the probes' session type
+    (the environment's proxies and CA bundle, `.netrc`, credentials masked in output), with requests' own
+    user agent."""
+    from opsverify.httpclient import HttpSettings
 
-    with TimeoutSession() as session:
+    with HttpSettings(user_agent=None, timeout=DEFAULT_HTTP_TIMEOUT).session() as session:
         yield session
 
 
@@ -76,21 +82,6 @@ def pg(target: LoadedTarget) -> Iterator[Callable[..., Any]]:
         connection.close()
 
 
-@dataclass(frozen=True)
-class LatestBackup:
-    """The newest complete backup of a `backups:` entry."""
-
-    path: Path
-    size: int
-    mtime: float
-    age_seconds: float
-    format: str
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-
 def _entry(target: LoadedTarget, name: str | None, need_restore: bool = False) -> tuple[str, Any]:
     entries = dict(target.section("backups") or {})
     if not entries:
@@ -114,24 +105,19 @@ def _context(target: LoadedTarget, name: str) -> ProbeContext:
 
 
 @pytest.fixture
-def latest_backup(target: LoadedTarget) -> Callable[..., LatestBackup]:
-    """`latest_backup("db-nightly")` -> the newest complete backup of that entry (fails when there is none)."""
-    from opsverify.backups.formats import FormatError, detect_format
-    from opsverify.kinds.backups.probe import find
+def latest_backup(target: LoadedTarget) -> Iterator[Callable[..., LatestBackup]]:
+    """`latest_backup("db-nightly")` -> the newest complete backup of that entry, from whichever source holds
+    it (a folder, SSH, a bucket, a restic/borg/pgBackRest repository); fails the test when there is none.
+    `.open()` streams it, `.download()` gives a local file; both are cleaned up when the test ends."""
+    from opsverify.pytest_plugin.latest_backup import newest_backup
 
-    def newest(name: str | None = None) -> LatestBackup:
-        key, entry = _entry(target, name)
-        facts = find(entry, _context(target, key))
-        if facts.error or facts.newest is None:
-            pytest.fail(redact(facts.error or facts.describe_empty()), pytrace=False)
-        backup = facts.newest
-        try:
-            label = detect_format(backup, entry.format).label
-        except (FormatError, OSError):
-            label = "unknown"
-        return LatestBackup(backup.path, backup.size, backup.mtime, facts.checked_at - backup.mtime, label)
+    with ExitStack() as stack:
 
-    return newest
+        def newest(name: str | None = None) -> LatestBackup:
+            key, entry = _entry(target, name)
+            return newest_backup(key, entry, target.base_dir, stack)
+
+        yield newest
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.backups.pgdumps import dumps, source_db  # noqa: F401 - latest_backup / sandbox_postgres tests
+from tests.backups.s3.motoserver import moto_s3  # noqa: F401 - a bucket for them (moto's standalone server)
 from tests.conftest import REPO, RunResult
 
 

@@ -19,7 +19,7 @@ from opsverify.kinds.base import ProbeContext
 if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
 
-__all__ = ["check_newest", "check_newest_toc", "find", "finish_check", "probe", "verify_checksum"]
+__all__ = ["check_newest", "check_newest_toc", "find", "find_in", "finish_check", "probe", "verify_checksum"]
 
 
 def probe(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
@@ -69,6 +69,17 @@ def find(entry: BackupCheck, ctx: ProbeContext) -> BackupFacts:
     """List the backups of `entry` in its folder here (newest first) without reading any of them."""
     source = LocalSource(entry, ctx.base_dir)
     facts = BackupFacts(source.directory, entry.pattern)
+    try:
+        _list(source, entry, facts)
+    except SourceError as exc:
+        facts.error = str(exc)
+    return facts
+
+
+def find_in(source: BackupSource, entry: BackupCheck) -> BackupFacts:
+    """List the backups of `entry` in its (open) source, newest first, without reading any of them;
+    `error` says why they could not be listed."""
+    facts = BackupFacts(source.location, entry.pattern, location=source.place)  # type: ignore[arg-type]
     try:
         _list(source, entry, facts)
     except SourceError as exc:
