@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.concurrency import run_gate_usage, slow_server, write_target
+from bench.concurrency import run_gate_usage, slow_server, warm_up, write_target
 
 _IMPORTED = """
 import sys
@@ -52,20 +52,6 @@ def imported_modules(target: Path, reports: Path) -> list[str]:
     return line.split()[1:]
 
 
-def warm_up(target: Path, reports: Path) -> None:
-    """One untimed run that may write bytecode: pytest caches the assertion-rewritten plugin modules it loads
-    (`__pycache__/*-pytest-*.pyc`) on a run's first start, as an operator's first run after installing does;
-    the timed runs (PYTHONDONTWRITEBYTECODE=1, so they leave nothing behind) then read those caches. Without
-    it, a fresh clone pays the rewrite (~0.08 s) in every timed run."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "smoke"]
-    environment = {**os.environ, "OPSVERIFY_REPORTS_DIR": str(reports)}
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment.pop("OPSVERIFY_TARGET", None)
-    subprocess.run(
-        [*command, f"--target={target}", str(target)], capture_output=True, env=environment, check=False
-    )
-
-
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
     """(wall, CPU seconds, exit code) of one command."""
     started = time.monotonic()
@@ -93,8 +79,11 @@ def installed(python: str, repeat: int) -> int:
         baseline = [python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:opsverify", "-q", "bare"]
         baseline += [f"--alluredir={reports / 'bare-allure'}", "--clean-alluredir"]
         baseline += [f"--junitxml={reports / 'bare-junit.xml'}"]
-        for command in (gate, baseline):  # untimed: pytest's rewritten-module caches are written once
-            subprocess.run(command, cwd=repo, env=env, capture_output=True, check=False)
+        # untimed: pytest's rewritten-module caches are written once, as an operator's first run writes them
+        # (PYTHONDONTWRITEBYTECODE=1 here would leave every timed run rewriting opsverify's ~75 modules)
+        first = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        for command in (gate, baseline):
+            subprocess.run(command, cwd=repo, env=first, capture_output=True, check=False)
         runs: dict[str, list[tuple[float, float]]] = {"bare": [], "one": []}
         for _ in range(repeat):
             for label, command, codes in (("bare", baseline, (0,)), ("one", gate, (0,))):

@@ -36,18 +36,27 @@ FOLDER_LABEL = "com.docker.compose.project.working_dir"
 HEALTH_ORDER = {"healthy": 0, None: 0, "starting": 1, "unhealthy": 2}  # None: no healthcheck
 
 
+class EngineUnreachable(ConnectError):
+    """The engine at `where` does not answer; `reason` is the short why (`connection refused`)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(
+            f"the Docker engine at {where} does not answer ({reason}); start it, or point DOCKER_HOST "
+            f"(or `docker_host:`) at the engine (unix:///var/run/docker.sock, ssh://user@host)"
+        )
+        self.where, self.reason = where, reason
+
+
 def engine_client(docker_host: str | None, timeout: float) -> docker.DockerClient:
     """A client of the engine at `docker_host` (else DOCKER_HOST, else the local socket); ConnectError with
-    the fix when it does not answer."""
+    the fix when it does not answer (EngineUnreachable when nothing answers at all). The one place opsverify
+    reaches a Docker engine from: `via: docker://`, the docker and logs kinds, and the drills' sandboxes."""
     where = docker_host or engine_name()
     if where.startswith("unix://"):
         # connected once here first: the docker SDK leaks the socket of a failed connect
         reason = unix_socket_refusal(where[len("unix://") :], timeout)
         if reason:
-            raise ConnectError(
-                f"the Docker engine at {where} does not answer ({reason}); start it, or point DOCKER_HOST "
-                f"(or `docker_host:`) at the engine (unix:///var/run/docker.sock, ssh://user@host)"
-            )
+            raise EngineUnreachable(where, reason)
     try:
         if docker_host:
             client = docker.DockerClient(base_url=docker_host, timeout=int(max(1, timeout)))
@@ -60,11 +69,17 @@ def engine_client(docker_host: str | None, timeout: float) -> docker.DockerClien
     except (paramiko.SSHException, paramiko.ssh_exception.NoValidConnectionsError) as exc:
         raise ConnectError(ssh_engine_problem(where, exc)) from None
     except (docker.errors.DockerException, requests.RequestException, OSError) as exc:
-        raise ConnectError(
-            f"the Docker engine at {where} does not answer ({short(exc)}); start it, or point DOCKER_HOST "
-            f"(or `docker_host:`) at the engine (unix:///var/run/docker.sock, ssh://user@host)"
-        ) from None
+        raise EngineUnreachable(where, short(exc)) from None
     return client
+
+
+def engine_hostname(docker_host: str | None) -> str | None:
+    """The host a remote engine (tcp://, ssh://, http(s)://) publishes container ports on; None for a local
+    socket (unix://, npipe://), where testcontainers' rules apply (localhost, or a gateway inside a container)."""
+    where = docker_host or engine_name()
+    if where.split("://", 1)[0] in ("unix", "npipe", "http+unix"):
+        return None
+    return urlsplit(where).hostname
 
 
 def ssh_engine_problem(

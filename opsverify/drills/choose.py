@@ -43,11 +43,17 @@ class UrlSandbox(Sandbox):
 
 
 def make_sandboxes(
-    kind: str, *, sandbox_url: str | None, image: str | None, server_bin: str | None, dumped_from: str | None
+    kind: str,
+    *,
+    sandbox_url: str | None,
+    image: str | None,
+    server_bin: str | None,
+    dumped_from: str | None,
+    docker_host: str | None = None,
 ) -> list[tuple[str, Callable[[], Sandbox]]]:
     """The candidates to try, in order: one for an explicit kind, url/docker/local for `auto`."""
     makers: dict[str, Callable[[], Sandbox]] = {
-        "docker": lambda: DockerSandbox(dumped_from, image),
+        "docker": lambda: DockerSandbox(dumped_from, image, docker_host),
         "local": lambda: LocalSandbox(server_bin, dumped_from),
     }
     if sandbox_url:

@@ -1,5 +1,9 @@
 """The `docker` sandbox: a throwaway database container (testcontainers) whose version matches the dump's origin.
 
+The engine is reached through `opsverify.connect.docker.engine_client`, the one Docker client of opsverify
+(`restore.docker_host`, else DOCKER_HOST, else the local socket): the ping, the image check and pull, the
+reaping and testcontainers' own calls all go through that client.
+
 PostgreSQL dumps get `postgres:<major>`, MySQL dumps `mariadb:<major.minor>` (or `mysql:<major.minor>` for a
 dump of MySQL); `image:` names any other image that honours the official images' variables. The container,
 its anonymous volumes and nothing else are created; teardown removes them, and a container left by a drill
@@ -52,31 +56,35 @@ def mysql_image_for(server_version: str | None, image: str | None = None) -> str
     return f"{name}:{match.group(1)}.{match.group(2)}"
 
 
-def docker_unavailable_reason() -> str | None:
+def docker_unavailable_reason(docker_host: str | None = None) -> str | None:
     """Why no Docker engine can be used (None when one answers a ping within the timeout)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)  # docker-py leaves its socket to the GC on failure
-        reason = _ping()
-        gc.collect()
+    reason, client = _engine(docker_host, PING_TIMEOUT)
+    if client is not None:
+        client.close()
     return reason
 
 
-def _ping() -> str | None:
-    try:
-        import docker
-    except ImportError:
-        return "the docker Python package is not installed (pip install 'testcontainers[postgres]')"
-    try:
-        client = docker.from_env(timeout=PING_TIMEOUT)
-    except Exception as exc:  # noqa: BLE001 - docker-py raises DockerException and plain OSErrors alike
-        return f"no Docker engine ({_short(exc)}); start Docker or set DOCKER_HOST"
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - same reason
-        return f"the Docker engine does not answer ({_short(exc)})"
-    finally:
-        client.close()
-    return None
+def _engine(docker_host: str | None, timeout: float) -> tuple[str | None, Any]:
+    """(None, a client of the engine) or (why there is none, None); the client is connect's `engine_client`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # docker-py leaves its socket to the GC on failure
+        try:
+            from opsverify.connect.base import ConnectError
+            from opsverify.connect.docker import EngineUnreachable, engine_client
+        except ImportError:
+            return "the docker Python package is not installed (pip install 'testcontainers[postgres]')", None
+        try:
+            return None, engine_client(docker_host, timeout)
+        except EngineUnreachable as exc:
+            if docker_host:
+                return (
+                    f"no Docker engine at {docker_host} ({exc.reason}); start it, or fix restore.docker_host"
+                ), None
+            return f"no Docker engine ({exc.reason}); start Docker or set DOCKER_HOST", None
+        except ConnectError as exc:
+            return str(exc), None
+        finally:
+            gc.collect()
 
 
 def _short(exc: BaseException) -> str:
@@ -90,16 +98,17 @@ def _pull_reason(exc: BaseException) -> str:
     return inner.group(1) if inner else text
 
 
-def reap_docker_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
+def reap_docker_sandboxes(
+    older_than: float = REAP_AFTER_SECONDS, docker_host: str | None = None
+) -> list[str]:
     """Remove sandbox containers (and their anonymous volumes) of drills killed before their teardown."""
-    if docker_unavailable_reason() is not None:
+    _reason, client = _engine(docker_host, PING_TIMEOUT)
+    if client is None:
         return []
-    import docker
-
+    client.api.timeout = API_TIMEOUT
     reaped: list[str] = []
     with contextlib.suppress(Exception), warnings.catch_warnings():  # reaping never fails a drill
         warnings.simplefilter("ignore", ResourceWarning)
-        client = docker.from_env(timeout=API_TIMEOUT)
         try:
             for container in client.containers.list(all=True, filters={"label": LABEL}):
                 started = float(container.labels.get(LABEL) or 0)
@@ -114,26 +123,63 @@ def reap_docker_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
 
 
 class _Container:
-    """One testcontainers container of a sandbox: engine check, start with clear errors, full removal."""
+    """One testcontainers container of a sandbox: engine check, start with clear errors, full removal.
 
-    def __init__(self, image: str, what: str) -> None:
+    Every engine call goes through one client, connect's `engine_client` of `docker_host`: testcontainers
+    builds a client of its own when a container is made (`client_kw()` keeps that one from calling any
+    engine), and `start()` puts ours in its place."""
+
+    def __init__(self, image: str, what: str, docker_host: str | None = None) -> None:
         self.image = image
         self.what = what  # "PostgreSQL", "MariaDB/MySQL"
+        self.docker_host = docker_host
         self.password = secrets.token_urlsafe(18)
         self.container: Any = None
+        self.client: Any = None
+
+    def open(self) -> None:
+        """Connect to the engine; SandboxUnavailable saying why when none answers."""
+        reason, self.client = _engine(self.docker_host, PING_TIMEOUT)
+        if self.client is None:
+            raise SandboxUnavailable(reason or "no Docker engine")
+        self.client.api.timeout = API_TIMEOUT  # pinged within PING_TIMEOUT; a pull or create may take longer
+
+    def client_kw(self) -> dict[str, Any]:
+        """testcontainers' `docker_client_kw`: the engine's API version (so the client testcontainers makes
+        asks no engine for it) and address (never used: `start()` replaces that client by ours)."""
+        from opsverify.connect.docker import engine_name
+
+        where = self.docker_host or engine_name()
+        return {
+            "version": self.client.api.api_version,
+            "environment": {"DOCKER_HOST": where},
+            "use_ssh_client": where.startswith("ssh://"),  # no SSH login for a client that is never used
+        }
 
     def start(self, container: Any) -> None:
-        """Start `container` (made by the caller); raises SandboxUnavailable naming the image and the fix."""
+        """Start `container` (made by the caller with `client_kw()`); raises SandboxUnavailable naming the
+        image and the fix."""
         from testcontainers.core.config import testcontainers_config
 
+        from opsverify.connect.docker import engine_name
         from opsverify.redaction import SECRETS
 
+        theirs = container.get_docker_client()
+        with contextlib.suppress(Exception):
+            theirs.client.close()
+        theirs.client = self.client
         SECRETS.add(self.password)
         self._ensure_image(
             self.image,
             f"run `docker pull {self.image}` where the registry is reachable, or set restore.image to a "
             f"{self.what} image your engine has or can pull",
         )
+        if not testcontainers_config.ryuk_disabled and self.docker_host not in (None, engine_name()):
+            raise SandboxUnavailable(
+                f"testcontainers starts its reaper on DOCKER_HOST's engine ({engine_name()}), not on "
+                f"restore.docker_host {self.docker_host}: set TESTCONTAINERS_RYUK_DISABLED=true (the drill "
+                "removes its container itself), or point DOCKER_HOST at the same engine"
+            )
         if not testcontainers_config.ryuk_disabled:
             ryuk = testcontainers_config.ryuk_image
             self._ensure_image(
@@ -156,20 +202,18 @@ class _Container:
 
     def _ensure_image(self, image: str, fix: str) -> None:
         """The image is on the engine, or is pulled now; else SandboxUnavailable naming it and `fix`."""
-        import docker
         import docker.errors
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
-            client = docker.from_env(timeout=API_TIMEOUT)
             try:
                 try:
-                    client.images.get(image)
+                    self.client.images.get(image)
                     return
                 except docker.errors.ImageNotFound:
                     pass
                 try:
-                    client.images.pull(image)
+                    self.client.images.pull(image)
                 except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
                     raise SandboxUnavailable(
                         f"the image {image} is not on the Docker engine and cannot be pulled "
@@ -181,14 +225,15 @@ class _Container:
                 raise SandboxUnavailable(
                     f"the Docker engine failed while looking for {image}: {_short(exc)}"
                 ) from None
-            finally:
-                client.close()
 
     def connection(self, port: int) -> tuple[str, int]:
         """Host and published port of the container's `port` (the container is removed when they cannot be
-        read: the sandbox's teardown is not registered before start() returns)."""
+        read: the sandbox's teardown is not registered before start() returns). A remote engine's ports are
+        on its host; a local one's where testcontainers finds them (localhost, or a gateway in a container)."""
+        from opsverify.connect.docker import engine_hostname
+
         try:
-            host = str(self.container.get_container_host_ip())
+            host = engine_hostname(self.docker_host) or str(self.container.get_container_host_ip())
             published = int(self.container.get_exposed_port(port))
         except Exception as exc:  # noqa: BLE001 - engine errors come in many types
             self.stop()
@@ -204,14 +249,14 @@ class _Container:
 
     def stop(self) -> None:
         container, self.container = self.container, None
-        if container is None:
-            return
+        client, self.client = self.client, None
         wrapped = getattr(container, "_container", None)
         with contextlib.suppress(Exception):  # teardown goes on; the next docker drill reaps what is left
             if wrapped is not None:
                 wrapped.remove(force=True, v=True)  # the container and its anonymous volumes
         with contextlib.suppress(Exception):
-            container.get_docker_client().client.close()
+            if client is not None:
+                client.close()
 
 
 class _InContainer:
@@ -232,9 +277,7 @@ class _InContainer:
         return f"docker sandbox {self.image}"
 
     def start(self) -> None:
-        reason = docker_unavailable_reason()
-        if reason:
-            raise SandboxUnavailable(reason)
+        self._runner.open()
         self._url = self._launch(self._runner.password)
 
     def _launch(self, password: str) -> str:
@@ -247,16 +290,23 @@ class _InContainer:
 class DockerSandbox(_InContainer, Sandbox):
     """A disposable PostgreSQL container (testcontainers), removed with its volumes at teardown."""
 
-    def __init__(self, dumped_from: str | None = None, image: str | None = None) -> None:
+    def __init__(
+        self, dumped_from: str | None = None, image: str | None = None, docker_host: str | None = None
+    ) -> None:
         self.image = image_for(dumped_from, image)
-        self._runner = _Container(self.image, "PostgreSQL")
+        self._runner = _Container(self.image, "PostgreSQL", docker_host)
 
     def _launch(self, password: str) -> str:
         from testcontainers.community.postgres import PostgresContainer
 
         self._runner.start(
             PostgresContainer(
-                self.image, username="postgres", password=password, dbname="postgres", driver=None
+                self.image,
+                username="postgres",
+                password=password,
+                dbname="postgres",
+                driver=None,
+                docker_client_kw=self._runner.client_kw(),
             )
         )
         host, port = self._runner.connection(5432)
@@ -266,16 +316,24 @@ class DockerSandbox(_InContainer, Sandbox):
 class MysqlDockerSandbox(_InContainer, MysqlSandbox):
     """A disposable MariaDB/MySQL container (testcontainers), removed with its volumes at teardown."""
 
-    def __init__(self, server_version: str | None = None, image: str | None = None) -> None:
+    def __init__(
+        self, server_version: str | None = None, image: str | None = None, docker_host: str | None = None
+    ) -> None:
         self.image = mysql_image_for(server_version, image)
-        self._runner = _Container(self.image, "MariaDB/MySQL")
+        self._runner = _Container(self.image, "MariaDB/MySQL", docker_host)
 
     def _launch(self, password: str) -> str:
         from testcontainers.community.mysql import MySqlContainer
 
         # MYSQL_ROOT_PASSWORD and MYSQL_DATABASE: read by the official mysql and mariadb images alike
         self._runner.start(
-            MySqlContainer(self.image, username=_SANDBOX_USER, password=password, dbname="opsverify_sandbox")
+            MySqlContainer(
+                self.image,
+                username=_SANDBOX_USER,
+                password=password,
+                dbname="opsverify_sandbox",
+                docker_client_kw=self._runner.client_kw(),
+            )
         )
         host, port = self._runner.connection(3306)
         return f"mysql://{_SANDBOX_USER}:{password}@{host}:{port}/"

@@ -34,7 +34,7 @@ _STORED = re.compile(
 )
 _RETAINED = re.compile(r"\bretained\s+(\d+)\s+days?\b", re.I)
 _DATES = re.compile(r"\$?\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_]+|\d{8}(?:[_-]?\d{4,6})?|YYYYMMDD(?:_HHMMSS)?")
-_FORMATS = (
+FORMATS = (
     (".sql.gz", "pg-plain-gz"),
     (".sql", "pg-plain"),
     (".dump", "pg-custom"),
@@ -141,7 +141,7 @@ def _stored(draft: Draft, add: AddBackup, line: GuideLine, backups: list[str]) -
 
 def _format(pattern: str) -> str:
     lowered = pattern.lower()
-    return next((fmt for suffix, fmt in _FORMATS if lowered.endswith(suffix)), "auto")
+    return next((fmt for suffix, fmt in FORMATS if lowered.endswith(suffix)), "auto")
 
 
 def _stem(pattern: str) -> str:

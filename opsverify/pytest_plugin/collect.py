@@ -241,6 +241,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # --- probes run ahead of their tests ---------------------------------------------------------------------
 
 
+# the last entry of this worker's queue when it was last read (see worker_queue)
+QUEUE_END = pytest.StashKey[object]()
+_UNSEEN = object()
+
+
 def checks_of(items: list[pytest.Item]) -> list[CheckItem]:
     return [item.check for item in items if isinstance(item, CheckTest)]
 
@@ -259,7 +264,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     config = item.config
     if not hasattr(config, "workerinput"):
         return
-    queued = [item, *([nextitem] if nextitem else []), *worker_queue(item.session)]
+    pending = worker_queue(item.session)
+    if pending is None:  # nothing new queued since the last test: its probes are running already
+        pending = []
+    queued = [item, *([nextitem] if nextitem else []), *pending]
     config.stash[POOL].prefetch(checks_of(queued))
 
 
@@ -283,12 +291,18 @@ def dist_chosen(config: pytest.Config) -> bool:
     return any(arg in ("--dist", "-d", "--distload") or arg.startswith("--dist=") for arg in args)
 
 
-def worker_queue(session: pytest.Session) -> Iterator[pytest.Item]:
-    """The items xdist has sent to this worker and not yet started (its WorkerInteractor's `torun`)."""
+def worker_queue(session: pytest.Session) -> list[pytest.Item] | None:
+    """The items xdist has sent to this worker and not yet started (its WorkerInteractor's `torun`); None
+    when nothing was added since the last look (xdist appends what it sends; the worker takes from the front,
+    a steal from the back), so a worker does not walk its whole queue again before every test."""
     for plugin in session.config.pluginmanager.get_plugins():
         queue = getattr(plugin, "torun", None)
         if type(plugin).__name__ == "WorkerInteractor" and queue is not None:
             with queue.lock() as pending:
+                last = pending[-1] if pending else None
+                if session.stash.get(QUEUE_END, _UNSEEN) == last:
+                    return None
+                session.stash[QUEUE_END] = last
                 indices = [i for i in pending if isinstance(i, int)]
-            yield from (session.items[i] for i in indices if i < len(session.items))
-            return
+            return [session.items[i] for i in indices if i < len(session.items)]
+    return []

@@ -1,7 +1,7 @@
 """Fixtures for hand-written checks in your ops repository's checks/ folder (registered by the plugin).
 
 target            the loaded target file (`target.name`, `target.model.http["api-health"]`, ...)
-http              a requests session with a default 10 s timeout
+http              a requests session with a default 10 s timeout (opsverify.httpclient's session type)
 pg                `pg("main")` -> a read-only psycopg connection (statement_timeout set) to that postgres entry
 latest_backup     `latest_backup("db-nightly")` -> the newest complete backup of that backups entry, from any
                   backup source (folder, SSH, S3, restic, borg, pgBackRest): `.open()` streams it,
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
     from opsverify.pytest_plugin.latest_backup import LatestBackup
 
+DEFAULT_HTTP_TIMEOUT = 10.0  # the `http` fixture's timeout for a call that gives none
+
 
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> LoadedTarget:
@@ -45,10 +47,12 @@ def target(pytestconfig: pytest.Config) -> LoadedTarget:
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
-    """A requests session with a default timeout, for checks of your own endpoints."""
-    from opsverify.pytest_plugin.http_session import TimeoutSession
+    """A requests session with a default timeout, for checks of your own endpoints: the probes' session type
+    (the environment's proxies and CA bundle, `.netrc`, credentials masked in output), with requests' own
+    user agent."""
+    from opsverify.httpclient import HttpSettings
 
-    with TimeoutSession() as session:
+    with HttpSettings(user_agent=None, timeout=DEFAULT_HTTP_TIMEOUT).session() as session:
         yield session
 
 

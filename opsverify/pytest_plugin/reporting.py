@@ -16,7 +16,7 @@ from opsverify.config.types import TIERS
 from opsverify.paths import reports_dir
 from opsverify.problem import Judgement
 from opsverify.pytest_plugin.collect import CheckTest
-from opsverify.pytest_plugin.run_end import ALLURE_FROM_WORKERS
+from opsverify.pytest_plugin.run_end_report import ALLURE_FROM_WORKERS
 from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.report.allure_check import (
     allure_results_dir,

@@ -7,11 +7,11 @@ run's results to the peers, in this order:
    store's history;
 2. notify gates (`run_end_notify.gate_failures`): failures blocked by a dependency, silenced or in a
    maintenance window get their note (shown in summary.json and the report);
-3. report: summary.json;
+3. report (`run_end_report`): summary.json;
 4. notify (`run_end_notify`): one message per channel per route, then the `pytest_opsverify_*` hooks,
    then heartbeat pings, then notifications.jsonl;
-5. report: the JUnit file redacted; the Allure environment, categories, annotations, history from the
-   store, and a redaction pass over the results folder;
+5. report (`run_end_report`): the JUnit file redacted; the Allure environment, categories, annotations,
+   history from the store, and a redaction pass over the results folder;
 6. the terminal summary (`pytest_terminal_summary`).
 
 No step's failure changes a verdict: each is noted in the terminal summary and the run goes on.
@@ -31,22 +31,15 @@ import pytest
 from opsverify.config.target import LoadedTarget
 from opsverify.config.types import TIERS
 from opsverify.paths import reports_dir
-from opsverify.pytest_plugin import run_end_notify, run_end_state
+from opsverify.pytest_plugin import run_end_notify, run_end_report, run_end_state
 from opsverify.pytest_plugin.collect import empty_run_reason
 from opsverify.pytest_plugin.interrupt import interrupted_by
 from opsverify.pytest_plugin.targets import ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.redaction import redact
 from opsverify.report.allure_check import allure_results_dir
-from opsverify.report.allure_files import (
-    annotate_results,
-    ci_executor,
-    redact_junit,
-    redact_results_dir,
-    run_environment,
-    write_results_metadata,
-)
+from opsverify.report.allure_files import ci_executor
 from opsverify.report.labels import CUSTOM_KIND, DEPENDS_ON_PROPERTY, CheckIdentity
-from opsverify.report.summary import split_failure_text, write_json
+from opsverify.report.summary import split_failure_text
 from opsverify.report.terminal import summary_lines
 from opsverify.results import CheckResult, RunSummary
 
@@ -56,8 +49,6 @@ if TYPE_CHECKING:
     from opsverify.notify.heartbeat import Event
 
 RECORDER = pytest.StashKey["RunRecorder"]()
-# what the xdist workers wrote to the Allure results, redacted already: {"written": names, "results": [...]}
-ALLURE_FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
 OFF_VALUES = {"0", "false", "no", "off"}
 
 
@@ -279,17 +270,16 @@ class RunRecorder:
                     store,
                     run_end_notify.gate_failures(target, summary, store, self.problems),
                 )
-        write_json(self.reports / "summary.json", summary.as_json())
-        self.written.append(self.reports / "summary.json")
+        self.written.append(run_end_report.write_summary(self.reports, summary))
         if self.runs_checks:
             self._notify_all(targets, summary, ran, stores, exitstatus)
-        xmlpath = getattr(self.config.option, "xmlpath", None)
-        if xmlpath and Path(xmlpath).is_file():
-            redact_junit(Path(xmlpath))
-            self.written.append(Path(xmlpath))
+        self.written += run_end_report.redact_junit_file(self.config)
         results_dir = allure_results_dir(self.config)
         if results_dir is not None and self.runs_checks:
-            self._finish_allure(results_dir, targets, summary, stores)
+            run_end_report.finish_allure(
+                self.config, results_dir, targets, summary, stores, self.started, self.problems
+            )
+            self.written.append(results_dir)
 
     def _summary(self, targets: list[LoadedTarget], ran: tuple[str, ...], exitstatus: int) -> RunSummary:
         interrupted = interrupted_by(self.config)
@@ -351,51 +341,6 @@ class RunRecorder:
             append_journal(journal, [r for r in self.records if r.status != "dry-run"])
         if journal.exists():
             self.written.append(journal)
-
-    def _finish_allure(
-        self,
-        results_dir: Path,
-        targets: list[LoadedTarget],
-        summary: RunSummary,
-        stores: run_end_state.Stores,
-    ) -> None:
-        write_results_metadata(
-            results_dir,
-            run_environment(
-                summary.targets,
-                [str(t.path) for t in targets],
-                summary.tiers,
-                ops_root(self.config),
-                run_id=summary.run_id,
-            ),
-        )
-        from opsverify.report.allure_writer import loggers_for
-
-        written: set[str] = set()
-        current: list[dict[str, Any]] = []
-        for logger in loggers_for(results_dir):
-            logger.flush()
-            written |= logger.written
-            current += logger.results
-            self.problems += [f"writing Allure results: {redact(error)}" for error in logger.errors[:1]]
-        for output in self.config.stash.get(ALLURE_FROM_WORKERS, []):
-            written.update(output["written"])
-            current += output["results"]
-        annotate_results(
-            results_dir,
-            {f"{r.target}/{r.id}": r.warnings for r in summary.results if r.warnings},
-            {
-                f"{name}/{check_id}": (gate.decision, gate.note)
-                for name, (_, gated) in stores.items()
-                for check_id, gate in gated.items()
-            },
-            since=self.started - 2,
-        )
-        run_end_state.store_history(
-            results_dir, summary, stores, current, written, self.started - 2, self.problems
-        )
-        redact_results_dir(results_dir, since=self.started - 2, skip=written)
-        self.written.append(results_dir)
 
     def _heartbeat(self, target: LoadedTarget, event: Event, body: str = "") -> None:
         record = run_end_notify.heartbeat(target, event, body, self.notify_switches())

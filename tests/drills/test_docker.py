@@ -73,6 +73,17 @@ def test_no_engine_here_is_explained(no_engine: str) -> None:
         DockerSandbox("15.20").start()
 
 
+def test_a_docker_host_that_does_not_answer_is_named(no_engine: str) -> None:
+    """`restore.docker_host` is the engine the sandbox uses, whatever DOCKER_HOST says (here DOCKER_HOST is
+    the closed socket too: the message names the target's setting, not the environment's)."""
+    reason = docker_unavailable_reason(f"unix://{no_engine}")
+    assert reason == (
+        f"no Docker engine at unix://{no_engine} (connection refused); start it, or fix restore.docker_host"
+    )
+    with pytest.raises(SandboxUnavailable, match=r"fix restore\.docker_host"):
+        DockerSandbox("15.20", docker_host=f"unix://{no_engine}").start()
+
+
 def test_auto_lists_all_three_when_none_works(tmp_path: Path, no_engine: str) -> None:
     candidates = make_sandboxes(
         "auto", sandbox_url=None, image=None, server_bin=str(tmp_path), dumped_from="15.20"

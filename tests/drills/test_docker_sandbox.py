@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from tests.backups.mysqldumps import ROWS, MysqlDumps
 from tests.backups.pgdumps import Dumps, place
 from tests.conftest import REPO, RunResult
 from tests.docker_engine import DockerEngine, busybox_image
-from tests.docker_images import MARIADB, POSTGRES, database_image
+from tests.docker_images import MARIADB, POSTGRES, database_images
 from tests.drills.helpers import evidence_lines
 
 PG_EXPECT = """
@@ -53,13 +55,19 @@ def engine(docker_engine: DockerEngine) -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture(scope="module")
-def pg_image(engine: docker.DockerClient) -> str:
-    return database_image(engine, POSTGRES)
+def images(docker_engine: DockerEngine) -> dict[str, str]:
+    """Both database images, made side by side the first time either is needed."""
+    return dict(zip(("postgres", "mariadb"), database_images(docker_engine, POSTGRES, MARIADB), strict=True))
 
 
 @pytest.fixture(scope="module")
-def mariadb_image(engine: docker.DockerClient) -> str:
-    return database_image(engine, MARIADB)
+def pg_image(images: dict[str, str]) -> str:
+    return images["postgres"]
+
+
+@pytest.fixture(scope="module")
+def mariadb_image(images: dict[str, str]) -> str:
+    return images["mariadb"]
 
 
 # The sandboxes of these tests run one at a time (one xdist worker). The engine may be shared with other test
@@ -319,3 +327,61 @@ def test_a_container_left_by_a_killed_drill_is_reaped(
         assert current.id in remaining
     finally:
         current.remove(force=True, v=True)
+
+
+@pytest.fixture
+def closed_socket() -> Iterator[Path]:
+    """A unix socket that was bound and closed: connecting to it is refused, as with no engine."""
+    with tempfile.TemporaryDirectory(prefix="ov-docker-") as folder:  # short: a socket path has 108 bytes
+        path = Path(folder) / "docker.sock"
+        with socket.socket(socket.AF_UNIX) as closed:
+            closed.bind(str(path))
+        yield path
+
+
+@pytest.mark.usefixtures("leaves_nothing")
+def test_the_targets_docker_host_wins_over_docker_host_in_the_environment(
+    run_checks: Callable[..., RunResult],
+    dumps: Dumps,
+    pg_image: str,
+    docker_engine: DockerEngine,
+    closed_socket: Path,
+    tmp_path: Path,
+) -> None:
+    """DOCKER_HOST names a socket nothing listens on; `restore.docker_host` names the engine: the drill's
+    ping, image check, container and teardown all reach the engine of the target file."""
+    place(dumps.plain_gz, tmp_path / "backups")
+    text = target(tmp_path / "backups", pg_image, PG_EXPECT).replace(
+        "      sandbox: docker\n", f"      sandbox: docker\n      docker_host: {docker_engine.base_url}\n"
+    )
+    env = {"DOCKER_HOST": f"unix://{closed_socket}", "TESTCONTAINERS_RYUK_DISABLED": "true"}
+    result = run_checks(text, "-m", "dr", env=env)
+    assert result.returncode == 0, result.output
+    record = drill_record(result)
+    assert record["verdict"] == "passed", record
+    assert record["sandbox"] == "docker"
+    assert record["rows_checked"] == 5400
+
+
+@pytest.mark.usefixtures("leaves_nothing")
+def test_ryuk_on_another_engine_than_docker_host_is_refused_with_the_fix(
+    run_checks: Callable[..., RunResult],
+    dumps: Dumps,
+    pg_image: str,
+    docker_engine: DockerEngine,
+    closed_socket: Path,
+    tmp_path: Path,
+) -> None:
+    """testcontainers starts Ryuk with a client of its own, on DOCKER_HOST's engine: with `docker_host` naming
+    another engine the drill says so and how to go on, instead of failing inside testcontainers."""
+    place(dumps.plain_gz, tmp_path / "backups")
+    text = target(tmp_path / "backups", pg_image, PG_EXPECT).replace(
+        "      sandbox: docker\n", f"      sandbox: docker\n      docker_host: {docker_engine.base_url}\n"
+    )
+    env = {"DOCKER_HOST": f"unix://{closed_socket}", "TESTCONTAINERS_RYUK_DISABLED": "false"}
+    result = run_checks(text, "-m", "dr", env=env)
+    assert result.returncode == 1, result.output
+    assert f"not on restore.docker_host {docker_engine.base_url}: set TESTCONTAINERS_RYUK_DISABLED=true" in (
+        result.output
+    )
+    assert drill_record(result)["failed_step"] == "sandbox"

@@ -169,3 +169,33 @@ def test_drill_of_an_archived_object_says_so(moto_s3: MotoS3, dumps: Dumps, tmp_
     _facts, problems = run_drill(tmp_path, tmp_path, {}, **s3_keys(moto_s3, bucket))
     assert len(problems) == 1
     assert "is in storage class GLACIER: it cannot be read without a restore request" in problems[0]
+
+
+def test_drill_downloads_a_synced_pg_directory_and_removes_the_copy(
+    moto_s3: MotoS3, dumps: Dumps, tmp_path: Path, reports: Path, drill_tmp: Path
+) -> None:
+    bucket = moto_s3.bucket()
+    for path in sorted(dumps.directory.iterdir()):  # aws s3 sync DIR s3://bucket/db/db_2/
+        moto_s3.put(bucket, f"db/db_2/{path.name}", path.read_bytes(), age_hours=2)
+    keys = {**s3_keys(moto_s3, bucket), "pattern": "db_*", "format": "pg-directory"}
+    facts, problems = run_drill(tmp_path, tmp_path, {"rto": "1h", "expect": GOOD_EXPECT}, **keys)
+    assert problems == []
+    assert [s.name for s in facts.steps] == [
+        "download",
+        "find",
+        "integrity",
+        "sandbox",
+        "restore",
+        "verify",
+        "teardown",
+    ]
+    assert facts.steps[0].detail.startswith("db_2, ")
+    assert facts.restore is not None
+    assert facts.restore.program == "pg_restore"
+    assert facts.verification.row_counts == {"clients": 400, "bookings": 3000, "public.invoices": 2000}
+    (record,) = evidence_lines(reports)
+    assert record["verdict"] == "passed"
+    assert record["format"] == "pg-directory"
+    assert record["file"] == f"s3://{bucket}/db/db_2/"
+    assert record["rto_s"] >= record["steps"]["download"]
+    assert list(drill_tmp.iterdir()) == []  # the downloaded folder is gone

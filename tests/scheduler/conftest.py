@@ -16,6 +16,8 @@ from typing import Any
 import psutil
 import pytest
 
+from opsverify.scheduler.load import load_schedule
+from opsverify.scheduler.model import ScheduleError
 from tests.conftest import REPO
 
 PY = sys.executable
@@ -125,3 +127,12 @@ def pid_alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def error_of(project: Path, text: str) -> str:
+    """The ScheduleError message of loading `text` as PROJECT/schedule.yaml."""
+    path = project / "schedule.yaml"
+    path.write_text(text)
+    with pytest.raises(ScheduleError) as caught:
+        load_schedule(path, cwd=project)
+    return str(caught.value)

@@ -14,6 +14,7 @@ from opsverify.scheduler.calendar import Calendar, Interval
 from opsverify.scheduler.load import load_schedule
 from opsverify.scheduler.model import ScheduleError
 from tests.conftest import REPO
+from tests.scheduler.conftest import error_of
 
 
 @pytest.fixture
@@ -28,12 +29,6 @@ def write(project: Path, text: str) -> Path:
     path = project / "schedule.yaml"
     path.write_text(text)
     return path
-
-
-def error_of(project: Path, text: str) -> str:
-    with pytest.raises(ScheduleError) as caught:
-        load_schedule(write(project, text), cwd=project)
-    return str(caught.value)
 
 
 def test_shipped_example_loads(project):

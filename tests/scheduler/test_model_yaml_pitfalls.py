@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from opsverify.scheduler.load import load_schedule
-from opsverify.scheduler.model import ScheduleError
+from tests.scheduler.conftest import error_of
 
 
 @pytest.fixture
@@ -15,14 +15,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "targets").mkdir()
     (tmp_path / "targets" / "prod.yaml").write_text("target: prod\n")
     return tmp_path
-
-
-def error_of(project: Path, text: str) -> str:
-    path = project / "schedule.yaml"
-    path.write_text(text)
-    with pytest.raises(ScheduleError) as caught:
-        load_schedule(path, cwd=project)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -165,3 +165,41 @@ def assert_no_secrets(run: SeedRun, replica: Replica, *names: str) -> None:
     written = run.result.output + run.result.files_text()
     for name in names:
         assert replica.env[name] not in written, f"the value of {name} leaked into the output or reports"
+
+
+def run_in_state(
+    replica: Replica, run_seed: SeedRunner, state: str, *args: str, env: dict[str, str] | None = None
+) -> SeedRun:
+    """The replica in `state` (`healthy` or a failure state), its notification receivers cleared (a replica
+    with `receivers`), then a run of its target file with `args`."""
+    replica.enter(state)
+    replica.receivers.clear()
+    return run_seed(replica, *args, env=env)
+
+
+def assert_healthy_run(replica: Replica, run_seed: SeedRunner, routed: set[tuple[str, str]]) -> SeedRun:
+    """Healthy, every tier: every check of the target file passes, and exactly `routed` (route, channel)
+    pairs get a message."""
+    __tracebackhide__ = True
+    run = run_in_state(replica, run_seed, "healthy")
+    assert_all_pass(run, check_ids(replica))
+    assert run.routed() == routed
+    return run
+
+
+def assert_state_alerts(
+    replica: Replica,
+    run_seed: SeedRunner,
+    state: str,
+    failed: dict[str, list[str]],
+    routed: set[tuple[str, str]],
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> SeedRun:
+    """In `state`, a run with `args` fails exactly the `failed` checks (each message holding its words), and
+    exactly `routed` (route, channel) pairs get a message."""
+    __tracebackhide__ = True
+    run = run_in_state(replica, run_seed, state, *args, env=env)
+    assert_fails_exactly(run, failed)
+    assert run.routed() == routed, run.deliveries
+    return run

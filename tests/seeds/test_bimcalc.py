@@ -11,10 +11,10 @@ import pytest
 from tests.docker_engine import DockerEngine
 from tests.seeds.conftest import (
     SeedRunner,
-    assert_all_pass,
     assert_fails_exactly,
+    assert_healthy_run,
     assert_no_secrets,
-    check_ids,
+    assert_state_alerts,
     tiers_of,
 )
 from tests.seeds.replicas.bimcalc import BIMCalc
@@ -38,11 +38,7 @@ def test_every_tier_of_the_guide_has_checks(replica: BIMCalc) -> None:
 def test_healthy_replica_passes_every_tier_and_mails_the_completed_checklist(
     replica: BIMCalc, run_seed: SeedRunner
 ) -> None:
-    replica.enter("healthy")
-    replica.receivers.clear()
-    run = run_seed(replica)
-    assert_all_pass(run, check_ids(replica))
-    assert run.routed() == {CHECKLIST_MAIL}
+    assert_healthy_run(replica, run_seed, {CHECKLIST_MAIL})
     assert replica.receivers.mail_to() == ["admin@bimcalc.test"]
     assert replica.receivers.hooks_called() == []
 
@@ -93,11 +89,7 @@ def test_failure_state_fails_exactly_its_checks_and_alerts_as_the_guide_says(
     replica: BIMCalc, run_seed: SeedRunner, state: str
 ) -> None:
     failed, routed = FAILURES[state]
-    replica.enter(state)
-    replica.receivers.clear()
-    run = run_seed(replica, "-m", "not dr")
-    assert_fails_exactly(run, failed)
-    assert run.routed() == routed, run.deliveries
+    run = assert_state_alerts(replica, run_seed, state, failed, routed, "-m", "not dr")
     assert_no_secrets(run, replica, "SMTP_PASSWORD", "SLACK_WEBHOOK_URL")
     slack = [route for route, channel in routed if channel == "ops-slack"]
     assert replica.receivers.hooks_called() == ["slack"] * len(slack)

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.seeds.conftest import SeedRunner, assert_all_pass, assert_fails_exactly, check_ids, tiers_of
+from tests.seeds.conftest import (
+    SeedRunner,
+    assert_all_pass,
+    assert_fails_exactly,
+    assert_healthy_run,
+    assert_state_alerts,
+    tiers_of,
+)
 from tests.seeds.replicas.codebook import Codebook
 
 PAGE = ("critical-page-oncall", "pager")
@@ -27,11 +34,7 @@ def test_every_tier_of_the_guide_has_checks(replica: Codebook) -> None:
 
 
 def test_healthy_replica_passes_every_tier(replica: Codebook, run_seed: SeedRunner) -> None:
-    replica.enter("healthy")
-    replica.receivers.clear()
-    run = run_seed(replica)
-    assert_all_pass(run, check_ids(replica))
-    assert run.routed() == set()
+    assert_healthy_run(replica, run_seed, set())
 
 
 # state -> ({failed check: words}, {(route, channel)})
@@ -81,22 +84,19 @@ def test_failure_state_fails_exactly_its_checks_and_pages_or_warns(
     replica: Codebook, run_seed: SeedRunner, state: str
 ) -> None:
     failed, routed = FAILURES[state]
-    replica.enter(state)
-    replica.receivers.clear()
-    run = run_seed(replica, "-m", "not dr and not monthly and not quarterly")
-    assert_fails_exactly(run, failed)
-    assert run.routed() == routed, run.deliveries
+    assert_state_alerts(
+        replica, run_seed, state, failed, routed, "-m", "not dr and not monthly and not quarterly"
+    )
     paged, warned = PAGE in routed, bool(WARN & routed)
     assert sorted(replica.receivers.hooks_called()) == ["pager"] * paged + ["slack"] * warned
     assert replica.receivers.mail_to() == ["oncall@codebook.test"] * warned
 
 
 def test_disk_under_ten_percent_free_is_critical(replica: Codebook, run_seed: SeedRunner) -> None:
-    replica.enter("healthy")
-    replica.receivers.clear()
-    run = run_seed(replica, "-m", "daily", env={"DISK_MAX_USED_PCT": "1"})
-    assert_fails_exactly(run, {"host:disk:/": ["expected at most 1%"]})
-    assert run.routed() == {PAGE}
+    failed = {"host:disk:/": ["expected at most 1%"]}
+    assert_state_alerts(
+        replica, run_seed, "healthy", failed, {PAGE}, "-m", "daily", env={"DISK_MAX_USED_PCT": "1"}
+    )
 
 
 def test_monthly_restore_is_measured_against_rto(replica: Codebook, run_seed: SeedRunner) -> None:

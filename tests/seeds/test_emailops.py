@@ -8,7 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.docker_engine import DockerEngine
-from tests.seeds.conftest import SeedRunner, assert_all_pass, assert_fails_exactly, check_ids, tiers_of
+from tests.seeds.conftest import (
+    SeedRunner,
+    assert_all_pass,
+    assert_fails_exactly,
+    assert_healthy_run,
+    assert_state_alerts,
+    check_ids,
+    tiers_of,
+)
 from tests.seeds.replicas.emailops import EmailOps
 
 SUPPORT = ("alerting-rules", "support-mail")
@@ -26,11 +34,7 @@ def test_every_tier_of_the_guide_has_checks(replica: EmailOps) -> None:
 
 
 def test_healthy_replica_passes_every_tier_and_mails_nobody(replica: EmailOps, run_seed: SeedRunner) -> None:
-    replica.enter("healthy")
-    replica.receivers.clear()
-    run = run_seed(replica)
-    assert_all_pass(run, check_ids(replica))
-    assert run.routed() == set()
+    assert_healthy_run(replica, run_seed, set())
     assert replica.receivers.mail_to() == []
 
 
@@ -59,11 +63,9 @@ FAILURES = {
 def test_failure_state_fails_exactly_its_checks_and_mails_support(
     replica: EmailOps, run_seed: SeedRunner, state: str
 ) -> None:
-    replica.enter(state)
-    replica.receivers.clear()
-    run = run_seed(replica, "-m", "not dr and not quarterly")
-    assert_fails_exactly(run, FAILURES[state])
-    assert run.routed() == {SUPPORT}
+    assert_state_alerts(
+        replica, run_seed, state, FAILURES[state], {SUPPORT}, "-m", "not dr and not quarterly"
+    )
     (mail,) = replica.receivers.mailbox.messages
     assert mail["To"] == "support@emailops.test"
     body = mail.get_body(preferencelist=("plain",))

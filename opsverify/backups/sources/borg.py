@@ -61,6 +61,7 @@ class BorgSource(ToolSource):
     block = "borg"
     tool = BORG
     snapshots = "archives"
+    ok_codes = (0, 1)
 
     def __init__(self, entry: BackupEntry, base_dir: Path) -> None:
         self.repo: BorgRepo = getattr(entry, "borg").repo()  # noqa: B009 - the block is the source's key
@@ -154,20 +155,15 @@ class BorgSource(ToolSource):
             "borg archives are read with `fetch` (borg extract --stdout into a temporary folder)"
         )
 
-    def fetch(self, backup: BackupFile, workdir: Path) -> Path:
-        """`borg extract --stdout ::ARCHIVE FILE` into `workdir`."""
-        archive = _archive_of(backup)
-        local = workdir / PurePosixPath(str(backup.path)).name
-        with local.open("wb") as out:
-            done = self._run(
-                ["extract", "--stdout", "--bypass-lock", f"::{archive}", str(backup.path)],
-                f"extracting {backup.path}",
-                stdout=out.fileno(),
-            )
-        if done.returncode not in (0, 1):
-            local.unlink(missing_ok=True)
-            raise SourceError(self._failure(done.stderr, f"extracting {backup.path} of archive {archive}"))
-        return local
+    def snapshot_name(self, backup: BackupFile) -> str:
+        return _archive_of(backup)
+
+    def _dump_args(self, backup: BackupFile) -> builtins.list[str]:
+        return ["extract", "--stdout", "--bypass-lock", f"::{_archive_of(backup)}", str(backup.path)]
+
+    def _restore_args(self, backup: BackupFile, into: Path) -> tuple[builtins.list[str], Path]:
+        folder = self.entry.path.strip("/")
+        return ["extract", "--bypass-lock", f"::{_archive_of(backup)}", folder], into / folder
 
     def check_repository(self, tier: str | None = None) -> str | None:
         """What `borg check` reports wrong (its own text), or None when it finds no errors."""

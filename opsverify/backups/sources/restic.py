@@ -197,18 +197,16 @@ class ResticSource(ToolSource):
     def open(self, backup: BackupFile) -> IO[bytes]:
         raise SourceError("restic snapshots are read with `fetch` (restic dump into a temporary folder)")
 
-    def fetch(self, backup: BackupFile, workdir: Path) -> Path:
-        """`restic dump SNAPSHOT FILE` into `workdir` (its mtime set to the snapshot's time)."""
-        snapshot = _snapshot_of(backup)
-        local = workdir / PurePosixPath(str(backup.path)).name
-        with local.open("wb") as out:
-            done = self._run(
-                ["dump", snapshot, str(backup.path)], f"dumping {backup.path}", stdout=out.fileno()
-            )
-        if done.returncode != 0:
-            local.unlink(missing_ok=True)
-            raise SourceError(self._failure(done.stderr, f"reading {backup.path} of snapshot {snapshot[:8]}"))
-        return local
+    def snapshot_name(self, backup: BackupFile) -> str:
+        return _snapshot_of(backup)[:8]
+
+    def _dump_args(self, backup: BackupFile) -> builtins.list[str]:
+        return ["dump", _snapshot_of(backup), str(backup.path)]
+
+    def _restore_args(self, backup: BackupFile, into: Path) -> tuple[builtins.list[str], Path]:
+        folder = "/" + self.entry.path.strip("/")
+        args = ["restore", _snapshot_of(backup), f"--target={into}", f"--include={folder}"]
+        return args, into / folder.lstrip("/")
 
     def check_repository(self, day_of_year: int | None = None) -> str | None:
         """What `restic check` reports wrong (its own text), or None when it finds no errors."""

@@ -20,8 +20,10 @@ from opsverify.backups.inspection import Inspection
 from opsverify.backups.integrity import inspect_backup
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
+from opsverify.backups.sources.local import verify_checksum
 from opsverify.backups.sources.s3_access import S3Access, S3Location, make_client, parse_s3_url
 from opsverify.backups.sources.s3_errors import S3Error, archived_message, describe
+from opsverify.backups.sources.s3_folders import S3Folder, download_folder, list_folders
 from opsverify.backups.sources.s3_listing import S3Object, list_objects
 from opsverify.backups.sources.s3_reading import (
     HEAD_BYTES,
@@ -78,7 +80,10 @@ class S3Source(BackupSource):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            listing = list_objects(self.client, self.bucket, pattern, ignore, self.access.recursive)
+            if self.entry.format == "pg-directory":
+                listing = list_folders(self.client, self.bucket, pattern, ignore)
+            else:
+                listing = list_objects(self.client, self.bucket, pattern, ignore, self.access.recursive)
         except (BotoCoreError, ClientError) as exc:
             raise S3Error(describe(exc, self.access, self.bucket)) from None
         self._sidecars = listing.sidecars
@@ -96,6 +101,12 @@ class S3Source(BackupSource):
         sidecar beside it; S3's own checksum of it checked on the way (S3Error when it disagrees)."""
         obj = _object(backup)
         sidecar = self._sidecars.get(f"{obj.name}.sha256")
+        if isinstance(obj, S3Folder):
+            path = download_folder(self.client, self.access, self.bucket, obj, workdir)
+            if sidecar is not None:
+                text = read_small(self.client, self.access, self.bucket, sidecar.key)
+                (workdir / sidecar.name).write_text(text, encoding="utf-8")
+            return path
         stream, response = get_object(self.client, self.access, self.bucket, obj, md5=sidecar is None)
         try:
             path, sha = copy_to(stream, obj, workdir, copies=1)
@@ -149,6 +160,8 @@ class S3Source(BackupSource):
             return Inspection("not read (read_newest: false): listing only")
         if obj.archived and getattr(entry, "allow_archived", False):
             return Inspection(f"not read: in storage class {obj.storage_class} (allow_archived)")
+        if isinstance(obj, S3Folder):
+            return self._inspect_folder(obj, started)
         sidecar = self._sidecars.get(f"{obj.name}.sha256")
         md5 = entry.checksum != "off" and sidecar is None
         try:
@@ -168,6 +181,32 @@ class S3Source(BackupSource):
         finally:
             stream.close()
         self._read = {"response": response, "sha": inspection.sha256, "md5": stream.md5(), "sidecar": sidecar}
+        inspection.seconds = time.monotonic() - started
+        return inspection
+
+    def _inspect_folder(self, folder: S3Folder, started: float) -> Inspection:
+        """A pg_dump directory: downloaded (after a free-space check) into a temporary folder that is always
+        removed, then read as a folder here is; its sidecar checked against the copy's files."""
+        entry = self.entry
+        if folder.archived:
+            return Inspection(
+                "unknown",
+                defects=[archived_message(f"s3://{self.bucket.bucket}/{folder.key}", folder.storage_class)],
+            )
+        with tempfile.TemporaryDirectory(prefix="opsverify-s3-") as workdir:
+            try:
+                copy = self.fetch(folder, Path(workdir))
+            except ObjectChanged as exc:
+                self._read = {"changed": str(exc)}
+                return Inspection("unknown")
+            local = BackupFile(copy, folder.size, folder.mtime, is_dir=True)
+            inspection = inspect_backup(
+                local, declared="pg-directory", client_bin=entry.client_bin, hash_file=entry.checksum != "off"
+            )
+            checksum = verify_checksum(local, inspection) if entry.checksum != "off" else ChecksumResult(None)
+        url = f"s3://{self.bucket.bucket}/{folder.key.rstrip('/')}"
+        inspection.defects = [defect.replace(str(copy), url) for defect in inspection.defects]
+        self._read = {"checksum": checksum}
         inspection.seconds = time.monotonic() - started
         return inspection
 
@@ -213,6 +252,8 @@ class S3Source(BackupSource):
 
     def checksum(self, backup: BackupFile, inspection: Inspection) -> ChecksumResult:
         obj, read = _object(backup), self._read
+        if "checksum" in read:
+            return cast(ChecksumResult, read["checksum"])
         if "response" not in read:
             return ChecksumResult(None)
         sidecar: S3Object | None = read["sidecar"]

@@ -11,7 +11,7 @@ class S3Error(SourceError):
 
 
 _REGION_CODES = ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException")
-_CREDENTIAL_CODES = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "TokenRefreshRequired")
+_CREDENTIAL_CODES = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "TokenRefreshRequired")
 
 
 def describe(exc: Exception, access: S3Access, location: S3Location, key: str | None = None) -> str:
@@ -86,6 +86,12 @@ def _client_error(exc: Exception, access: S3Access, location: S3Location, where:
     if code == "InvalidObjectState":
         storage = error.get("StorageClass") or "an archive tier"
         return archived_message(obj, str(storage))
+    if code == "InvalidToken":
+        return (
+            f"the S3 session token was refused by {access.endpoint_url or 'AWS'} ({code}): it is not the one "
+            "issued with s3.access_key_id (cut, or from another session); set s3.session_token (or the "
+            "profile's credentials) from the same, current session"
+        )
     if code in _CREDENTIAL_CODES:
         return (
             f"the S3 credentials were refused by {access.endpoint_url or 'AWS'} ({code}): check "

@@ -175,20 +175,27 @@ def full_object_sha256(response: dict[str, Any]) -> str | None:
         return None
 
 
-def check_room(folder: Path, size: int, copies: int = 2) -> None:
+def check_room(folder: Path, size: int, copies: int = 2, what: str = "the object") -> None:
     """Refuse a temporary copy that would fill the disk (S3Error naming the folder, the sizes and the fix)."""
-    free = shutil.disk_usage(folder).free
+    problem = room_problem(folder, shutil.disk_usage(folder).free, size, copies, what)
+    if problem is not None:
+        raise S3Error(problem)
+
+
+def room_problem(folder: Path, free: int, size: int, copies: int = 2, what: str = "the object") -> str | None:
+    """Why `copies` copies of `size` bytes (and ROOM_MARGIN kept free) do not fit in `free` bytes, or None."""
     needed = size * copies + ROOM_MARGIN
-    if free < needed:
-        raise S3Error(
-            f"not enough room in {folder} for a temporary copy of the object: {format_size(free)} free, "
-            f"{format_size(needed)} needed; point TMPDIR at a larger disk"
-        )
+    if free >= needed:
+        return None
+    return (
+        f"not enough room in {folder} for a temporary copy of {what}: {format_size(free)} free, "
+        f"{format_size(needed)} ({needed} bytes) needed; point TMPDIR at a larger disk"
+    )
 
 
 def copy_to(stream: ObjectStream, obj: S3Object, folder: Path, copies: int = 2) -> tuple[Path, str | None]:
     """Write the object into `folder` under its own name (sha256 on the way); its mtime is LastModified."""
-    check_room(folder, obj.size, copies)
+    check_room(folder, obj.size, copies, what=obj.name)
     target = folder / obj.name
     with target.open("wb") as handle:
         read = read_handle(stream, gzip=False, sinks=[handle], hash_file=True)

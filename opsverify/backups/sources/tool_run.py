@@ -46,6 +46,7 @@ def run_tool(
     timeout: float,
     what: str,
     stdout: int | None = subprocess.PIPE,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run `program args` with `env` added to this process's environment (secrets go there, never in argv)
     and no stdin (a tool must not wait on a prompt). SourceError when it cannot start or times out."""
@@ -53,6 +54,7 @@ def run_tool(
     try:
         return subprocess.run(
             [program, *args],
+            cwd=cwd,
             env=full_env,
             stdin=subprocess.DEVNULL,
             stdout=stdout,
@@ -76,6 +78,12 @@ def output_text(data: bytes, secrets: Sequence[str] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def out_of_disk(text: str) -> bool:
+    """Whether a tool's error text says the disk it wrote to is full (ENOSPC, or a quota)."""
+    lowered = text.lower()
+    return "no space left on device" in lowered or "disk quota exceeded" in lowered
 
 
 def error_lines(text: str, limit: int = 4) -> str:
@@ -107,6 +115,8 @@ class ToolSource(BackupSource):
     tool: Tool
     snapshots = "snapshots"
     """What the tool calls its snapshots, for messages (`archives` for borg)."""
+    ok_codes: tuple[int, ...] = (0,)
+    """Exit codes of a read that worked (borg: 1 means warnings only)."""
 
     def __init__(self, entry: BackupEntry, base_dir: Path, repo: ToolRepo) -> None:
         super().__init__(entry, base_dir)
@@ -132,6 +142,7 @@ class ToolSource(BackupSource):
         what: str,
         timeout: float | None = None,
         stdout: int | None = subprocess.PIPE,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         if self._program is None:
             self._program = self.tool.resolve(self.tool_repo.bin)
@@ -143,6 +154,78 @@ class ToolSource(BackupSource):
             timeout or self.tool_repo.timeout,
             what,
             stdout,
+            cwd,
+        )
+
+    @abstractmethod
+    def _failure(self, stderr: bytes, what: str) -> str:
+        """The tool's failure text as a sentence with the fix (secrets masked)."""
+
+    @abstractmethod
+    def snapshot_name(self, backup: BackupFile) -> str:
+        """The snapshot (or archive) `backup` was listed in, as the tool's commands take it."""
+
+    @abstractmethod
+    def _dump_args(self, backup: BackupFile) -> builtins.list[str]:
+        """The command that writes the one file `backup` to stdout."""
+
+    @abstractmethod
+    def _restore_args(self, backup: BackupFile, into: Path) -> tuple[builtins.list[str], Path]:
+        """The command that restores the folder `path` of `backup`'s snapshot below `into` (run there), and
+        the folder it lands in."""
+
+    def fetch(self, backup: BackupFile, workdir: Path) -> Path:
+        """The file `backup`, read out of its snapshot by the tool into `workdir`."""
+        local = workdir / PurePosixPath(str(backup.path)).name
+        what = f"reading {backup.path} of {self.snapshots[:-1]} {self.snapshot_name(backup)}"
+        with local.open("wb") as out:
+            done = self._run(self._dump_args(backup), what, stdout=out.fileno())
+        full = self._out_of_disk(done.stderr, workdir, what)
+        if full is None and done.returncode in self.ok_codes and local.stat().st_size < backup.size:
+            full = self._short_read(
+                local, backup, workdir, what
+            )  # borg may stop writing a full disk silently
+        if full is not None or done.returncode not in self.ok_codes:
+            local.unlink(missing_ok=True)
+            raise SourceError(full or self._failure(done.stderr, what))
+        return local
+
+    def _short_read(self, local: Path, backup: BackupFile, workdir: Path, what: str) -> str:
+        written = local.stat().st_size
+        if shutil.disk_usage(workdir).free < backup.size - written:
+            return self._out_of_disk(b"no space left on device", workdir, what) or ""
+        return (
+            f"{self.place}: {what} stopped after {written} of {backup.size} bytes without an error: run the "
+            "tool's deep check (`restic check --read-data`, `borg check --verify-data`)"
+        )
+
+    def restore_folder(self, backup: BackupFile, into: Path, timeout: float | None = None) -> Path:
+        """Restore the folder `path` of the snapshot holding `backup` below the empty folder `into` (the
+        caller removes it); the restored folder. SourceError naming the folder and the fix when the disk
+        fills up (what was restored so far is removed at once)."""
+        args, folder = self._restore_args(backup, into)
+        what = f"restoring {self.entry.path} of {self.snapshots[:-1]} {self.snapshot_name(backup)}"
+        done = self._run(args, what, timeout=timeout, stdout=subprocess.DEVNULL, cwd=into)
+        full = self._out_of_disk(done.stderr, into, what)  # borg: exit code 1 (a "warning") when it is
+        if full is not None:
+            _empty(into)
+            raise SourceError(full)
+        if done.returncode not in self.ok_codes:
+            raise SourceError(self._failure(done.stderr, what))
+        if not folder.is_dir():
+            raise SourceError(
+                f"{self.place}: {self.snapshots[:-1]} {self.snapshot_name(backup)} has no folder "
+                f"{self.entry.path}: is `path` the backed-up folder?"
+            )
+        return folder
+
+    def _out_of_disk(self, stderr: bytes, folder: Path, what: str) -> str | None:
+        if not out_of_disk(output_text(stderr)):
+            return None
+        return (
+            f"{self.place}: {what} into {folder} ran out of disk space ({self.tool.program}: no space left on "
+            "device): free space on that disk, or set the entry's `restore.tmp_dir` to a folder on a disk with "
+            "room for the restored files (TMPDIR when unset); what was written there was removed"
         )
 
     def stat(self, backup: BackupFile) -> BackupFile | None:
@@ -153,10 +236,23 @@ class ToolSource(BackupSource):
         """What the tool's own check reports wrong (its text), or None when it finds no errors."""
 
     def inspect(self, backup: BackupFile) -> Inspection:
-        """The tool's own check of the repository first; then the file's own read."""
+        """The tool's own check of the repository first; then the file's own read (none for a folder of
+        files whose drill checks them, `restore.expect.files/min_count/sha256`, unless `format` is set)."""
         problem = self.check_repository()
         if problem is not None:
             return Inspection(
                 self.entry.format if self.entry.format != "auto" else "unknown", defects=[problem]
             )
+        restore = getattr(self.entry, "restore", None)
+        if self.entry.format == "auto" and restore is not None and restore.expect.checks_files():
+            return Inspection("files")
         return super().inspect(backup)
+
+
+def _empty(folder: Path) -> None:
+    """Remove what a failed restore left in `folder` (the folder itself stays: its owner removes it)."""
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

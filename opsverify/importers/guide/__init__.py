@@ -2,9 +2,9 @@
 
 Read line by line, deterministic. One module per thing a guide states: `lines` (code blocks of every form and
 the commands in them), `endpoints` (curl, `GET /path`, endpoints in prose and tables), `dumps` (every dump a
-backups entry), `drills` (every restore a drill), `thresholds` (limits in prose, RTO/RPO), `alerts` (alert rule
-blocks), `services` (databases, version requirements, an application's check commands, logs, checklists).
-Each entry quotes the guide's line; what was not converted is listed at the top with the reason.
+backups entry), `tools` (restic, Borg and pgBackRest repositories), `drills` (every restore a drill),
+`thresholds` (limits in prose, RTO/RPO), `alerts` (alert rule blocks), `services` (databases, version
+requirements, an application's check commands, logs, checklists). Each entry quotes the guide's line; what was not converted is listed at the top with the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from opsverify.importers.draft import Draft, ImportProblem
-from opsverify.importers.guide import drills, dumps, endpoints, services, thresholds
+from opsverify.importers.guide import drills, dumps, endpoints, services, thresholds, tools
 from opsverify.importers.guide.alerts import alert_blocks
 from opsverify.importers.guide.lines import Command, Line, commands, joined, parse_lines
 from opsverify.importers.guide.state import State, add
@@ -29,6 +29,7 @@ def draft_guide(file: Path, target: str) -> Draft:
     state = State(Draft(target, file.name), file.name)
     lines = parse_lines(text)
     shell = joined(lines)
+    tools.scan_settings(state, shell)
     for index, line in enumerate(shell):
         after = shell[index + 1 :]
         for command in commands(line):
@@ -42,6 +43,7 @@ def draft_guide(file: Path, target: str) -> Draft:
     thresholds.finish_metrics(state)
     services.containers(state, shell)
     drills.finish(state)
+    tools.finish(state)
     services.checklists(state, lines)
     if not state.draft.entry_count():
         raise ImportProblem(
@@ -53,6 +55,9 @@ def draft_guide(file: Path, target: str) -> Draft:
 
 def _command(state: State, command: Command, after: list[Line]) -> None:
     program = command.program()
+    if tools.tool_of(command) is not None:
+        tools.command(state, command, after)
+        return
     if any(segment and segment[0] in ("curl", "wget") for segment in command.segments):
         endpoints.curl(state, command, after)
         return

@@ -220,8 +220,8 @@ def record_backup(
     return name
 
 
-def schedule(state: State, name: str, cron: str) -> None:
-    """A cron schedule: the backups' tier and the newest one's maximum age."""
+def schedule_kind(cron: str) -> str | None:
+    """hourly, daily, weekly or monthly: how often a cron schedule runs (None when it is not clear)."""
     fields = cron.split()
     kind = cron.lstrip("@") if cron.startswith("@") else None
     if kind in ("midnight",):
@@ -236,7 +236,13 @@ def schedule(state: State, name: str, cron: str) -> None:
             kind = "weekly"
         elif month == "*":
             kind = "monthly"
-    if kind not in SCHEDULES:
+    return kind if kind in SCHEDULES else None
+
+
+def schedule(state: State, name: str, cron: str) -> None:
+    """A cron schedule: the backups' tier and the newest one's maximum age."""
+    kind = schedule_kind(cron)
+    if kind is None:
         return
     max_age, tier = SCHEDULES[kind]
     entry = state.draft.sections["backups"][name]

@@ -30,6 +30,10 @@ class State:
     metrics_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     metric_names: list[tuple[str, bool, Line]] = field(default_factory=list)
     label: str | None = None
+    tool_env: dict[str, str] = field(
+        default_factory=dict
+    )  # RESTIC_REPOSITORY, BORG_REPO, ... as the guide sets them
+    tool_backups: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (tool, repo, path) -> entry
 
 
 def tier(line: Line) -> list[str] | None:

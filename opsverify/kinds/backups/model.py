@@ -227,9 +227,10 @@ class BackupCheck(CheckEntry):
         parse_s3_url(self.path)
         if self.via is not None:
             raise ValueError(f"`path` {self.path} is a bucket, read over the S3 API: drop `via`")
-        if self.format == "pg-directory":
+        if self.format == "pg-directory" and self.s3 is not None and self.s3.recursive:
             raise ValueError(
-                "pg-directory backups are folders, not objects: dump with --format=custom for a bucket"
+                "`s3.recursive` does not apply to format pg-directory: each folder under the prefix is one "
+                "backup (pg_dump -Fd, then aws s3 sync); drop `recursive`"
             )
         return self
 

@@ -25,7 +25,7 @@ import requests
 from requests.utils import get_encoding_from_headers, get_netrc_auth
 
 from opsverify import asyncrun
-from opsverify.httpclient import environment_proxies, proxies_for
+from opsverify.httpclient import HttpSettings
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.facts import HttpFacts
 from opsverify.kinds.http.model import HttpCheck
@@ -35,8 +35,8 @@ from opsverify.kinds.http.probe import (
     Answer,
     RequestFailed,
     _steps,
-    headers_and_auth,
     response_facts,
+    settings_for,
     verify_of,
 )
 from opsverify.kinds.http.probe import probe as blocking_probe
@@ -102,15 +102,16 @@ def _connector() -> aiohttp.TCPConnector:
 _SSL_CONTEXTS: dict[tuple[str, int, int], ssl.SSLContext] = {}
 
 
-def _bundle_key(verify: bool | str) -> tuple[str, int, int] | None:
-    """What requests verifies against, with its modification time and size: certifi's bundle (or
-    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE), the CA file or folder given as `verify:`; None for `verify: false`."""
+def _bundle_key(verify: bool | str | None) -> tuple[str, int, int] | None:
+    """What requests verifies against, with its modification time and size: certifi's bundle (or the
+    settings' REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, already in `verify`), the CA file or folder given as
+    `verify:`; None for `verify: false`."""
     if verify is False:
         return None
-    if verify is True:
+    if verify is True or verify is None:
         import certifi
 
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+        verify = certifi.where()
     try:
         status = os.stat(verify)
     except OSError:
@@ -125,7 +126,7 @@ def _load_context(key: tuple[str, int, int]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=path)
 
 
-async def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
+async def _ssl_context(verify: bool | str | None) -> ssl.SSLContext | bool:
     """The TLS context of `verify`, made once per bundle (loading one takes milliseconds: off the loop)."""
     key = _bundle_key(verify)
     if key is None:
@@ -137,8 +138,10 @@ async def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
 
 
 async def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
-    """`opsverify.kinds.http.probe.probe` on the running event loop: the same steps, the same facts."""
-    if proxies_for(entry.url, environment_proxies()):
+    """`opsverify.kinds.http.probe.probe` on the running event loop: the same steps, the same facts, the
+    same session settings (user agent, headers, credentials, proxies, CA bundle) as the requests session."""
+    settings = settings_for(entry.auth, entry.headers)
+    if settings.proxies_for(entry.url):
         return await asyncio.to_thread(blocking_probe, entry, ctx)  # through the proxy, as requests does it
     session = aiohttp.ClientSession(
         connector=_connector(), connector_owner=False, timeout=aiohttp.ClientTimeout(total=None)
@@ -151,7 +154,7 @@ async def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
                 step = steps.send(answer)
                 if step is REQUEST:
                     try:
-                        answer = await _request(session, entry, ctx)
+                        answer = await _request(session, settings, entry, ctx)
                     except RequestFailed as failed:
                         answer = failed
                 else:
@@ -164,8 +167,10 @@ async def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
         await session.close()
 
 
-async def _request(session: aiohttp.ClientSession, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
-    headers, auth = headers_and_auth(entry)
+async def _request(
+    session: aiohttp.ClientSession, settings: HttpSettings, entry: HttpCheck, ctx: ProbeContext
+) -> HttpFacts:
+    headers, auth = settings.default_headers(), settings.basic
     if auth is None and "Authorization" not in headers:
         auth = get_netrc_auth(entry.url)
     if auth is not None:
@@ -179,7 +184,7 @@ async def _request(session: aiohttp.ClientSession, entry: HttpCheck, ctx: ProbeC
     ssl_context: ssl.SSLContext | bool = True
     if entry.url.startswith("https:"):
         try:
-            ssl_context = await _ssl_context(verify_of(entry, ctx))
+            ssl_context = await _ssl_context(settings.verify(verify_of(entry, ctx)))
         except (OSError, ssl.SSLError) as exc:
             reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
             raise RequestFailed(

@@ -10,20 +10,19 @@ words (`opsverify.netmessages.describe`).
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 
 import requests
 
-from opsverify.httpclient import ProbeSession
+from opsverify.httpclient import HttpSettings
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.facts import HttpFacts
-from opsverify.kinds.http.model import HttpCheck
+from opsverify.kinds.http.model import HttpAuth, HttpCheck
 from opsverify.kinds.http.verdict import judge
 from opsverify.netmessages import Endpoint, describe
 from opsverify.units import format_duration
 
-USER_AGENT = "opsverify (+https://github.com/opsverify/opsverify)"
 CHUNK = 65536
 
 
@@ -45,7 +44,7 @@ Steps = Generator[Step, Answer, HttpFacts]
 
 def probe(entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
     """Run the entry's request; with `wait_until_ready`, poll until the verdict passes or the deadline."""
-    with ProbeSession() as session:
+    with settings_for(entry.auth, entry.headers).session() as session:
         steps = _steps(entry)
         answer: Answer = None
         try:
@@ -117,14 +116,14 @@ def _samples(entry: HttpCheck) -> Steps:
     return facts
 
 
-def headers_and_auth(entry: HttpCheck) -> tuple[dict[str, str], tuple[str, str] | None]:
-    headers = {"User-Agent": USER_AGENT, **entry.headers}
-    auth: tuple[str, str] | None = None
-    if entry.auth and entry.auth.bearer is not None:
-        headers["Authorization"] = f"Bearer {entry.auth.bearer}"
-    elif entry.auth and entry.auth.basic is not None:
-        auth = (entry.auth.basic.username, entry.auth.basic.password)
-    return headers, auth
+def settings_for(auth: HttpAuth | None, headers: Mapping[str, str]) -> HttpSettings:
+    """The session settings of an entry with `auth:` and `headers:` (http, prometheus, metrics): opsverify's
+    user agent, the entry's headers and credentials, the environment's proxies and CA bundle."""
+    return HttpSettings(
+        headers=headers,
+        bearer=auth.bearer if auth is not None else None,
+        basic=(auth.basic.username, auth.basic.password) if auth is not None and auth.basic else None,
+    )
 
 
 def verify_of(entry: HttpCheck, ctx: ProbeContext) -> bool | str:
@@ -139,15 +138,13 @@ def _answer(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> H
 
 
 def request(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> HttpFacts:
-    """One request through requests; RequestFailed when no response came."""
-    headers, auth = headers_and_auth(entry)
+    """One request through requests (the session carries the entry's headers and credentials);
+    RequestFailed when no response came."""
     started = time.perf_counter()
     try:
         response = session.request(
             entry.method,
             entry.url,
-            headers=headers,
-            auth=auth,
             data=entry.body.encode() if entry.body is not None else None,
             json=entry.json_body,
             timeout=entry.timeout,

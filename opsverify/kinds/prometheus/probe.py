@@ -15,7 +15,7 @@ import requests
 from opsverify.httpclient import ProbeSession
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.model import HttpAuth
-from opsverify.kinds.http.probe import USER_AGENT
+from opsverify.kinds.http.probe import settings_for
 from opsverify.kinds.prometheus.facts import FiringAlert, PrometheusFacts, RuleResult, Series
 from opsverify.netmessages import Endpoint, describe
 
@@ -29,16 +29,9 @@ class ApiError(Exception):
     """The server answered, but not with a usable answer; the message is complete and user-facing."""
 
 
-def session_for(auth: HttpAuth | None, headers: dict[str, str]) -> requests.Session:
+def session_for(auth: HttpAuth | None, headers: dict[str, str]) -> ProbeSession:
     """A session carrying the entry's auth and headers (the caller closes it)."""
-    session = ProbeSession()
-    session.headers["User-Agent"] = USER_AGENT
-    session.headers.update(headers)
-    if auth is not None and auth.bearer is not None:
-        session.headers["Authorization"] = f"Bearer {auth.bearer}"
-    elif auth is not None and auth.basic is not None:
-        session.auth = (auth.basic.username, auth.basic.password)
-    return session
+    return settings_for(auth, headers).session()
 
 
 def capped_get(

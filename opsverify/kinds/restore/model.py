@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from opsverify.config.types import Duration, StrictModel, Tier
 from opsverify.drills.expect import Freshness, RestoreExpect
@@ -50,7 +50,21 @@ class RestoreSpec(StrictModel):
         default=None, gt=0, description="restore step limit; default 2 x rto or 12h"
     )
     statement_timeout: Duration = Field(default=300.0, gt=0)
+    tmp_dir: str | None = Field(
+        default=None,
+        description="where a restic/borg drill restores into (a disk with room for it); default TMPDIR",
+    )
     expect: RestoreExpect = Field(default_factory=RestoreExpect)
+
+    @field_validator("docker_host")
+    @classmethod
+    def _engine_url(cls, value: str | None) -> str | None:
+        if value is not None and ("://" not in value or value.split("://", 1)[0] not in DOCKER_SCHEMES):
+            raise ValueError(
+                f"{value!r} is not a Docker engine URL; write unix:///var/run/docker.sock, tcp://host:2375 or "
+                "ssh://user@host"
+            )
+        return value
 
     @model_validator(mode="after")
     def _url_given(self) -> RestoreSpec:
@@ -63,11 +77,6 @@ class RestoreSpec(StrictModel):
             raise ValueError(
                 f"`docker_host` is for the docker sandbox; sandbox is {self.sandbox}: remove docker_host, or "
                 "set sandbox: docker"
-            )
-        if self.docker_host is not None and self.docker_host.split("://", 1)[0] not in DOCKER_SCHEMES:
-            raise ValueError(
-                f"docker_host {self.docker_host!r} is not a Docker engine URL; write unix:///var/run/docker.sock, "
-                "tcp://host:2375 or ssh://user@host"
             )
         return self
 
@@ -93,4 +102,10 @@ class RestoreSpec(StrictModel):
             parts.append(f"row counts {tolerance} of postgres:{expect.compare_to}")
         if expect.compare_dir:
             parts.append(f"file count {tolerance} of {expect.compare_dir}")
+        if expect.files:
+            parts.append(f"files [{', '.join(expect.files)}]")
+        if expect.min_count is not None:
+            parts.append(f"≥ {plural(expect.min_count, 'file')} restored")
+        if expect.sha256:
+            parts.append(f"sha256 of {', '.join(expect.sha256)}")
         return parts

@@ -113,6 +113,8 @@ def _streamed(source: BackupSource, newest: BackupFile, declared: str) -> Stream
     """The object as a `Streamed` backup when its format restores from a stream (it is read from its head)."""
     if not isinstance(source, S3Source) or not isinstance(newest, S3Object) or newest.archived:
         return None
+    if newest.is_dir:
+        return None  # a pg_dump directory: downloaded
     if newest.size == 0:
         return None  # the download path's integrity step says it is empty
     try:

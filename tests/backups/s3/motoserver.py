@@ -133,9 +133,10 @@ class AuthS3:
     bucket: str
     list_only: tuple[str, str]  # s3:ListBucket only (no s3:GetObject)
     reader: tuple[str, str]  # the least-privilege policy of docs/backups.md
+    session: tuple[str, str, str]  # an STS session (key id, secret, token) of a role with that policy
 
 
-SETUP_ACTIONS = 8  # requests made before moto starts checking credentials (see moto_s3_auth)
+SETUP_ACTIONS = 11  # requests made before moto starts checking credentials (see moto_s3_auth)
 
 
 def least_privilege_policy(bucket: str, prefix: str, get: bool = True) -> dict[str, Any]:
@@ -186,5 +187,24 @@ def moto_s3_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthS3]:
             PolicyDocument=json.dumps(least_privilege_policy(bucket, "db/", get)),
         )
         users.append((key["AccessKeyId"], key["SecretAccessKey"]))
-    yield AuthS3(server, bucket, users[0], users[1])
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(RoleName="backup-reader", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(
+        RoleName="backup-reader",
+        PolicyName="opsverify-backups",
+        PolicyDocument=json.dumps(least_privilege_policy(bucket, "db/")),
+    )
+    sts = boto3.client(
+        "sts",
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+    )
+    granted = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="opsverify-check")["Credentials"]
+    session = (granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
+    yield AuthS3(server, bucket, users[0], users[1], session)
     stop_moto(server)

@@ -193,6 +193,33 @@ def test_least_privilege_policy_is_enough(moto_s3_auth: AuthS3) -> None:
     assert all("access denied" not in p for p in problems), problems
 
 
+def test_an_sts_session_reads_with_its_token(moto_s3_auth: AuthS3) -> None:
+    """Temporary credentials (an assumed role's): the session token goes with every request."""
+    auth = moto_s3_auth
+    key_id, secret, token = auth.session
+    s3 = {"access_key_id": key_id, "secret_access_key": secret, "session_token": token}
+    facts, problems = run_check(s3_entry(auth.server.endpoint, auth.bucket, s3=s3))
+    assert facts.inspection is not None
+    assert facts.inspection.bytes_read > 0
+    assert all("refused" not in p and "denied" not in p for p in problems), problems
+
+
+def test_a_session_token_that_is_not_the_sessions_is_refused(moto_s3_auth: AuthS3) -> None:
+    """The server refuses a token that is not the session's (moto answers InvalidToken for real; an expired
+    token's ExpiredToken it never sends, see test_s3_messages.py)."""
+    auth = moto_s3_auth
+    key_id, secret, token = auth.session
+    s3 = {"access_key_id": key_id, "secret_access_key": secret, "session_token": token[:-8] + "AAAAAAAA"}
+    facts, problems = run_check(s3_entry(auth.server.endpoint, auth.bucket, s3=s3))
+    assert problems == [
+        f"the S3 session token was refused by {auth.server.endpoint} (InvalidToken): it is not the one issued "
+        "with s3.access_key_id (cut, or from another session); set s3.session_token (or the profile's "
+        "credentials) from the same, current session"
+    ]
+    assert facts.newest is None
+    assert token[:-8] not in problems[0]
+
+
 def test_no_credentials_anywhere(moto_s3: MotoS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)

@@ -1,5 +1,12 @@
 """Messages of the S3 failures that moto cannot produce (a bucket in another region, an expired token), from
-the error responses AWS sends for them, and the parsing of `path: s3://...`."""
+the error responses AWS sends for them, and the parsing of `path: s3://...`.
+
+Why hand-built (moto 5.2): its S3 server serves a bucket to a request signed for any region (the region is
+checked only by CreateBucket's LocationConstraint; HeadBucket just reports x-amz-bucket-region), so it never
+answers PermanentRedirect, 301 or AuthorizationHeaderMalformed; and it never checks an STS session's
+Expiration (an assumed role's credentials are valid for the server's lifetime), so it never answers
+ExpiredToken. What it does check, a session token that is not the session's (InvalidToken), is tested
+against the server in test_s3_failures.py."""
 
 from __future__ import annotations
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,13 @@ from opsverify.kinds.mysql.model import MysqlCheck
 from opsverify.kinds.mysql.probe import connect_readonly, describe_error, endpoint, probe
 from opsverify.kinds.mysql.verdict import judge
 from tests.conftest import RunResult, refused_port
+from tests.kinds.database_probe import (
+    assert_healthy_database_passes,
+    assert_refused_fails_every_check,
+    assert_wrong_revision_and_query_bounds_fail,
+    long_query_problem,
+    running_meanwhile,
+)
 from tests.mysql_server import REVISION, admin, with_database
 
 
@@ -34,34 +39,10 @@ def problems(entry: MysqlCheck, facts: MysqlFacts, rule: str | None = None) -> l
 
 
 def test_healthy_database_with_every_expectation(mysql_database: str) -> None:
-    entry, facts = check(
-        mysql_database,
-        expect_revision={"sql": "select version_num from alembic_version", "equals": REVISION},
-        max_connections_pct=100,
-        max_query_seconds=60,
-        max_replica_lag=30,
-        queries={
-            "pending-jobs": {
-                "sql": "select count(*) from jobs where status = 'pending'",
-                "equals": 3,
-                "max": 10,
-            },
-            "has-jobs": {"sql": "select exists(select 1 from jobs)", "equals": 1},
-        },
-    )
-    for rule in (None, *entry.queries):
-        assert problems(entry, facts, rule) == [], facts.summary()
-    assert facts.connected
-    assert facts.read_only
+    facts = assert_healthy_database_passes(check, problems, mysql_database, REVISION, 1, max_replica_lag=30)
+    assert isinstance(facts, MysqlFacts)
     assert facts.flavour in ("MariaDB", "MySQL")
     assert facts.statement_limit in ("max_statement_time", "max_execution_time")
-    assert facts.revision is not None
-    assert facts.revision.value == REVISION
-    assert facts.queries["pending-jobs"].value == 3
-    assert facts.connections is not None
-    assert facts.connections >= 1
-    assert facts.max_connections is not None
-    assert facts.max_connections > 1
     assert facts.replica_checked
     assert facts.replica is None  # the test server is a primary: nothing lags
     titles = [phase.title() for phase in facts.phases()]
@@ -70,27 +51,7 @@ def test_healthy_database_with_every_expectation(mysql_database: str) -> None:
 
 
 def test_wrong_revision_and_query_bounds_fail(mysql_database: str) -> None:
-    entry, facts = check(
-        mysql_database,
-        expect_revision={"sql": "select version_num from alembic_version", "equals": "0087"},
-        queries={
-            "pending-jobs": {"sql": "select count(*) from jobs", "max": 2},
-            "done-jobs": {"sql": "select count(*) from jobs where status = 'done'", "min": 1},
-            "none": {"sql": "select id from jobs where false", "equals": 1},
-            "text": {"sql": "select 'abc'", "min": 1},
-        },
-    )
-    assert problems(entry, facts) == [
-        'revision: expected "0087", got "0086" (select version_num from alembic_version)'
-    ]
-    assert {rule: problems(entry, facts, rule) for rule in entry.queries} == {
-        "pending-jobs": ["query pending-jobs: expected <= 2, got 3 (select count(*) from jobs)"],
-        "done-jobs": [
-            "query done-jobs: expected >= 1, got 0 (select count(*) from jobs where status = 'done')"
-        ],
-        "none": ["query none: expected = 1, got no rows (select id from jobs where false)"],
-        "text": ["query text: expected a number, got \"abc\" (select 'abc')"],
-    }
+    assert_wrong_revision_and_query_bounds_fail(check, problems, mysql_database)
 
 
 def test_session_is_read_only_with_a_statement_limit(mysql_database: str) -> None:
@@ -137,55 +98,37 @@ def test_writes_and_sql_errors_become_query_errors(mysql_database: str) -> None:
 def long_query(mysql_database: str) -> Iterator[None]:
     """Another session running `select sleep(...)` for a while."""
     conn = admin(mysql_database)
-    ready = threading.Event()
 
     def sleep() -> None:
-        ready.set()
         with contextlib.suppress(pymysql.MySQLError), conn.cursor() as cursor:
             cursor.execute("select sleep(30), 'literal-with-secret'")
 
-    thread = threading.Thread(target=sleep)
-    thread.start()
-    ready.wait()
-    yield
-    with admin(mysql_database) as killer, killer.cursor() as cursor:
-        cursor.execute(f"kill query {conn.thread_id()}")
-    thread.join()
+    def kill() -> None:
+        with admin(mysql_database) as killer, killer.cursor() as cursor:
+            cursor.execute(f"kill query {conn.thread_id()}")
+
+    with running_meanwhile(sleep, kill):
+        yield
     conn.close()
 
 
 def test_longest_query_and_connection_share(mysql_database: str, long_query: None) -> None:
-    time.sleep(2.2)
-    entry, facts = check(mysql_database, max_query_seconds=1, max_connections_pct=0.1)
-    assert facts.longest_query is not None
-    assert facts.longest_query.seconds >= 2
-    assert facts.longest_query.query == "select sleep(30), '…'"
-    connections, longest = problems(entry, facts)
-    assert connections.startswith("connections: expected <= 0.1%, got ")
-    assert f"got {facts.connections} of max_connections {facts.max_connections} in use" in connections
+    longest, pid = long_query_problem(check, problems, mysql_database, 2.2, "select sleep(30), '…'")
     assert longest.startswith("longest running query: expected <= 1s, got ")
-    assert f"id {facts.longest_query.pid}, user root, \"select sleep(30), '…'\"" in longest
-    assert f"KILL QUERY {facts.longest_query.pid}" in longest
+    assert f"id {pid}, user root, \"select sleep(30), '…'\"" in longest
+    assert f"KILL QUERY {pid}" in longest
 
 
 def test_refused_port_unknown_database_and_bad_password(mysql_url: str) -> None:
     port = refused_port()
-    entry, facts = check(
-        f"mysql://app:hunter2-canary@127.0.0.1:{port}/app",
-        queries={"pending-jobs": {"sql": "select count(*) from jobs", "max": 10}},
-    )
-    refused = (
-        f"connection refused by 127.0.0.1:{port}/app "
-        "(target unreachable: is MySQL/MariaDB running and listening?)"
-    )
-    assert problems(entry, facts) == [refused]
-    assert problems(entry, facts, "pending-jobs") == [refused]
-    entry, facts = check(with_database(mysql_url, "opsverify_no_such_db"))
+    url = f"mysql://app:hunter2-canary@127.0.0.1:{port}/app"
+    assert_refused_fails_every_check(check, problems, url, port, "MySQL/MariaDB")
+    _entry, facts = check(with_database(mysql_url, "opsverify_no_such_db"))
     assert facts.error is not None
     assert facts.error.startswith("Unknown database 'opsverify_no_such_db' on ")
     assert facts.error.endswith("; check the database name at the end of the URL")
     target = endpoint(mysql_url)
-    entry, facts = check(f"mysql://opsverify_nobody:hunter5-canary@{target.host}:{target.port}/")
+    _entry, facts = check(f"mysql://opsverify_nobody:hunter5-canary@{target.host}:{target.port}/")
     assert facts.error is not None
     assert facts.error.startswith(f"authentication failed on {target.host}:{target.port}/: Access denied")
     assert "hunter5" not in facts.error

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,13 @@ from opsverify.kinds.postgres.probe import (
 )
 from opsverify.kinds.postgres.verdict import judge
 from tests.conftest import refused_port
+from tests.kinds.database_probe import (
+    assert_healthy_database_passes,
+    assert_refused_fails_every_check,
+    assert_wrong_revision_and_query_bounds_fail,
+    long_query_problem,
+    running_meanwhile,
+)
 from tests.probes.conftest import REVISION
 
 
@@ -40,55 +46,11 @@ def problems(entry: PostgresCheck, facts: PostgresFacts, rule: str | None = None
 
 
 def test_healthy_database_with_every_expectation(pg_database: str) -> None:
-    entry, facts = check(
-        pg_database,
-        expect_revision={"sql": "select version_num from alembic_version", "equals": REVISION},
-        max_connections_pct=100,
-        max_query_seconds=60,
-        queries={
-            "pending-jobs": {
-                "sql": "select count(*) from jobs where status = 'pending'",
-                "equals": 3,
-                "max": 10,
-            },
-            "has-jobs": {"sql": "select exists(select 1 from jobs)", "equals": True},
-        },
-    )
-    for rule in (None, *entry.queries):
-        assert problems(entry, facts, rule) == [], facts.summary()
-    assert facts.connected
-    assert facts.read_only
-    assert facts.revision is not None
-    assert facts.revision.value == REVISION
-    assert facts.queries["pending-jobs"].value == 3
-    assert facts.connections is not None
-    assert facts.connections >= 1
-    assert facts.max_connections is not None
-    assert facts.max_connections > 1
+    assert_healthy_database_passes(check, problems, pg_database, REVISION, True)
 
 
 def test_wrong_revision_and_query_bounds_fail(pg_database: str) -> None:
-    entry, facts = check(
-        pg_database,
-        expect_revision={"sql": "select version_num from alembic_version", "equals": "0087"},
-        queries={
-            "pending-jobs": {"sql": "select count(*) from jobs", "max": 2},
-            "done-jobs": {"sql": "select count(*) from jobs where status = 'done'", "min": 1},
-            "none": {"sql": "select id from jobs where false", "equals": 1},
-            "text": {"sql": "select 'abc'", "min": 1},
-        },
-    )
-    assert problems(entry, facts) == [
-        'revision: expected "0087", got "0086" (select version_num from alembic_version)'
-    ]
-    assert {rule: problems(entry, facts, rule) for rule in entry.queries} == {
-        "pending-jobs": ["query pending-jobs: expected <= 2, got 3 (select count(*) from jobs)"],
-        "done-jobs": [
-            "query done-jobs: expected >= 1, got 0 (select count(*) from jobs where status = 'done')"
-        ],
-        "none": ["query none: expected = 1, got no rows (select id from jobs where false)"],
-        "text": ["query text: expected a number, got \"abc\" (select 'abc')"],
-    }
+    assert_wrong_revision_and_query_bounds_fail(check, problems, pg_database)
 
 
 def test_session_is_read_only_with_a_statement_timeout(pg_database: str) -> None:
@@ -126,53 +88,30 @@ def test_writes_and_sql_errors_become_query_errors(pg_database: str) -> None:
 @pytest.fixture
 def long_query(pg_database: str) -> Iterator[None]:
     """Another session running `select pg_sleep(...)` in the test database for a while."""
-    ready = threading.Event()
     conn = psycopg.connect(pg_database, autocommit=True)
 
     def sleep() -> None:
-        ready.set()
         with contextlib.suppress(psycopg.errors.QueryCanceled):
             conn.execute("select pg_sleep(30), 'literal-with-secret'")
 
-    thread = threading.Thread(target=sleep)
-    thread.start()
-    ready.wait()
-    yield
-    conn.cancel_safe()
-    thread.join()
+    with running_meanwhile(sleep, conn.cancel_safe):
+        yield
     conn.close()
 
 
 def test_longest_query_and_connection_share(pg_database: str, long_query: None) -> None:
-    import time
-
-    time.sleep(1.2)
-    entry, facts = check(pg_database, max_query_seconds=1, max_connections_pct=0.1)
-    assert facts.longest_query is not None
-    assert facts.longest_query.seconds >= 1
-    assert facts.longest_query.query == "select pg_sleep(30), '…'"
-    connections, longest = problems(entry, facts)
-    assert connections.startswith("connections: expected <= 0.1%, got ")
-    assert f"got {facts.connections} of max_connections {facts.max_connections} in use" in connections
+    longest, pid = long_query_problem(check, problems, pg_database, 1.2, "select pg_sleep(30), '…'")
     assert longest.startswith("longest active query: expected <= 1s, got 1.")
-    assert f"pid {facts.longest_query.pid}, user postgres, \"select pg_sleep(30), '…'\"" in longest
-    assert f"select pg_cancel_backend({facts.longest_query.pid})" in longest
+    assert f"pid {pid}, user postgres, \"select pg_sleep(30), '…'\"" in longest
+    assert f"select pg_cancel_backend({pid})" in longest
 
 
 def test_refused_port_and_unknown_database(pg_database: str) -> None:
     port = refused_port()
-    entry, facts = check(
-        f"postgresql://postgres:hunter2-canary@127.0.0.1:{port}/app",
-        queries={"pending-jobs": {"sql": "select count(*) from jobs", "max": 10}},
-    )
-    refused = (
-        f"connection refused by 127.0.0.1:{port}/app "
-        "(target unreachable: is PostgreSQL running and listening?)"
-    )
-    assert problems(entry, facts) == [refused]
-    assert problems(entry, facts, "pending-jobs") == [refused]  # each query's check fails with the connection
+    url = f"postgresql://postgres:hunter2-canary@127.0.0.1:{port}/app"
+    assert_refused_fails_every_check(check, problems, url, port, "PostgreSQL")
     url = pg_database.rsplit("/", 1)[0] + "/opsverify_no_such_db"
-    entry, facts = check(url)
+    _entry, facts = check(url)
     assert facts.error == (
         'database "opsverify_no_such_db" does not exist on 127.0.0.1:5432/opsverify_no_such_db; '
         "check the database name at the end of the URL"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from opsverify.kinds.prometheus.facts import PrometheusFacts, RuleResult, Series
 from opsverify.kinds.prometheus.model import PrometheusCheck
 from opsverify.kinds.prometheus.verdict import judge
@@ -197,3 +199,33 @@ def test_an_alert_rule_names_its_severity_summary_and_for() -> None:
         "rule PgDown: critical alert condition up == 0 is true for 1 series (expected none) "
         '(PostgreSQL is down): {job="pg"} = 0; its `for: 5m` is not waited for'
     )
+
+
+def test_an_alert_outside_the_allowed_list_names_the_allowed_ones_and_the_evidence_is_the_alerts() -> None:
+    from opsverify.kinds.prometheus.facts import FiringAlert
+
+    allowed = PrometheusCheck.model_validate(
+        {"url": URL, "rules": {"load": {"expr": "load1", "max": 4}}, "firing": ["Watchdog", "DiskFull"]}
+    )
+    observed = PrometheusFacts(
+        url=URL,
+        results={"load": RuleResult("load1", [series(0.5)])},
+        firing=[FiringAlert("Watchdog", {}), FiringAlert("BackupMissing", {"job": "db"})],
+    )
+    judgement = judge(allowed, observed, "firing")
+    assert judgement.problems == [
+        Problem("alerts", '1 firing: BackupMissing{job="db"}', "only DiskFull, Watchdog may fire")
+    ]
+    assert judgement.evidence == observed.report("firing")
+    assert "load1" not in judgement.evidence
+
+
+@pytest.mark.parametrize(("alerts", "more"), [(10, ""), (11, " … and 1 more"), (12, " … and 2 more")])
+def test_ten_firing_alerts_are_named_and_the_rest_counted(alerts: int, more: str) -> None:
+    from opsverify.kinds.prometheus.facts import FiringAlert
+
+    none = PrometheusCheck.model_validate({"url": URL, "firing": "none"})
+    firing = [FiringAlert(f"A{i:02}", {}) for i in range(alerts)]
+    (problem,) = judge(none, PrometheusFacts(url=URL, firing=firing), "firing").problems
+    named = "; ".join(f"A{i:02}{{}}" for i in range(10))
+    assert problem.found == f"{alerts} firing: {named}{more}"

@@ -1,0 +1,101 @@
+"""A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
+from opsverify.drills.mysql import (
+    MysqlDrillDatabase,
+    MysqlLocalSandbox,
+    MysqlSandbox,
+    MysqlUrlSandbox,
+    reap_local_mysql_sandboxes,
+    restore_mysql,
+)
+from opsverify.drills.mysql import refuse_production as refuse_mysql_production
+from opsverify.drills.sandbox import SandboxUnavailable
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.restore.facts import DrillFacts
+from opsverify.kinds.restore.production import production_entries
+from opsverify.kinds.restore.restored import DrillHooks, Restored
+from opsverify.kinds.restore.teardown import Teardown, stop_sandbox
+from opsverify.units import format_size
+
+if TYPE_CHECKING:
+    from opsverify.kinds.backups.model import BackupCheck
+    from opsverify.kinds.restore.model import RestoreSpec
+
+
+def restore_mysql_dump(
+    entry: BackupCheck,
+    spec: RestoreSpec,
+    ctx: ProbeContext,
+    facts: DrillFacts,
+    hooks: DrillHooks,
+    teardown: Teardown,
+) -> Restored | None:
+    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
+    backup = facts.backup
+    assert backup is not None
+    assert backup.newest is not None
+    assert backup.inspection is not None
+    inspection = backup.inspection
+    production = production_entries(ctx, "mysql")
+    if len(inspection.databases) > 1:
+        facts.fail(
+            f"the dump holds {len(inspection.databases)} databases ({', '.join(inspection.databases[:5])}); a "
+            "drill restores one database: dump each database to its own file (mysqldump DB or --databases DB)"
+        )
+        return None
+    with facts.step("sandbox") as step:
+        kind = spec.sandbox
+        if kind == "auto":
+            kind = "url" if spec.sandbox_url else "local"
+        if kind == "docker":
+            facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
+            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image, spec.docker_host)
+        elif kind == "local":
+            facts.reaped += reap_local_mysql_sandboxes()
+            sandbox = MysqlLocalSandbox(spec.server_bin)
+        else:
+            assert spec.sandbox_url is not None
+            refuse_mysql_production(spec.sandbox_url, production.items())
+            sandbox = MysqlUrlSandbox(spec.sandbox_url)
+        try:
+            sandbox.start()
+        except SandboxUnavailable:
+            sandbox.stop()
+            raise
+        teardown.add("stop the sandbox", lambda: stop_sandbox(sandbox))
+        facts.sandbox, facts.sandbox_detail = sandbox.kind, sandbox.describe()
+        database = MysqlDrillDatabase(sandbox)
+        facts.database = database.name
+        if not sandbox.disposable:
+            teardown.add(f"drop {database.name}", database.drop)
+        database.create()
+        facts.reaped += database.reaped
+        step.detail = facts.sandbox_detail
+        if hooks.on_sandbox_ready is not None:
+            hooks.on_sandbox_ready(sandbox)
+    with facts.step("restore") as step:
+        on_progress = hooks.on_restore_progress
+
+        def progress(written: int) -> None:
+            if on_progress is not None:
+                on_progress(sandbox, written)
+
+        assert inspection.detected is not None
+        facts.restore = restore_mysql(
+            backup.newest.path,
+            gzip=inspection.detected.gzip,
+            database_url=database.url,
+            client_bin=entry.client_bin,
+            timeout=spec.restore_timeout(),
+            progress=progress,
+        )
+        step.detail = f"{facts.restore.program}, {format_size(facts.restore.bytes_streamed)}"
+        if not facts.restore.ok:
+            facts.fail(facts.restore.error or "restore failed")
+            return None
+    return Restored("mysql", url=database.url)
