@@ -258,7 +258,7 @@ def reap_local_sandboxes(older_than: float = REAP_AFTER_SECONDS, root: Path | No
     root = root or Path(tempfile.gettempdir())
     for folder in root.glob(f"{DRILL_PREFIX}*"):
         if folder.name.startswith(f"{DRILL_PREFIX}mysql_"):
-            continue  # a MariaDB sandbox: opsverify.drills.mysql reaps those (stopping their server first)
+            continue  # a MariaDB sandbox: opsverify.drills.mysql_sandbox reaps those (stopping their server first)
         try:
             age = time.time() - folder.stat().st_mtime
         except OSError:

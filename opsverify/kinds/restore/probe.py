@@ -30,6 +30,7 @@ from opsverify.kinds.restore.restored import DrillHooks, Restored
 from opsverify.kinds.restore.s3_source import Streamed, local_source
 from opsverify.kinds.restore.stanza_drill import restore_stanza
 from opsverify.kinds.restore.teardown import DrillInterrupted, Teardown, remove_folder, sigterm_interrupts
+from opsverify.kinds.restore.tool_folder import restore_tool_folder, restores_a_folder
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.kinds.restore.verification import record_evidence, verify
 
@@ -82,6 +83,8 @@ def restored_backup(
         try:
             if entry.pgbackrest is not None:  # a stanza: pgbackrest restore and a cluster started on it
                 restored = restore_stanza(entry, ctx, facts, hooks or DrillHooks(), teardown)
+            elif restores_a_folder(entry):  # a folder of a restic snapshot / Borg archive, restored as it is
+                restored = restore_tool_folder(entry, facts, ctx.base_dir, teardown.add)
             else:
                 restored = _restore_backup_file(entry, ctx, facts, hooks or DrillHooks(), teardown)
         except _EXPECTED as exc:
@@ -100,6 +103,9 @@ def _restore_backup_file(
     source = local_source(
         entry, facts, ctx.base_dir, teardown.add
     )  # a bucket's newest object: downloaded first
+    if isinstance(source, Streamed) and source.detected.format == "mysql-plain":
+        assert entry.restore is not None
+        return restore_mysql_dump(entry, entry.restore, ctx, facts, hooks, teardown, source)
     if isinstance(source, Streamed):
         assert entry.restore is not None
         return restore_postgres_dump(
