@@ -170,9 +170,10 @@ class StanzaCluster(LocalSandbox):
         except OSError:
             room = "free space unknown"
         return (
-            f"the restore ran out of disk space in {folder} ({room}); the database is {format_size(size)} and "
-            "recovery adds WAL: free space there, or set pgbackrest.work_dir to a folder on a filesystem with "
-            "room for it"
+            f"the restore ran out of disk space in {folder} ({room}); "
+            + (f"the database is {format_size(size)} and " if size else "")
+            + "recovery adds WAL: free space there, or set pgbackrest.work_dir to a folder on a filesystem "
+            "with room for it"
         )
 
     def _own_files(self) -> None:
