@@ -27,7 +27,7 @@ from opsverify.backups.sources.s3 import S3Source
 from opsverify.backups.sources.s3_listing import S3Object
 from opsverify.drills.sandbox import DRILL_PREFIX
 from opsverify.kinds.backups.facts import BackupFacts
-from opsverify.kinds.restore.facts import DrillFacts
+from opsverify.kinds.restore.facts import DrillFacts, DrillStep
 from opsverify.units import format_size
 
 if TYPE_CHECKING:
@@ -63,19 +63,8 @@ def local_source(
         return entry
     backup = facts.backup = BackupFacts(source.location, entry.pattern, location=source.place)  # type: ignore[arg-type]
     with facts.step("download") as step, source:
-        try:
-            listing = source.list(entry.pattern, entry.ignore)
-        except SourceError as exc:
-            backup.error, step.ok = str(exc), False
-            return None
-        backup.files, backup.in_progress, backup.other_names = (
-            listing.complete,
-            listing.in_progress,
-            listing.other_names,
-        )
-        newest = backup.newest
+        newest = list_into(source, entry, backup, step)
         if newest is None:
-            step.ok = False
             return None
         if isinstance(source, S3Source) and isinstance(newest, S3Object):
             facts.backup_url = f"s3://{source.bucket.bucket}/{newest.key}"
@@ -87,7 +76,7 @@ def local_source(
             )
             cleanup("close the bucket's client", lambda: _close(streamed.source))
             return streamed
-        folder = Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}download_"))
+        folder = drill_workdir(entry, base_dir, "download_")
         cleanup("remove the downloaded backup", lambda: _remove(folder))
         try:
             source.fetch(newest, folder)
@@ -97,6 +86,35 @@ def local_source(
         step.detail = f"{newest.name}, {format_size(newest.size)} from {source.place}"
     facts.backup = None
     return entry.model_copy(update={"path": str(folder), "s3": None, "restic": None, "borg": None})
+
+
+def list_into(
+    source: BackupSource, entry: BackupCheck, backup: BackupFacts, step: DrillStep
+) -> BackupFile | None:
+    """List `source` into `backup`; its newest backup, or None with the step failed (`backup` says why)."""
+    try:
+        listing = source.list(entry.pattern, entry.ignore)
+    except SourceError as exc:
+        backup.error, step.ok = str(exc), False
+        return None
+    backup.files, backup.in_progress, backup.other_names = (
+        listing.complete,
+        listing.in_progress,
+        listing.other_names,
+    )
+    if backup.newest is None:
+        step.ok = False
+    return backup.newest
+
+
+def drill_workdir(entry: BackupCheck, base_dir: Path, kind: str) -> Path:
+    """A new temporary folder under `restore.tmp_dir` (relative to the target file's folder; default TMPDIR).
+    OSError naming the setting when that is not a folder (the drill reports it as its failure)."""
+    spec = entry.restore
+    parent = None if spec is None or spec.tmp_dir is None else base_dir / Path(spec.tmp_dir).expanduser()
+    if parent is not None and not parent.is_dir():
+        raise OSError(f"restore.tmp_dir {parent} is not a folder: create it, or point `tmp_dir` at one")
+    return Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}{kind}", dir=parent))
 
 
 def finish_streamed_check(
