@@ -160,6 +160,7 @@ class MysqlLocalSandbox(MysqlSandbox):
                     f"--datadir={data}",
                     "--auth-root-authentication-method=normal",
                     "--skip-test-db",
+                    f"--tmpdir={self.workdir}",  # its temp tables apart from other servers' in the shared /tmp
                     *user_args,
                 ],
                 capture_output=True,
@@ -181,6 +182,7 @@ class MysqlLocalSandbox(MysqlSandbox):
                     f"--socket={self.socket}",
                     f"--pid-file={self.workdir / 'mysqld.pid'}",
                     f"--log-error={log}",
+                    f"--tmpdir={self.workdir}",
                     *_SERVER_SETTINGS,
                     *user_args,
                 ],
