@@ -1,10 +1,11 @@
 """A drill of a backup that is not a local file (a bucket's object).
 
-A plain PostgreSQL dump (.sql or .sql.gz) streams from the GET straight into psql: the drill's `stream`
-step lists the prefix and reads the object's head (format, server version for the sandbox), the restore
-step reads the body once (sha256 and the object's checksum on the way; psql commits only when they agree).
-Any other format is downloaded first, as the drill's own `download` step, with its checksum sidecar; the
-drill then runs on that copy exactly as on a file. Either step is timed, in the evidence and in the RTO."""
+A plain PostgreSQL dump or a mysqldump (.sql or .sql.gz) streams from the GET straight into psql or the
+mariadb client: the drill's `stream` step lists the prefix and reads the object's head (format, server
+version for the sandbox), the restore step reads the body once (sha256 and the object's checksum on the
+way; the client is stopped before the end of its input unless they agree, so psql commits nothing). Any
+other format is downloaded first, as the drill's own `download` step, with its checksum sidecar; the drill
+then runs on that copy exactly as on a file. Either step is timed, in the evidence and in the RTO."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from opsverify.backups.files import BackupFile
 from opsverify.backups.formats import Detected, FormatError, detect_head
 from opsverify.backups.inspection import Inspection
+from opsverify.backups.mysql_dump import head_server_version
 from opsverify.backups.plain_sql import head_dumped_from
 from opsverify.backups.sources import BackupSource, SourceError, open_source
 from opsverify.backups.sources.local import LocalSource
@@ -32,10 +34,10 @@ if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
 
 Cleanup = Callable[[str, Callable[[], str | None]], None]
-STREAMED_FORMATS = frozenset({"pg-plain"})
-"""Formats a drill restores from the object's stream (psql reads its input in order); the others need a
-seekable file (pg-custom with --jobs, pg-directory, SQLite) or a read before the sandbox (MySQL: which
-databases the dump holds), and are downloaded first."""
+STREAMED_FORMATS = frozenset({"pg-plain", "mysql-plain"})
+"""Formats a drill restores from the object's stream (psql and the mariadb client read their input in
+order); the others need a seekable file (pg-custom with --jobs, pg-directory, SQLite) or are extracted
+(tar), and are downloaded first."""
 
 
 @dataclass
@@ -142,6 +144,8 @@ def _streamed(source: BackupSource, newest: BackupFile, declared: str) -> Stream
         return None  # the download path says why
     if detected.format not in STREAMED_FORMATS:
         return None
+    if detected.format == "mysql-plain":
+        return Streamed(source, detected, head_server_version(head, gzip=detected.gzip))
     return Streamed(source, detected, head_dumped_from(head, gzip=detected.gzip))
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from opsverify.kinds.mysql.facts import ActiveQuery, MysqlFacts, QueryResult, ReplicaStatus
 from opsverify.kinds.mysql.model import MysqlCheck
-from opsverify.kinds.mysql.verdict import judge
+from opsverify.kinds.mysql.verdict import REPLICA_FIX, judge
+from opsverify.problem import Problem
 
 WHERE = "db:3306/shop"
 REVISION_SQL = "select version_num from alembic_version"
@@ -147,3 +148,52 @@ def test_thresholds() -> None:
         "replica lag <= 300s (when a replica)",
     ]
     assert check.query_threshold("pending-jobs") == "query pending-jobs <= 100"
+
+
+def test_both_replica_threads_stopped_without_an_error_are_one_problem() -> None:
+    stopped = connected(replica_checked=True, replica=replica(io_running="No", sql_running="No"))
+    assert judge(entry(max_replica_lag=30), stopped).problems == [
+        Problem(
+            "replication",
+            "the replica's IO and SQL thread is not running",
+            "both threads running",
+            fix=REPLICA_FIX,
+        )
+    ]
+
+
+def test_an_unknown_replica_lag_says_where_to_look() -> None:
+    unknown = connected(replica_checked=True, replica=replica(lag_seconds=None))
+    assert judge(entry(max_replica_lag=30), unknown).problems == [
+        Problem("replica lag", "unknown (Seconds_Behind_Source is NULL)", "<= 30s", fix=REPLICA_FIX)
+    ]
+
+
+def test_a_refused_connection_is_the_connection_problem_and_a_lost_one_the_session_problem() -> None:
+    refused = MysqlFacts(where=WHERE, error="connection refused by db:3306/shop")
+    assert judge(entry(), refused).problems == [Problem("connection", "connection refused by db:3306/shop")]
+    lost = connected(error="lost the connection to db:3306/shop: gone")
+    assert judge(entry(), lost).problems == [Problem("session", "lost the connection to db:3306/shop: gone")]
+
+
+def test_a_query_check_of_an_entry_without_queries_says_it_has_none() -> None:
+    assert texts(entry(), connected(), "nope") == [
+        "query nope: the entry has no such query (its queries: none)"
+    ]
+
+
+def test_a_query_the_probe_did_not_run_on_a_live_session_says_so() -> None:
+    check = entry(queries={"pending-jobs": {"sql": "select 1", "max": 1}})
+    assert judge(check, connected(), "pending-jobs").problems == [
+        Problem("query pending-jobs", f"the probe did not run it on {WHERE}")
+    ]
+
+
+def test_the_revision_is_judged_only_when_asked_for_and_read() -> None:
+    wanted = entry(expect_revision={"sql": REVISION_SQL, "equals": "0086"})
+    assert judge(entry(), connected(revision=QueryResult("0085", True))).problems == []
+    assert judge(wanted, connected()).problems == []
+    assert texts(wanted, connected(revision=QueryResult("0085", True), read_only=False)) == [
+        f"session: the session on {WHERE} is not read-only; opsverify refuses to run checks that could write",
+        f'revision: expected "0086", got "0085" ({REVISION_SQL})',
+    ]

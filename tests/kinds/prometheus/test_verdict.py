@@ -229,3 +229,44 @@ def test_ten_firing_alerts_are_named_and_the_rest_counted(alerts: int, more: str
     (problem,) = judge(none, PrometheusFacts(url=URL, firing=firing), "firing").problems
     named = "; ".join(f"A{i:02}{{}}" for i in range(10))
     assert problem.found == f"{alerts} firing: {named}{more}"
+
+
+def test_one_series_with_only_a_metric_name_is_not_named_again() -> None:
+    observed = facts(**healthy() | {"per-instance": RuleResult("load1", [series(5.0, __name__="load1")])})
+    (problem,) = judge(MAIN, observed, "per-instance").problems
+    assert problem == Problem("rule per-instance", "5 (load1)", "<= 4")
+
+
+def test_all_rules_at_once_add_the_firing_alerts_and_one_rule_does_not() -> None:
+    from opsverify.kinds.prometheus.facts import FiringAlert
+
+    check = PrometheusCheck.model_validate(
+        {"url": URL, "rules": {"load": {"expr": "load1", "max": 4}}, "firing": "none"}
+    )
+    observed = PrometheusFacts(
+        url=URL, results={"load": RuleResult("load1", [series(9.0)])}, firing=[FiringAlert("DiskFull", {})]
+    )
+    rule_problem = Problem("rule load", "9 (load1)", "<= 4")
+    alerts_problem = Problem("alerts", "1 firing: DiskFull{}", "none firing")
+    everything = judge(check, observed)
+    assert everything.problems == [rule_problem, alerts_problem]
+    assert everything.evidence == observed.report(None)
+    assert judge(check, observed, "load").problems == [rule_problem]
+    calm = PrometheusFacts(url=URL, results={"load": RuleResult("load1", [series(9.0)])}, firing=[])
+    assert judge(check, calm).problems == [rule_problem]
+
+
+def test_an_entry_without_rules_says_so_for_an_unknown_rule() -> None:
+    alerts_only = PrometheusCheck.model_validate({"url": URL, "firing": "none"})
+    assert texts(judge(alerts_only, PrometheusFacts(url=URL, firing=[]), "cpu").problems) == [
+        "rule cpu: not a rule of this entry (its rules: none)"
+    ]
+
+
+def test_a_rule_without_a_result_does_not_hide_the_rules_after_it() -> None:
+    observed = facts(**{"per-instance": RuleResult("load1", [series(9.0, __name__="load1", instance="a")])})
+    assert texts(judge(MAIN, observed).problems) == [
+        "rule error-rate: not evaluated",
+        "rule postgres-down: not evaluated",
+        'rule per-instance: expected <= 4, got 9 for load1{instance="a"} (load1)',
+    ]

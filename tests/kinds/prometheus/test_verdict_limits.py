@@ -1,5 +1,6 @@
 """A rule's `max`, `min` and `equals` at their edges: `max` and `min` include the limit, `equals` holds only at
-the value; NaN meets no bound. Each series of a result is judged; one outside fails the rule."""
+the value; NaN meets no bound. Each series of a result is judged; one outside fails the rule. Ten offending
+series are named, the eleventh on only counted."""
 
 from __future__ import annotations
 
@@ -49,3 +50,15 @@ def test_nan_meets_no_bound(bounds: dict[str, float]) -> None:
 def test_one_series_outside_fails_the_rule() -> None:
     assert passes({"max": 4}, 4.0, 3.0) is True
     assert passes({"max": 4}, 4.0, 4.5) is False
+
+
+@pytest.mark.parametrize(
+    ("offending", "more"), [(2, ""), (10, ""), (11, " … and 1 more"), (12, " … and 2 more")]
+)
+def test_ten_offending_series_are_named_and_the_rest_counted(offending: int, more: str) -> None:
+    check = PrometheusCheck.model_validate({"url": URL, "rules": {"r": {"expr": "x", "max": 4}}})
+    series = [Series({"instance": f"i{i:02}"}, 5.0) for i in range(offending)]
+    facts = PrometheusFacts(url=URL, results={"r": RuleResult("x", series)}, elapsed_ms=1)
+    (problem,) = judge(check, facts, "r").problems
+    named = "; ".join(f'{{instance="i{i:02}"}} = 5' for i in range(min(offending, 10)))
+    assert problem.found == f"{offending} of {offending} series not <= 4 (x): {named}{more}"

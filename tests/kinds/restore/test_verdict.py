@@ -182,3 +182,70 @@ def test_rto_exceeded_names_the_slowest_step() -> None:
     assert problems(entry(rto="10s"), facts) == [
         "drill: expected at most 10s (rto), got 12.6s from start to verified (slowest step: restore)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("missing", "text"),
+    [
+        (["payments"], "lacks expected table payments"),
+        (["payments", "refunds"], "lacks expected tables payments, refunds"),
+    ],
+)
+def test_missing_tables_are_named_together(missing: list[str], text: str) -> None:
+    found = Verification(tables={"bookings": True} | dict.fromkeys(missing, False))
+    (problem,) = judge(entry({"tables": ["bookings", *missing]}), drill(found)).problems
+    assert problem.found == text
+
+
+def test_every_failing_query_is_reported_beside_a_missing_table() -> None:
+    found = Verification(tables={"bookings": False}, queries={"a": 5, "b": 7})
+    expect = {
+        "tables": ["bookings"],
+        "queries": {"a": {"sql": "select 1", "max": 1}, "b": {"sql": "select 2", "max": 1}},
+    }
+    assert problems(entry(expect), drill(found)) == [
+        "restored database: lacks expected table bookings; is this a dump of the right database?",
+        "query a: expected <= 1, got 5 (select 1)",
+        "query b: expected <= 1, got 7 (select 2)",
+    ]
+
+
+def test_a_production_table_that_was_not_counted_after_the_restore_skips_only_itself() -> None:
+    found = Verification(row_counts={"payments": 50}, production_counts={"bookings": 10, "payments": 100})
+    expect = {"compare_to": "main", "count_tolerance_pct": 10}
+    assert problems(entry(expect), drill(found)) == [
+        "table payments: expected within 10% (count_tolerance_pct), got 50 rows restored vs 100 in production "
+        "(main), 50.0% apart"
+    ]
+
+
+def test_an_empty_backup_folder_is_the_backup_checks_problem() -> None:
+    empty = BackupFacts(FOLDER, "*", NOW)
+    facts = DrillFacts("prod", "db", NOW, empty, verification=Verification(tables={"bookings": False}))
+    assert judge(entry({"tables": ["bookings"]}), facts).problems == [Problem("", empty.describe_empty())]
+
+
+def test_a_backup_that_changed_while_read_comes_first_and_the_integrity_problems_follow() -> None:
+    facts = drill(Verification(tables={"bookings": False}))
+    facts.backup = backup(defects=["gzip stream is truncated"])
+    facts.backup.changed_during_check = "backup_1.sql.gz changed while it was read (2.0MB -> 2.1MB)"
+    assert problems(entry({"tables": ["bookings"]}), facts) == [
+        "backup_1.sql.gz changed while it was read (2.0MB -> 2.1MB)",
+        "backup_1.sql.gz: gzip stream is truncated",
+    ]
+
+
+def test_a_drill_without_a_local_backup_is_judged_on_its_verification() -> None:
+    """A restic or Borg drill restores from the tool's repository: no backup folder was read."""
+    found = Verification(tables={"bookings": False})
+    facts = DrillFacts("prod", "db", NOW, None, verification=found, verified=True)
+    assert problems(entry({"tables": ["bookings"]}), facts) == [
+        "restored database: lacks expected table bookings; is this a dump of the right database?"
+    ]
+
+
+def test_an_rto_exceeded_before_any_step_was_timed_names_no_step() -> None:
+    facts = DrillFacts("prod", "db", NOW, backup(), verified=True, rto_seconds=12.6)
+    assert problems(entry(rto="10s"), facts) == [
+        "drill: expected at most 10s (rto), got 12.6s from start to verified (slowest step: ?)"
+    ]

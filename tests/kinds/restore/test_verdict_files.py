@@ -96,3 +96,35 @@ def test_a_folder_drill_needs_a_tool_repository() -> None:
 
 def test_borg_entries_take_the_keys_too() -> None:
     assert entry({"files": ["a.txt"]}, tool="borg").restore.expect.checks_files()  # type: ignore[union-attr]
+
+
+def test_each_file_problem_says_what_to_do() -> None:
+    expect = {"files": ["logo.png"], "min_count": 5, "sha256": {"a.txt": GOOD}}
+    found = problems(expect, Verification(files=2, missing_files=["logo.png"], file_sha256={"a.txt": OTHER}))
+    assert found == [
+        Problem(
+            "file logo.png",
+            "not in the restored folder",
+            "present (expect.files)",
+            "is `path` the backed-up folder, and does the backup include it (excludes)?",
+        ),
+        Problem(
+            "restored folder",
+            "2 files",
+            "at least 5 files (min_count)",
+            "the snapshot holds fewer files than expected: check the backup's paths and excludes",
+        ),
+        Problem(
+            "file a.txt",
+            f"sha256 {OTHER}",
+            f"sha256 {GOOD} (expect.sha256)",
+            "the file in the backup differs from the recorded one: a changed source file, or a "
+            "damaged snapshot (run the tool's deep check)",
+        ),
+    ]
+
+
+def test_a_file_that_was_not_hashed_skips_only_itself() -> None:
+    expect = {"sha256": {"a.txt": GOOD, "b.txt": GOOD}}
+    found = problems(expect, Verification(files=2, file_sha256={"b.txt": OTHER}))
+    assert [(p.subject, p.found) for p in found] == [("file b.txt", f"sha256 {OTHER}")]

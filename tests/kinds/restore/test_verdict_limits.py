@@ -97,3 +97,13 @@ def test_file_count_tolerance_is_at_most_the_limit_either_way(files: int, fails:
         ]
     else:
         assert found == []
+
+
+def test_an_empty_compare_dir_compares_against_one_file() -> None:
+    """`max(files, 1)`: 0 vs 0 is 0 % apart; 1 restored file against an empty folder is 100 % apart."""
+    expect = {"compare_dir": "/srv/uploads", "count_tolerance_pct": 60}
+    assert problems(expect, Verification(files=0, compare_files=0)) == []
+    (problem,) = problems(expect, Verification(files=1, compare_files=0))
+    assert problem.found == "1 file vs 0 in /srv/uploads, 100.0% apart"
+    (problem,) = problems(expect, Verification(files=0, compare_files=1))
+    assert problem.found == "0 files vs 1 in /srv/uploads, 100.0% apart"
