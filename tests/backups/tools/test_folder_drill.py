@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 
@@ -20,7 +25,7 @@ from opsverify.kinds.restore.probe import probe
 from opsverify.kinds.restore.verdict import judge
 from tests.backups.tools.repos import PASSWORD, BorgRepo, ResticRepo
 from tests.backups.tools.test_tool_folders import small_disk  # noqa: F401 - a real 2 MB tmpfs
-from tests.conftest import RunResult
+from tests.conftest import REPO, RunResult
 
 FILES = {"a.txt": b"alpha\n", "b.txt": b"beta\n", "c.pdf": b"%PDF-1.4 c\n"}
 A_SHA = hashlib.sha256(b"alpha\n").hexdigest()
@@ -147,3 +152,75 @@ backups:
     assert result.returncode == 4, result.output
     assert "backups.files.restore.expect.sha256: sha256.a.txt: expected 64 hex digits" in result.output
     assert "Traceback" not in result.output
+
+
+WRAPPER = """#!/bin/sh
+# restic, except that `restore` says where it restores and then hangs there (a slow restore to interrupt)
+if [ "$1" = restore ]; then
+  echo "$3" > "{marker}"
+  exec sleep 4242
+fi
+exec restic "$@"
+"""
+SCRIPT = """
+import sys
+import yaml
+from pathlib import Path
+from opsverify.config.target import load_target
+from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.restore.probe import probe
+
+target = load_target(sys.argv[1])
+entry = target.model.backups["files"]
+probe(entry, ProbeContext(target.name, target.base_dir, target=target, entry_name="files"))
+print("NOT INTERRUPTED", flush=True)
+"""
+
+
+def test_sigterm_mid_restore_removes_the_folder_and_stops_the_tool(
+    restic_repo: ResticRepo, borg_repo: BorgRepo, tmp_path: Path, private_tmp: Path
+) -> None:
+    folder = back_up("restic", restic_repo, borg_repo, FILES)
+    marker = tmp_path / "restoring"
+    wrapper = tmp_path / "restic-slow"
+    wrapper.write_text(WRAPPER.format(marker=marker))
+    wrapper.chmod(0o755)
+    tool = {"restic": {"repository": str(restic_repo.path), "password": PASSWORD, "bin": str(wrapper)}}
+    document = {
+        "target": "prod",
+        "backups": {"files": {"path": str(folder), **tool, "restore": {"expect": {"min_count": 1}}}},
+    }
+    target = tmp_path / "target.yaml"
+    target.write_text(yaml.safe_dump(document))
+    script = tmp_path / "drill.py"
+    script.write_text(SCRIPT)
+    reports = tmp_path / "reports"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "OPSVERIFY_REPORTS_DIR": str(reports),
+        "TMPDIR": str(private_tmp),
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    for _ in range(1200):
+        if marker.exists() and marker.read_text().strip():
+            break
+        time.sleep(0.05)
+    workdir = marker.read_text().strip().removeprefix("--target=")
+    assert Path(workdir).is_dir()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGTERM, err
+    assert "NOT INTERRUPTED" not in out
+    assert not Path(workdir).exists()  # torn down; private_tmp checks nothing else is left
+    assert [
+        p for p in psutil.process_iter(["cmdline"]) if str(wrapper) in " ".join(p.info["cmdline"] or [])
+    ] == []
+    record = [line for line in (reports / "drills.jsonl").read_text().splitlines() if line]
+    assert '"verdict": "interrupted"' in record[0]
