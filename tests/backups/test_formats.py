@@ -12,6 +12,7 @@ import pytest
 
 from opsverify.backups.files import stat_backup
 from opsverify.backups.formats import Detected, FormatError, detect_format
+from opsverify.backups.formats.detect import by_extension, detect_head
 from tests.backups.pgdumps import Dumps
 
 
@@ -84,3 +85,47 @@ def test_directory_without_toc(tmp_path: Path) -> None:
     (tmp_path / "backup.dir").mkdir()
     with pytest.raises(FormatError, match=r"without toc\.dat"):
         detect(tmp_path / "backup.dir")
+
+
+def test_an_extension_is_read_case_blind_and_a_compound_one_first() -> None:
+    assert by_extension("nightly.TAR.GZ") == "tar"
+    assert by_extension("nightly.tar.gz") == "tar"
+    assert by_extension("SHOP.SQL") == "pg-plain"
+    assert by_extension("blob.gz") is None
+
+
+def test_the_name_or_the_gzip_wrapper_decides_when_the_inner_bytes_do_not() -> None:
+    noise = gzip.compress(bytes(range(7, 250)) * 4)
+    assert detect_head(noise, "files.tgz") == Detected("tar", gzip=True)
+    assert detect_head(noise, "blob.json.gz") == Detected("json", gzip=True)
+    assert detect_head(noise, "blob.bin.gz") == Detected("gzip", gzip=True)
+
+
+def test_formats_opsverify_does_not_read_are_named_with_the_fix() -> None:
+    with pytest.raises(FormatError) as raised:
+        detect_head(b"BZh91AY&SY", "shop.sql.bz2")
+    assert str(raised.value) == (
+        "is bzip2-compressed, which opsverify does not read; compress backups with gzip "
+        "(or pg_dump --format=custom), or decompress before checking"
+    )
+
+
+def test_a_declared_format_is_taken_when_the_bytes_say_nothing_and_checked_when_they_do() -> None:
+    assert detect_head(b"\x00\x01", "blob.bin", "pg-plain-gz") == Detected("pg-plain", True)
+    assert detect_head(b"\x00\x01", "blob.bin", "sqlite") == Detected("sqlite", False)
+    with pytest.raises(FormatError) as raised:
+        detect_head(b"\x00\x01", "blob.bin")
+    assert str(raised.value) == (
+        "cannot tell the format from the name or the first bytes; set `format:` to one of pg-plain, "
+        "pg-plain-gz, pg-custom, pg-directory, mysql-plain, mysql-plain-gz, sqlite, tar, json, gzip"
+    )
+    plain = b"-- PostgreSQL database dump\n"
+    with pytest.raises(
+        FormatError, match=r"^format: pg-plain-gz expected, but the file is not gzip-compressed \(pg-plain\)$"
+    ):
+        detect_head(plain, "shop.sql", "pg-plain-gz")
+    with pytest.raises(
+        FormatError,
+        match=r"^format: pg-custom expected, but the file is gzip-compressed \(pg-plain-gz\)$",
+    ):
+        detect_head(gzip.compress(plain), "shop.sql.gz", "pg-custom")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import sqlite3
 import tarfile
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from opsverify.kinds.backups.facts import BackupFacts
 from opsverify.kinds.backups.model import BackupCheck
@@ -129,3 +132,81 @@ def test_generic_gzip(tmp_path: Path) -> None:
     assert problems == []
     assert facts.inspection is not None
     assert facts.inspection.inflated_bytes == 3000
+
+
+def test_generic_gzip_of_an_empty_stream_is_not_a_backup_and_of_one_byte_is(tmp_path: Path) -> None:
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b""))
+    facts, problems = check(tmp_path, format="gzip")
+    assert problems == ["blob.gz: gzip stream inflates to 0 bytes (a gzip of an empty stream): not a backup"]
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b"x"))
+    facts, problems = check(tmp_path, format="gzip")
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.inflated_bytes == 1
+
+
+def test_generic_gzip_cut_short_is_the_gzip_error(tmp_path: Path) -> None:
+    data = gzip.compress(bytes(range(256)) * 400)
+    (tmp_path / "blob.gz").write_bytes(data[: len(data) // 2])
+    _, problems = check(tmp_path, format="gzip")
+    (problem,) = problems  # the sizes in the middle depend on zlib's compression
+    assert problem.startswith("blob.gz: gzip stream is truncated: it ends after ")
+    assert problem.endswith(
+        " without its end marker; the file was cut short (disk full, killed dump, interrupted copy)"
+    )
+
+
+def test_generic_gzip_is_hashed_unless_checksum_is_off(tmp_path: Path) -> None:
+    data = gzip.compress(b"\x00\x01\x02" * 1000)
+    (tmp_path / "blob.gz").write_bytes(data)
+    facts, _ = check(tmp_path, format="gzip")
+    assert facts.inspection is not None
+    assert facts.inspection.sha256 == hashlib.sha256(data).hexdigest()
+    facts, _ = check(tmp_path, format="gzip", checksum="off")
+    assert facts.inspection is not None
+    assert facts.inspection.sha256 is None
+
+
+def _sqlite_bytes(tmp_path: Path) -> bytes:
+    raw = make_sqlite(tmp_path / "scratch.db").read_bytes()
+    (tmp_path / "scratch.db").unlink()
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "format_name"),
+    [
+        ("export.json", lambda _: b'\xef\xbb\xbf \n[{"id": 1}, {"id": 2}]', "json"),
+        ("app.db.gz", lambda tmp: gzip.compress(_sqlite_bytes(tmp)), "sqlite (gzip)"),
+        ("files.tar", None, "tar"),
+    ],
+)
+def test_each_reader_hashes_the_file_unless_checksum_is_off(
+    tmp_path: Path, name: str, content: Any, format_name: str
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    if content is None:
+        with tarfile.open(folder / name, "w") as archive:
+            info = tarfile.TarInfo("a.txt")
+            info.size = 3
+            archive.addfile(info, io.BytesIO(b"abc"))
+    else:
+        (folder / name).write_bytes(content(tmp_path))
+    facts, problems = check(folder)
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.format == format_name
+    assert facts.inspection.sha256 == hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    facts, problems = check(folder, checksum="off")
+    assert problems == []
+    assert facts.inspection is not None
+    assert facts.inspection.sha256 is None
+
+
+def test_a_gzipped_sqlite_backup_counts_its_inflated_bytes(tmp_path: Path) -> None:
+    raw = _sqlite_bytes(tmp_path)
+    (tmp_path / "app.db.gz").write_bytes(gzip.compress(raw))
+    facts, _ = check(tmp_path)
+    assert facts.inspection is not None
+    assert facts.inspection.inflated_bytes == len(raw)
