@@ -1,8 +1,9 @@
 """Backups in a bucket (moto's standalone server on loopback): the integrity check of a ~250 MB .sql.gz
 object against boto3 streaming it into `gzip -t`; the drill from the bucket against `download | gunzip |
-psql`; peak RSS of `pytest -m daily` on a ~60 MB and a ~430 MB object.
+psql`; the drill of a mysqldump .sql.gz object against `download | gunzip | mariadb`; peak RSS of `pytest -m
+daily` on a ~60 MB and a ~430 MB object.
 
-Targets: integrity <= 1.15x, drill <= 1.15x, peak RSS < 150 MB and flat. Runs alternate; medians.
+Targets: integrity <= 1.15x, drills <= 1.15x, peak RSS < 150 MB and flat. Runs alternate; medians.
 """
 
 from __future__ import annotations
@@ -128,15 +129,22 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", type=int, default=2_900_000, help="rows per big table (2.9M: ~250 MB .sql.gz)"
     )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["integrity", "drill", "memory"])
+    parser.add_argument("--mysql-mb", type=int, default=50, help="size of the generated mysqldump .sql.gz")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["integrity", "drill", "mysql-drill", "memory"]
+    )
     args = parser.parse_args(argv)
-    dumps = ensure_dumps(args.rows)
+    dumps = ensure_dumps(args.rows) if {"integrity", "drill", "memory"} - set(args.skip) else None
     with tempfile.TemporaryDirectory(prefix="opsverify-bench-s3-") as tmp:
         workdir = Path(tmp)
         moto, endpoint = start_moto(workdir)
         try:
             s3 = client(endpoint)
             s3.create_bucket(Bucket=BUCKET)
+            if "mysql-drill" not in args.skip:
+                compare_mysql_drill(endpoint, workdir, args.mysql_mb, max(1, args.repeat - 1))
+            if dumps is None:
+                return 0
             log(f"uploading {dumps.big_gz.name} ({dumps.big_gz.stat().st_size / 1e6:.0f} MB)")
             s3.upload_file(str(dumps.big_gz), BUCKET, "big/backup_1.sql.gz")
             if "integrity" not in args.skip:
@@ -236,6 +244,67 @@ backups:
             raise RuntimeError(f"the drill did not pass: {facts.error} {facts.steps}")
 
     compare("drill from the bucket", baseline, ours, repeat, 1.15)
+
+
+def compare_mysql_drill(endpoint: str, workdir: Path, megabytes: int, repeat: int) -> None:
+    """The drill of a mysqldump object (streamed from the GET into `mariadb` with the integrity read, url
+    sandbox on the local MariaDB, verify, drop) against boto3 streaming it into `gunzip -c | mariadb`."""
+    from bench.mysql import ADMIN_URL as MYSQL_ADMIN_URL
+    from bench.mysql import admin_sql, ensure_dump
+    from opsverify.config.target import load_target
+    from opsverify.kinds.mysql.probe import endpoint as mysql_endpoint
+
+    path, rows = ensure_dump(megabytes)
+    log(f"uploading {path.name} ({path.stat().st_size / 1e6:.0f} MB, {rows} rows)")
+    client(endpoint).upload_file(str(path), BUCKET, "mysql/backup_1.sql.gz")
+    target_path = workdir / "mysql-drill.yaml"
+    target_path.write_text(
+        f"""target: bench
+backups:
+  db:
+    path: s3://{BUCKET}/mysql/
+    checksum: off
+    s3: {{endpoint_url: "{endpoint}", region: {REGION}, access_key_id: {KEY_ID}, secret_access_key: {SECRET}}}
+    restore:
+      sandbox: url
+      sandbox_url: "{MYSQL_ADMIN_URL}"
+      expect: {{tables: [events], min_rows: {{events: {rows}}}}}
+"""
+    )
+    target = load_target(str(target_path))
+    drill_entry = target.model.backups["db"]  # type: ignore[attr-defined]
+    os.environ["OPSVERIFY_REPORTS_DIR"] = str(workdir / "reports")
+    server = mysql_endpoint(MYSQL_ADMIN_URL)
+
+    def baseline() -> None:
+        name = f"opsverify_bench_s3_{secrets.token_hex(3)}"
+        admin_sql(f"create database `{name}`")
+        try:
+            gunzip = subprocess.Popen(["gunzip", "-c"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            mariadb = subprocess.Popen(
+                ["mariadb", f"--host={server.host}", f"--port={server.port}", f"--user={server.user}", name],
+                stdin=gunzip.stdout,
+                stdout=subprocess.DEVNULL,
+                env={**os.environ, "MYSQL_PWD": server.password},
+            )
+            assert gunzip.stdin is not None
+            assert gunzip.stdout is not None
+            gunzip.stdout.close()
+            body = client(endpoint).get_object(Bucket=BUCKET, Key="mysql/backup_1.sql.gz")["Body"]
+            for chunk in body.iter_chunks(CHUNK):
+                gunzip.stdin.write(chunk)
+            gunzip.stdin.close()
+            if gunzip.wait() != 0 or mariadb.wait() != 0:
+                raise RuntimeError("download | gunzip | mariadb failed")
+        finally:
+            admin_sql(f"drop database if exists `{name}`")
+
+    def ours() -> None:
+        facts = drill_probe(drill_entry, ProbeContext("bench", workdir, target=target, entry_name="db"))
+        if not facts.verified or facts.error or facts.steps[0].name != "stream":
+            raise RuntimeError(f"the drill did not pass (streamed): {facts.error} {facts.steps}")
+
+    compare("MySQL drill from the bucket", baseline, ours, repeat, 1.15)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ A kind (entry-point group `opsverify.kinds`, naming a `Kind`):
 A probe that works on another machine takes a `via: ViaKey | None` key in its model and opens it with
 `connect(entry.via, ctx.base_dir)` (local, ssh://, docker://). Secrets read from the target file are masked
 in every output once registered with `SECRETS.add(value)` (`${VAR}` values are registered already); text
-a plugin builds from outside data goes through `redact` before it is shown. A limit is written with
+a plugin builds from outside data goes through `redact` before it is shown. An HTTP call goes through
+`HttpSettings(headers=..., bearer=...).session()` (opsverify's user agent, the environment's proxies and CA
+bundle, credentials masked), as the built-in probes' do. A limit is written with
 `bound("max", 1000, " messages")` (`<= 1000 messages`), in problems and in `thresholds()` alike.
 """
 
@@ -31,6 +33,7 @@ from opsverify.config.kinds import Kind
 from opsverify.config.notify import ChannelType
 from opsverify.config.types import CheckEntry, Duration, Severity, StrictModel, Tier
 from opsverify.connect import CommandResult, ConnectError, Connection, ViaKey, connect
+from opsverify.httpclient import HttpSettings
 from opsverify.kinds.base import Phase, ProbeContext
 from opsverify.plugins import PluginError
 from opsverify.problem import Judgement, Problem
@@ -52,6 +55,7 @@ __all__ = [
     "Connection",
     "Detected",
     "Duration",
+    "HttpSettings",
     "Inspection",
     "Judgement",
     "Kind",

@@ -261,6 +261,26 @@ def redis_url() -> str:
 
 # --- running the suite like an operator ------------------------------------------------------------------
 
+OPSVERIFY_SCRIPT = Path(sys.executable).with_name("opsverify")
+
+
+def run_opsverify(
+    cwd: Path, *args: str, drop: tuple[str, ...] = ("OPSVERIFY_",), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script as a user runs it in a shell: without this process's variables whose names start
+    with one of `drop` (its OPSVERIFY_* settings), with `env` added."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    environment.update(env or {})
+    return subprocess.run(
+        [str(OPSVERIFY_SCRIPT), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
 
 @dataclass
 class RunResult:

@@ -5,10 +5,8 @@ revision, fails clearly when they do not, and skips, saying why, on a target wit
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +14,8 @@ import psycopg
 import pytest
 
 from opsverify.cli import main
-from tests.conftest import LocalHTTPServer, json_response
+from tests.conftest import LocalHTTPServer, json_response, run_opsverify
 
-SCRIPT = Path(sys.executable).with_name("opsverify")
 REVISION = "0086"
 TEST_ID = "checks/test_revision.py::test_api_expects_the_database_revision"
 
@@ -62,20 +59,13 @@ def run_daily(root: Path, target_text: str) -> subprocess.CompletedProcess[str]:
     """`opsverify run daily --target NAME` in the ops repository, as a user runs it in a shell."""
     name = target_text.split("\n", 1)[0].removeprefix("target: ")
     (root / "targets" / f"{name}.yaml").write_text(target_text)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPSVERIFY_")}
-    environment["OPSVERIFY_REPORTS_DIR"] = str(root / "reports")
-    environment["OPSVERIFY_STATE_DIR"] = str(root / "reports" / "state")
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    environment = {
+        "OPSVERIFY_REPORTS_DIR": str(root / "reports"),
+        "OPSVERIFY_STATE_DIR": str(root / "reports" / "state"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     args = ["run", "daily", "--target", name, "--", "-p", "no:cacheprovider", "-v", "-rs"]
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_opsverify(root, *args, env=environment)
 
 
 def deployment(http_server: LocalHTTPServer, database: str, expected_revision: str) -> str:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import fnmatch
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from opsverify.cli import main
 from opsverify.scaffold import scaffold_files
-from tests.conftest import REPO
+from tests.conftest import REPO, run_opsverify
 
-SCRIPT = Path(sys.executable).with_name("opsverify")
 LAYOUT = [
     ".gitignore",
     "checks/README.md",
@@ -26,17 +24,7 @@ LAYOUT = [
 
 def opsverify(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The console script in a shell without the example target's variables: its defaults must do."""
-    names = ("OPSVERIFY_", "API_URL", "WEB_URL", "DATABASE_URL", "REDIS_URL")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(names)}
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_opsverify(cwd, *args, drop=("OPSVERIFY_", "API_URL", "WEB_URL", "DATABASE_URL", "REDIS_URL"))
 
 
 def test_init_writes_the_repository_into_a_new_folder(

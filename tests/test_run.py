@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -12,23 +11,12 @@ import pytest
 
 from opsverify.cli import main
 from opsverify.run import find_root, pytest_command
-
-SCRIPT = Path(sys.executable).with_name("opsverify")
+from tests.conftest import run_opsverify
 
 
 def opsverify(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The console script, as a user runs it in a shell (no OPSVERIFY_* settings of this process)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPSVERIFY_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_opsverify(cwd, *args, env=env)
 
 
 @pytest.fixture

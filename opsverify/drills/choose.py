@@ -11,23 +11,15 @@ from opsverify.drills.local import LocalSandbox
 from opsverify.drills.sandbox import (
     Sandbox,
     SandboxUnavailable,
+    ScratchServer,
     ServerAddress,
     admin_connect,
     first_line,
 )
 
 
-class UrlSandbox(Sandbox):
+class UrlSandbox(ScratchServer):
     """An existing scratch server reached through an admin URL; drill databases are created on it."""
-
-    kind = "url"
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    @property
-    def admin_url(self) -> str:
-        return self._url
 
     def start(self) -> None:
         try:
@@ -37,9 +29,6 @@ class UrlSandbox(Sandbox):
             raise SandboxUnavailable(
                 f"cannot connect to sandbox_url {ServerAddress.of(self._url)}: {first_line(exc)}"
             ) from None
-
-    def stop(self) -> None:
-        return None
 
 
 def make_sandboxes(

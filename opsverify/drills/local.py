@@ -87,6 +87,8 @@ class LocalSandbox(Sandbox):
 
     kind = "local"
     disposable = True
+    server_settings = _SETTINGS
+    start_timeout: float = START_TIMEOUT
 
     def __init__(self, server_bin: str | None = None, dumped_from: str | None = None) -> None:
         self.server_bin = server_bin
@@ -156,7 +158,7 @@ class LocalSandbox(Sandbox):
         last_error = ""
         for _attempt in range(3):  # the free port may be taken between choosing and binding it
             self.port = free_port()
-            options = f"{_SETTINGS} -p {self.port} -c unix_socket_directories={self.workdir}"
+            options = f"{self.server_settings} -p {self.port} -c unix_socket_directories={self.workdir}"
             command = [
                 str(self.bindir / "pg_ctl"),
                 "-D",
@@ -164,12 +166,12 @@ class LocalSandbox(Sandbox):
                 "-l",
                 str(self.workdir / "server.log"),
             ]
-            command += ["-w", "-t", str(START_TIMEOUT), "-o", options, "start"]
+            command += ["-w", "-t", str(int(self.start_timeout)), "-o", options, "start"]
             completed = subprocess.run(
                 command,
                 capture_output=True,
                 text=True,
-                timeout=START_TIMEOUT + 30,
+                timeout=self.start_timeout + 30,
                 check=False,
                 cwd=self.workdir,
                 start_new_session=True,  # Ctrl-C in the terminal must not reach the server before teardown
@@ -249,13 +251,14 @@ def _tail(text: str, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def reap_local_sandboxes(older_than: float = REAP_AFTER_SECONDS) -> list[str]:
-    """Remove leftover local sandbox folders (a drill killed before teardown), stopping their servers."""
+def reap_local_sandboxes(older_than: float = REAP_AFTER_SECONDS, root: Path | None = None) -> list[str]:
+    """Remove leftover local sandbox folders (a drill killed before teardown), stopping their servers; in
+    `root` (a pgBackRest drill's work_dir), else the system's temporary folder."""
     reaped = []
-    root = Path(tempfile.gettempdir())
+    root = root or Path(tempfile.gettempdir())
     for folder in root.glob(f"{DRILL_PREFIX}*"):
         if folder.name.startswith(f"{DRILL_PREFIX}mysql_"):
-            continue  # a MariaDB sandbox: opsverify.drills.mysql reaps those (stopping their server first)
+            continue  # a MariaDB sandbox: opsverify.drills.mysql_sandbox reaps those (stopping their server first)
         try:
             age = time.time() - folder.stat().st_mtime
         except OSError:

@@ -19,16 +19,7 @@ import pymysql
 
 from opsverify.backups.mysql_dump import MysqlDumpScanner
 from opsverify.backups.stream import Sink, StreamResult, read_once
-from opsverify.drills.mysql_sandbox import (
-    MysqlLocalSandbox,
-    MysqlSandbox,
-    MysqlUrlSandbox,
-    admin_connect,
-    error_reason,
-    mysql_tool,
-    reap_local_mysql_sandboxes,
-    refuse_production,
-)
+from opsverify.drills.mysql_sandbox import MysqlSandbox, admin_connect, error_reason, mysql_tool
 from opsverify.drills.restore import Progress, RestoreResult, RestoreStopped, feed_client
 from opsverify.drills.sandbox import (
     CONNECT_TIMEOUT,
@@ -47,18 +38,6 @@ from opsverify.mysql_endpoint import endpoint
 if TYPE_CHECKING:
     from opsverify.drills.expect import RestoreExpect
 
-__all__ = [  # the sandboxes are re-exported for the restore kind, which imports them from here
-    "DatabaseLineFilter",
-    "MysqlDrillDatabase",
-    "MysqlLocalSandbox",
-    "MysqlSandbox",
-    "MysqlUrlSandbox",
-    "reap",
-    "reap_local_mysql_sandboxes",
-    "refuse_production",
-    "restore_mysql",
-    "verify_mysql",
-]
 
 # The dump's own database statements: CREATE DATABASE (with --databases) and USE; dropped from the stream.
 _DATABASE_LINE = re.compile(rb"(?m)^(?:CREATE DATABASE |USE `)[^\n]*$")

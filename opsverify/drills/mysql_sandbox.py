@@ -27,6 +27,7 @@ from opsverify.drills.sandbox import (
     Sandbox,
     SandboxRefused,
     SandboxUnavailable,
+    ScratchServer,
     first_line,
 )
 from opsverify.mysql_endpoint import Endpoint, endpoint
@@ -79,17 +80,8 @@ class MysqlSandbox(Sandbox):
         return f"{self.kind} sandbox {self.endpoint.where}"
 
 
-class MysqlUrlSandbox(MysqlSandbox):
+class MysqlUrlSandbox(MysqlSandbox, ScratchServer):
     """An existing scratch server, reached through an admin URL (mysql://root:pw@scratch:3306/)."""
-
-    kind = "url"
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    @property
-    def admin_url(self) -> str:
-        return self._url
 
     def start(self) -> None:
         try:
@@ -99,9 +91,6 @@ class MysqlUrlSandbox(MysqlSandbox):
             raise SandboxUnavailable(
                 f"cannot connect to sandbox_url {self.endpoint.where}: {error_reason(exc)}"
             ) from None
-
-    def stop(self) -> None:
-        return None
 
 
 class MysqlLocalSandbox(MysqlSandbox):
@@ -160,6 +149,7 @@ class MysqlLocalSandbox(MysqlSandbox):
                     f"--datadir={data}",
                     "--auth-root-authentication-method=normal",
                     "--skip-test-db",
+                    f"--tmpdir={self.workdir}",  # its temp tables apart from other servers' in the shared /tmp
                     *user_args,
                 ],
                 capture_output=True,
@@ -181,6 +171,7 @@ class MysqlLocalSandbox(MysqlSandbox):
                     f"--socket={self.socket}",
                     f"--pid-file={self.workdir / 'mysqld.pid'}",
                     f"--log-error={log}",
+                    f"--tmpdir={self.workdir}",
                     *_SERVER_SETTINGS,
                     *user_args,
                 ],

@@ -170,6 +170,23 @@ class Sandbox(ABC):
         return f"{self.kind} sandbox {ServerAddress.of(self.admin_url)}"
 
 
+class ScratchServer(Sandbox):
+    """An existing scratch server reached through an admin URL (`sandbox: url`): nothing to start or stop
+    but a check that it answers (`start`, per engine)."""
+
+    kind = "url"
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    @property
+    def admin_url(self) -> str:
+        return self._url
+
+    def stop(self) -> None:
+        return None
+
+
 def admin_connect(url: str) -> psycopg.Connection[Any]:
     return psycopg.connect(
         url,

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from opsverify.comparison import QueryExpectation, compare
 from opsverify.kinds.database_facts import ServerFacts
+from opsverify.kinds.database_model import ServerEntry
 from opsverify.problem import Judgement, Problem
 from opsverify.units import bound, format_duration
 
@@ -60,19 +61,6 @@ def session_problem(facts: DatabaseFacts) -> Problem:
     if not facts.connected:
         return Problem("connection", facts.error or f"not connected to {facts.where}")
     return Problem("session", facts.error or f"lost the connection to {facts.where}")
-
-
-class ServerEntry(Protocol):
-    """The keys of a SQL database entry the shared verdict reads."""
-
-    @property
-    def queries(self) -> Mapping[str, QueryExpectation]: ...
-    @property
-    def expect_revision(self) -> QueryExpectation | None: ...
-    @property
-    def max_connections_pct(self) -> float | None: ...
-    @property
-    def max_query_seconds(self) -> float | None: ...
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,11 @@ def register_recorder(config: pytest.Config, reports: Path) -> None:
 
 
 def command_line_run(config: pytest.Config) -> bool:
-    """A run of checks started from the command line: the process ends with it. Not a run started from
-    Python (pytest.main, pytester): that process goes on."""
-    return bool(target_specs(config)) and config.invocation_params.args == tuple(sys.argv[1:])
+    """A run of checks started from the command line, or a pytest-xdist worker of any run: the process ends
+    with it. Not a run started from Python (pytest.main, pytester): that process goes on."""
+    if not target_specs(config):
+        return False
+    return hasattr(config, "workerinput") or config.invocation_params.args == tuple(sys.argv[1:])
 
 
 @pytest.hookimpl(tryfirst=True)

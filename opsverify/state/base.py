@@ -53,9 +53,17 @@ class StateStore:
     # --- to implement ------------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[Cursor]:  # pragma: no cover - abstract
+    def transaction(  # pragma: no cover - abstract
+        self, lock: str | None = None, *, read: bool = False
+    ) -> Iterator[Cursor]:
+        """One transaction; `read`: it only reads (SQLite does not take the write lock for it)."""
         raise NotImplementedError
         yield
+
+    def has_table(self, cur: Cursor, name: str) -> bool:
+        """Whether the store's table `name` exists (SQLite's catalogue; PostgreSQL overrides)."""
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
 
     def table(self, name: str) -> str:
         return name
@@ -76,6 +84,9 @@ class StateStore:
         """Create the tables on first use (importing the JSON state files), migrate an older schema in
         place (its data kept), refuse a newer one."""
         if self._ready:
+            return
+        if self._schema_is_current():
+            self._ready = True
             return
         with self.transaction(lock="schema") as cur:
             create(cur, self.table)
@@ -103,6 +114,19 @@ class StateStore:
                     (str(SCHEMA_VERSION), "schema_version"),
                 )
         self._ready = True
+
+    def _schema_is_current(self) -> bool:
+        """Whether the store is of this schema version (its tables and indexes made): one read, without the
+        schema lock or the DDL, which on PostgreSQL would wait for the runs writing meanwhile. (A new table
+        or index therefore comes with a new SCHEMA_VERSION.)"""
+        with self.transaction(read=True) as cur:
+            if not self.has_table(cur, "meta"):
+                return False
+            cur.execute(
+                self.sql(f"SELECT value FROM {self.table('meta')} WHERE key = ?"), ("schema_version",)
+            )
+            row = cur.fetchone()
+        return row is not None and int(row[0]) == SCHEMA_VERSION
 
     def _import_legacy(self, cur: Cursor, directory: Path) -> None:
         for target, state in legacy_targets(directory).items():
@@ -180,7 +204,7 @@ class StateStore:
         where, params = "target = ?", tuple[Any, ...]((target,))
         if since is not None:
             where, params = where + " AND started >= ?", (target, float(since))
-        with self.transaction() as cur:
+        with self.transaction(read=True) as cur:
             cur.execute(
                 self.sql(
                     f"SELECT run_id, target, check_id, started, record FROM {self.table('drills')} "
@@ -205,7 +229,7 @@ class StateStore:
         where, params = "check_id = ?", [check_id]
         if target is not None:
             where, params = where + " AND target = ?", [*params, target]
-        with self.transaction() as cur:
+        with self.transaction(read=True) as cur:
             cur.execute(
                 self.sql(
                     "SELECT run_id, target, check_id, status, duration, finished, reason, figures "
@@ -235,7 +259,7 @@ class StateStore:
             return []
         self.ensure_schema()
         only = "" if checks is None else f" AND r.check_id IN ({', '.join('?' * len(checks))})"
-        with self.transaction() as cur:
+        with self.transaction(read=True) as cur:
             cur.execute(  # the last runs first, then their results by key (CROSS JOIN: in this order)
                 self.sql(
                     "SELECT r.run_id, r.target, r.check_id, r.status, r.duration, r.finished, r.reason, "

@@ -71,7 +71,7 @@ class SqliteStore(StateStore):
         self._reclaim = False
 
     @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[Cursor]:
+    def transaction(self, lock: str | None = None, *, read: bool = False) -> Iterator[Cursor]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
@@ -87,7 +87,8 @@ class SqliteStore(StateStore):
                 connection.execute("PRAGMA auto_vacuum=INCREMENTAL")  # a new file only: before WAL, tables
                 _retry_busy(lambda: connection.execute("PRAGMA journal_mode=WAL"), deadline)
             cursor = connection.cursor()
-            _retry_busy(lambda: connection.execute("BEGIN IMMEDIATE"), deadline)
+            # a read sees the last commit (WAL) without waiting for a writer; a write takes the lock at once
+            _retry_busy(lambda: connection.execute("BEGIN" if read else "BEGIN IMMEDIATE"), deadline)
             try:
                 yield cursor
             except BaseException:
@@ -124,8 +125,12 @@ class PostgresStore(StateStore):
         cur.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", (f"opsverify:{name}",))
         return bool(cur.fetchone()[0])
 
+    def has_table(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (self.table(name),))
+        return bool(cur.fetchone()[0])
+
     @contextmanager
-    def transaction(self, lock: str | None = None) -> Iterator[Cursor]:
+    def transaction(self, lock: str | None = None, *, read: bool = False) -> Iterator[Cursor]:
         import psycopg
 
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +19,34 @@ def echo_headers(request: BaseHTTPRequestHandler) -> Response:
     headers = dict(request.headers)
     lines = "\n".join(f"{name}: {value}" for name, value in headers.items())
     return 500, {"Content-Type": "text/plain"}, f"{json.dumps(headers)}\n{lines}\n".encode()
+
+
+def run_with_every_report(
+    run_checks: Callable[..., RunResult], target: str, reports: Path, env: dict[str, str]
+) -> RunResult:
+    """A run of `target` whose checks fail, verbose, writing the JUnit file and Allure results under
+    `reports` too (every place a secret could reach)."""
+    __tracebackhide__ = True
+    result = run_checks(
+        target,
+        "-v",
+        "--junitxml",
+        str(reports / "junit.xml"),
+        "--alluredir",
+        str(reports / "allure-results"),
+        env=env,
+    )
+    assert result.returncode == 1, result.output
+    return result
+
+
+def assert_never_shown(result: RunResult, values: Iterable[str]) -> None:
+    """None of `values` is in the terminal output or in any file under reports/."""
+    __tracebackhide__ = True
+    files = result.files_text()
+    for value in values:
+        assert value not in result.output, f"{value} leaked to the terminal"
+        assert value not in files, f"{value} leaked to a file under reports/"
 
 
 def test_canary_never_appears_in_output_or_reports(
@@ -61,16 +89,7 @@ redis:
   password-file: {{url: "redis://127.0.0.1:{down}/0", password_file: secrets/password.txt}}
 """
     reports = tmp_path / "reports"
-    result = run_checks(
-        target,
-        "-v",
-        "--junitxml",
-        str(reports / "junit.xml"),
-        "--alluredir",
-        str(reports / "allure-results"),
-        env={"CANARY": canary},
-    )
-    assert result.returncode == 1, result.output
+    result = run_with_every_report(run_checks, target, reports, {"CANARY": canary})
     # The canary was really used: the server saw it, and every check ran and failed.
     sent = [r["headers"].get("Authorization", "") for r in http_server.requests]
     assert f"Bearer {canary}" in sent
@@ -83,10 +102,7 @@ redis:
         assert f"target.yaml::redis:{name} FAILED" in result.output
     assert (reports / "junit.xml").is_file()
     assert any((reports / "allure-results").iterdir())
-    files = result.files_text()
-    for form in (canary, quote(canary), basic):
-        assert form not in result.output, f"{form} leaked to the terminal"
-        assert form not in files, f"{form} leaked to a file under reports/"
+    assert_never_shown(result, (canary, quote(canary), basic))
 
 
 def test_each_secret_rule_masks_its_canary_and_hosts_ports_paths_stay_readable(
@@ -119,14 +135,11 @@ notify:
     - {{match: {{status: failed}}, to: [hook]}}
 """
     reports = tmp_path / "reports"
-    result = run_checks(
+    result = run_with_every_report(
+        run_checks,
         target,
-        "-v",
-        "--junitxml",
-        str(reports / "junit.xml"),
-        "--alluredir",
-        str(reports / "allure-results"),
-        env={
+        reports,
+        {
             "SITE_URL": f"http://127.0.0.1:{down}",
             "ECHO_URL": http_server.url,
             "API_TOKEN": canary["name"],
@@ -134,7 +147,6 @@ notify:
             "DATABASE_URL": f"postgresql://ops:{canary['urlpw']}@127.0.0.1:{down}/app",
         },
     )
-    assert result.returncode == 1, result.output
     # Every canary really went out (to the server, in its headers and URL) and came back in the echo.
     echoed = [r for r in http_server.requests if r["path"] == "/echo"]
     sent = json.dumps([r["headers"] for r in echoed])
@@ -190,14 +202,11 @@ backups:
           secret_access_key: "${{READER_SECRET}}"}}
 """
     reports = tmp_path / "reports"
-    result = run_checks(
+    result = run_with_every_report(
+        run_checks,
         target,
-        "-v",
-        "--junitxml",
-        str(reports / "junit.xml"),
-        "--alluredir",
-        str(reports / "allure-results"),
-        env={
+        reports,
+        {
             "S3_KEY": canary["key"],
             "S3_SECRET": canary["secret"],
             "S3_TOKEN": canary["token"],
@@ -205,13 +214,9 @@ backups:
             "READER_SECRET": reader_secret,
         },
     )
-    assert result.returncode == 1, result.output
     for name in ("env-keys", "literal-keys", "reader"):
         assert f"target.yaml::backups:{name} FAILED" in result.output
     assert "(InvalidAccessKeyId)" in result.output  # the canary key id was sent, and refused
     assert "trailer" in result.output  # the reader's keys worked: the object was read (it is cut short)
     assert f"127.0.0.1:{down}" in result.output  # where it failed stays readable
-    files = result.files_text()
-    for value in [*canary.values(), reader_key, reader_secret]:
-        assert value not in result.output, f"{value} leaked to the terminal"
-        assert value not in files, f"{value} leaked to a file under reports/"
+    assert_never_shown(result, [*canary.values(), reader_key, reader_secret])

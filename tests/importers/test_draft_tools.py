@@ -113,8 +113,8 @@ def test_pgbackrest_backup_types_and_an_unclear_schedule(
         "stanza": "main",
         "max_age": {"full": "8d"},
     }  # `1-6`: no clear gap, no diff
-    assert "restore" not in stanza
-    assert "pgbackrest --stanza=main --delta restore`: the drill of a pgBackRest stanza" in text
+    assert stanza["restore"] == {"sandbox": "local", "rto": "2h"}
+    assert "pgbackrest --stanza=main --delta restore`: the drill restores the newest backup" in text
 
 
 def test_secrets_are_variables_never_the_guides_values(

@@ -18,15 +18,25 @@ FAILED_REASON = "status: expected 200, got 503"
 
 
 def run_suite(folder: Path, url: str) -> subprocess.CompletedProcess[str]:
-    target = folder / "target.yaml"
-    target.write_text(
+    return run_smoke(
+        folder,
         f"target: shop-prod\nhttp:\n  checkout: {{url: '{url}/checkout', tiers: [smoke], severity: critical}}\n"
-        f"  home: {{url: '{url}/up', tiers: [smoke]}}\n"
+        f"  home: {{url: '{url}/up', tiers: [smoke]}}\n",
     )
+
+
+def run_smoke(
+    folder: Path, target_text: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`pytest checks --target FOLDER/target.yaml -m smoke` run from `folder` (with `env` added), its reports
+    and state under FOLDER/reports."""
+    target = folder / "target.yaml"
+    target.write_text(target_text)
     environment = {
         **os.environ,
         "OPSVERIFY_REPORTS_DIR": str(folder / "reports"),
         "OPSVERIFY_STATE_DIR": str(folder / "reports" / "state"),
+        **(env or {}),
     }
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
     command += [

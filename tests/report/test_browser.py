@@ -37,7 +37,17 @@ def chromium() -> str:
 
 
 def rendered_text(url: str, profile: Path) -> str:
-    """The page's visible text after its scripts ran (DOM dump, scripts and styles removed)."""
+    """The page's visible text after its scripts ran (DOM dump, scripts and styles removed).
+
+    On a machine with every core busy, headless Chromium's virtual time can run out before the page's own
+    reads of its data finish ("Failed to fetch" in the page); such a page is dumped once more."""
+    text = _dumped_text(url, profile)
+    if "Failed to fetch" in text:
+        text = _dumped_text(url, profile)
+    return text
+
+
+def _dumped_text(url: str, profile: Path) -> str:
     completed = subprocess.run(
         [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
         capture_output=True,

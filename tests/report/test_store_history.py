@@ -4,44 +4,24 @@ store; the second builds its report with no history file, and the report still s
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from opsverify.report.allure_files import annotate_results
 from opsverify.report.builder import build_report, history_runs
 from opsverify.report.store_history import STORE_HISTORY_FILE
-from tests.conftest import REPO, LocalHTTPServer, json_response
+from tests.conftest import LocalHTTPServer, json_response
+from tests.report.conftest import run_smoke
 from tests.state.conftest import state_pg_url  # noqa: F401 - the fixture
 
 
 def run_runner(folder: Path, url: str, state_url: str) -> tuple[int, str]:
     folder.mkdir()
-    target = folder / "target.yaml"
-    target.write_text(
+    done = run_smoke(
+        folder,
         f"target: shop-prod\nhttp:\n  checkout: {{url: '{url}/checkout', tiers: [smoke]}}\n"
-        f"  home: {{url: '{url}/up', tiers: [smoke]}}\n"
-    )
-    environment = {
-        **os.environ,
-        "OPSVERIFY_REPORTS_DIR": str(folder / "reports"),
-        "OPSVERIFY_STATE_DIR": str(folder / "reports" / "state"),
-        "OPSVERIFY_STATE_URL": state_url,
-    }
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(REPO)]
-    command += [
-        "-c",
-        str(REPO / "pyproject.toml"),
-        str(REPO / "checks"),
-        "--target",
-        str(target),
-        "-m",
-        "smoke",
-    ]
-    done = subprocess.run(
-        command, cwd=folder, env=environment, capture_output=True, text=True, timeout=300, check=False
+        f"  home: {{url: '{url}/up', tiers: [smoke]}}\n",
+        {"OPSVERIFY_STATE_URL": state_url},
     )
     return done.returncode, done.stdout + done.stderr
 

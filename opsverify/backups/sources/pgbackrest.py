@@ -20,6 +20,7 @@ from typing import IO, Any, cast
 from opsverify.backups.files import BackupFile, Listing
 from opsverify.backups.inspection import Inspection
 from opsverify.backups.sources.base import BackupEntry, BackupSource, SourceError
+from opsverify.backups.sources.pgbackrest_live import archive_lag_problem, read_live_wal
 from opsverify.backups.sources.tool_run import Tool, error_lines, output_text, run_tool
 from opsverify.units import human_duration
 
@@ -48,6 +49,10 @@ class PgBackRestRepo:
     timeout: float = 120.0
     verify_timeout: float = 3600.0
     env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    live_url: str | None = field(default=None, repr=False)
+    check: bool = True
+    check_timeout: float = 300.0
+    max_archive_lag: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,15 @@ class StanzaBackup(BackupFile):
 
     type: str = "full"
     archive_stop: str = ""
+    version: str = ""  # the PostgreSQL major version backed up (15)
+
+    @property
+    def label(self) -> str:
+        return PurePosixPath(str(self.path)).name
 
     @property
     def name(self) -> str:
-        return f"{self.type} backup {PurePosixPath(str(self.path)).name}"
+        return f"{self.type} backup {self.label}"
 
 
 class PgBackRestSource(BackupSource):
@@ -118,6 +128,7 @@ class PgBackRestSource(BackupSource):
             fix = STATUS_FIXES.get(code, "see `pgbackrest info` for the stanza")
             raise SourceError(f"{self.place}: pgbackrest says {status.get('message', 'error')!r}: {fix}")
         listing = Listing(cast(Path, self.location), pattern)
+        versions = {db.get("id"): str(db.get("version", "")) for db in stanza.get("db", [])}
         for backup in stanza.get("backup", []):
             stamp = backup.get("timestamp", {})
             listing.complete.append(
@@ -127,6 +138,7 @@ class PgBackRestSource(BackupSource):
                     float(stamp.get("stop", stamp.get("start", 0))),
                     type=str(backup.get("type", "full")),
                     archive_stop=str((backup.get("archive") or {}).get("stop") or ""),
+                    version=versions.get((backup.get("database") or {}).get("id"), ""),
                 )
             )
         listing.complete.sort(key=lambda b: (b.mtime, str(b.path)), reverse=True)
@@ -137,7 +149,7 @@ class PgBackRestSource(BackupSource):
 
     def open(self, backup: BackupFile) -> IO[bytes]:
         raise SourceError(
-            "a pgBackRest backup is a data directory: its drill is `pgbackrest restore` (not done yet)"
+            "a pgBackRest backup is a data directory: its drill is `pgbackrest restore` (restore: of the entry)"
         )
 
     def inspect(self, backup: BackupFile) -> Inspection:
@@ -146,6 +158,8 @@ class PgBackRestSource(BackupSource):
         inspection = Inspection("pgbackrest", bytes_read=backup.size)
         inspection.defects += self._type_ages()
         inspection.defects += self._archive_problems(backup)
+        if self.repo.live_url:
+            inspection.defects += self._live_problems()
         if self.repo.verify:
             problem = self.verify()
             if problem is not None:
@@ -187,6 +201,30 @@ class PgBackRestSource(BackupSource):
                 "stopped; check `archive_command` and the PostgreSQL log"
             ]
         return []
+
+    def _live_problems(self) -> builtins.list[str]:
+        """Against the live database: the archive lag, then `pgbackrest check` (archive_command works, the
+        stanza's config matches the database)."""
+        assert self.repo.live_url is not None
+        problems = []
+        live = read_live_wal(self.repo.live_url, self.repo.timeout)
+        newest_wal = max((str(a.get("max") or "") for a in self._info.get("archive", [])), default="")
+        if isinstance(live, str):
+            problems.append(live)
+        elif newest_wal:
+            lag = archive_lag_problem(newest_wal, live, self.repo.max_archive_lag)
+            if lag is not None:
+                problems.append(lag)
+        if self.repo.check:
+            done = self._run("check", "checking the stanza", timeout=self.repo.check_timeout)
+            if done.returncode != 0:
+                text = output_text(done.stderr + b"\n" + done.stdout, [v for _k, v in self.repo.env])
+                problems.append(
+                    f"pgbackrest check of stanza {self.repo.stanza} failed: {error_lines(LOG_PREFIX.sub('', text))}; "
+                    "archive_command must push WAL to this repository and the stanza's pg1-path/port must be "
+                    "this database's (run `pgbackrest --stanza=STANZA check` to see it)"
+                )
+        return problems
 
     def verify(self) -> str | None:
         """What `pgbackrest verify` reports wrong (its own lines), or None."""

@@ -189,7 +189,7 @@ def room_problem(folder: Path, free: int, size: int, copies: int = 2, what: str 
         return None
     return (
         f"not enough room in {folder} for a temporary copy of {what}: {format_size(free)} free, "
-        f"{format_size(needed)} ({needed} bytes) needed; point TMPDIR at a larger disk"
+        f"{format_size(needed)} ({needed} bytes) needed; point TMPDIR (for a drill: restore.tmp_dir) at a larger disk"
     )
 
 

@@ -332,10 +332,16 @@ def _pgbackrest(state: State, found: Command, options: dict[str, str], action: s
             state, "backups", f"pgbackrest-{stanza}", {"pgbackrest": block}, found.line, masked(found.text)
         )
         state.tool_backups[key] = name
-    if action == "restore":
-        state.draft.skip(
-            f"{state.file}:{found.line.number}: `{short(masked(found.text))}`: the drill of a pgBackRest stanza "
-            f"(pgbackrest restore into a throwaway cluster) is not drafted: add `restore:` to {name} by hand"
+    if action == "restore":  # the stanza's drill: pgbackrest restore into a throwaway cluster here
+        entry = state.draft.sections["backups"][name]
+        entry.setdefault("restore", {"sandbox": "local"})
+        entry["description"] += (
+            f"; restore drill from {state.file}:{found.line.number}: {short(masked(found.text), 100)}"
+        )
+        state.draft.assume(
+            f"{state.file}:{found.line.number}: `{short(masked(found.text))}`: the drill restores the newest backup "
+            "into a throwaway cluster on this machine (as the postgres user) and checks nothing in it yet: add "
+            "`restore.expect` (tables, rows, freshness)"
         )
     if action == "backup" and found.cron:
         kind = options.get("--type", "incr")

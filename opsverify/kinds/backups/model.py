@@ -147,11 +147,16 @@ class BackupCheck(CheckEntry):
         return data
 
     @model_validator(mode="after")
-    def _pgbackrest_has_no_drill_yet(self) -> BackupCheck:
-        if self.pgbackrest is not None and self.restore is not None:
+    def _pgbackrest_drill_is_local(self) -> BackupCheck:
+        if (
+            self.pgbackrest is not None
+            and self.restore is not None
+            and self.restore.sandbox in ("url", "docker")
+        ):
             raise ValueError(
-                "`restore` of a pgBackRest stanza (pgbackrest restore into a throwaway cluster) is not "
-                "supported yet: drop `restore` from this entry, or drill a pg_dump of the database instead"
+                f"restore.sandbox: {self.restore.sandbox!r} does not apply to a pgBackRest stanza: its drill "
+                "restores a data directory and starts its own PostgreSQL on it here; drop `sandbox` (or set "
+                "it to local)"
             )
         return self
 

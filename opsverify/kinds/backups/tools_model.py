@@ -4,6 +4,7 @@ the backup source; `path` and `pattern` then name the file inside a snapshot or 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -12,6 +13,7 @@ from opsverify.backups.sources.borg import BorgRepo
 from opsverify.backups.sources.pgbackrest import PgBackRestRepo
 from opsverify.backups.sources.restic import SUBSET, ResticRepo
 from opsverify.config.types import Duration, StrictModel
+from opsverify.redaction import redact
 
 
 class ResticSettings(StrictModel):
@@ -111,6 +113,63 @@ class PgBackRestSettings(StrictModel):
     bin: str | None = Field(default=None, description="the pgbackrest program (default: on PATH)")
     timeout: Duration = Field(default=120.0, gt=0, description="`pgbackrest info`")
     verify_timeout: Duration = Field(default=3600.0, gt=0, description="`pgbackrest verify`")
+    set: str | None = Field(
+        default=None, description="the drill: restore this backup label (default: newest)"
+    )
+    target_time: datetime | None = Field(
+        default=None, description="the drill: point-in-time recovery to this time (with its zone)"
+    )
+    database: str = Field(default="postgres", description="the drill: the database `restore.expect` checks")
+    work_dir: str | None = Field(
+        default=None, description="the drill: where the throwaway data directory goes (default: TMPDIR)"
+    )
+    recovery_timeout: Duration = Field(
+        default=3600.0,
+        gt=0,
+        description="the drill: starting the server and recovery through the WAL archive",
+    )
+    live_url: str | None = Field(
+        default=None,
+        description="the live database (${VARS} for a password): archive lag, `pgbackrest check`",
+    )
+    check: bool = Field(default=True, description="with live_url: run `pgbackrest check`")
+    check_timeout: Duration = Field(default=300.0, gt=0, description="`pgbackrest check`")
+    max_archive_lag: Duration = Field(
+        default=3600.0, gt=0, description="with live_url: the last archived segment at most this long ago"
+    )
+
+    @field_validator("live_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"expected a postgresql://USER@HOST:PORT/DB URL of the live database, got {redact(value)!r}"
+            )
+        return value
+
+    @field_validator("target_time", mode="before")
+    @classmethod
+    def _short_zone(cls, value: object) -> object:
+        """pgBackRest's and PostgreSQL's `+00` form of a zone, as ISO's `+00:00`."""
+        if isinstance(value, str) and re.search(r"[+-]\d\d$", value.strip()):
+            return f"{value.strip()}:00"
+        return value
+
+    @field_validator("target_time")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError(
+                f"expected a time with its zone, e.g. {value.isoformat(sep=' ')}+00:00 (UTC), got "
+                f"{value.isoformat(sep=' ')} without one"
+            )
+        return value
+
+    def target(self) -> str | None:
+        """`target_time` as pgbackrest's --target (UTC)."""
+        if self.target_time is None:
+            return None
+        return self.target_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
     def repo_settings(self) -> PgBackRestRepo:
         ages = tuple((kind, limit) for kind, limit in self.max_age.model_dump().items() if limit is not None)
@@ -123,4 +182,8 @@ class PgBackRestSettings(StrictModel):
             self.bin,
             self.timeout,
             self.verify_timeout,
+            live_url=self.live_url,
+            check=self.check,
+            check_timeout=self.check_timeout,
+            max_archive_lag=self.max_archive_lag,
         )

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsverify.comparison import QueryExpectation
 from opsverify.config.types import CheckEntry, Duration
+from opsverify.kinds.database_model import server_thresholds
 from opsverify.redaction import SECRETS
 from opsverify.units import bound
 
@@ -60,11 +61,7 @@ class MysqlCheck(CheckEntry):
 
     def thresholds(self) -> list[str]:
         """What the entry's own check enforces (each named query is a check of its own: query_threshold)."""
-        parts = [] if self.expect_revision is None else [f"revision {self.expect_revision.describe()}"]
-        if self.max_connections_pct is not None:
-            parts.append(f"connections {bound('max', self.max_connections_pct, '%')}")
-        if self.max_query_seconds is not None:
-            parts.append(f"longest query {bound('max', self.max_query_seconds, 's')}")
+        parts = server_thresholds(self)
         if self.max_replica_lag is not None:
             parts.append(f"replica lag {bound('max', self.max_replica_lag, 's')} (when a replica)")
         return parts

@@ -11,8 +11,8 @@ import pymysql
 import pymysql.cursors
 
 from opsverify.kinds.base import ProbeContext
-from opsverify.kinds.mysql.facts import ActiveQuery, MysqlFacts, QueryResult, ReplicaStatus
-from opsverify.kinds.postgres.probe import plain_value, query_excerpt
+from opsverify.kinds.database_probe import plain_value, record_activity
+from opsverify.kinds.mysql.facts import MysqlFacts, QueryResult, ReplicaStatus
 from opsverify.mysql_endpoint import DEFAULT_PORT, PROGRAM_NAME, Endpoint, endpoint
 from opsverify.redaction import MASK, redact
 
@@ -143,13 +143,7 @@ def _read_activity(connection: Any, facts: MysqlFacts, entry: MysqlCheck) -> Non
             raise
         facts.activity_error = describe_error(exc, entry, facts.where)
         return
-    if counts is not None:
-        facts.connections, facts.max_connections = int(counts[0]), int(counts[1])
-        facts.connections_pct = 100.0 * facts.connections / max(1, facts.max_connections)
-    if longest is not None:
-        facts.longest_query = ActiveQuery(
-            int(longest[0]), str(longest[1]), float(longest[2]), query_excerpt(str(longest[3]))
-        )
+    record_activity(facts, counts, longest)
 
 
 def _read_replica(connection: Any, facts: MysqlFacts, entry: MysqlCheck) -> None:

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from opsverify.comparison import QueryExpectation
 from opsverify.config.types import CheckEntry, Duration
+from opsverify.kinds.database_model import server_thresholds
 from opsverify.redaction import SECRETS
-from opsverify.units import bound
 
 __all__ = ["PostgresCheck", "QueryExpectation"]
 
@@ -51,11 +51,7 @@ class PostgresCheck(CheckEntry):
 
     def thresholds(self) -> list[str]:
         """What the entry's own check enforces (each named query is a check of its own: query_threshold)."""
-        parts = [] if self.expect_revision is None else [f"revision {self.expect_revision.describe()}"]
-        if self.max_connections_pct is not None:
-            parts.append(f"connections {bound('max', self.max_connections_pct, '%')}")
-        if self.max_query_seconds is not None:
-            parts.append(f"longest query {bound('max', self.max_query_seconds, 's')}")
+        parts = server_thresholds(self)
         if self.invalid_indexes:
             parts.append("no invalid indexes")
         return parts

@@ -4,12 +4,9 @@ invalid indexes, named queries. Every query runs in a READ ONLY transaction that
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import math
 import re
 import time
-import uuid
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, LiteralString
 from urllib.parse import unquote, urlsplit
 
@@ -18,7 +15,8 @@ from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 
 from opsverify.kinds.base import ProbeContext
-from opsverify.kinds.postgres.facts import ActiveQuery, PostgresFacts, QueryResult
+from opsverify.kinds.database_probe import plain_value, record_activity
+from opsverify.kinds.postgres.facts import PostgresFacts, QueryResult
 from opsverify.redaction import MASK, redact
 
 if TYPE_CHECKING:
@@ -26,7 +24,6 @@ if TYPE_CHECKING:
 
 APPLICATION_NAME = "opsverify"
 _DRIVER_SUFFIX = re.compile(r"^(postgres(?:ql)?)\+[a-z0-9_]+://", re.IGNORECASE)
-_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 
 _ACTIVITY_SQL: LiteralString = """
     select (select count(*) from pg_stat_activity where backend_type = 'client backend'),
@@ -141,13 +138,7 @@ def _read_activity(connection: psycopg.Connection[Any], facts: PostgresFacts, en
             raise
         facts.activity_error = describe_error(exc, entry, facts.where)
         return
-    if counts is not None:
-        facts.connections, facts.max_connections = int(counts[0]), int(counts[1])
-        facts.connections_pct = 100.0 * facts.connections / max(1, facts.max_connections)
-    if longest is not None:
-        facts.longest_query = ActiveQuery(
-            int(longest[0]), str(longest[1]), float(longest[2]), query_excerpt(str(longest[3]))
-        )
+    record_activity(facts, counts, longest)
 
 
 def _read_invalid_indexes(
@@ -162,27 +153,6 @@ def _read_invalid_indexes(
         facts.invalid_indexes_error = describe_error(exc, entry, facts.where)
         return
     facts.invalid_indexes = [str(row[0]) for row in rows]
-
-
-def query_excerpt(query: str, limit: int = 160) -> str:
-    """Another session's SQL, shortened, with string literals masked (they may hold passwords)."""
-    text = " ".join(_STRING_LITERAL.sub("'…'", query).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plain_value(value: Any) -> Any:
-    """A database value as a JSON-friendly Python value (for messages, reports and comparisons)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | memoryview):
-        return bytes(value)[:32].hex()
-    return value
 
 
 def describe_location(entry: PostgresCheck) -> str:

@@ -105,7 +105,7 @@ class RestoreSpec(StrictModel):
         if expect.files:
             parts.append(f"files [{', '.join(expect.files)}]")
         if expect.min_count is not None:
-            parts.append(f"≥ {plural(expect.min_count, 'file')} restored")
+            parts.append(f"{bound('min', plural(expect.min_count, 'file'))} restored")
         if expect.sha256:
             parts.append(f"sha256 of {', '.join(expect.sha256)}")
         return parts

@@ -1,24 +1,26 @@
-"""A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
+"""A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox: from a
+file here, or streamed from a bucket's object (`streamed_mysql`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from opsverify.drills.docker import MysqlDockerSandbox, reap_docker_sandboxes
-from opsverify.drills.mysql import (
-    MysqlDrillDatabase,
+from opsverify.drills.mysql import MysqlDrillDatabase, many_databases, restore_mysql
+from opsverify.drills.mysql_sandbox import (
     MysqlLocalSandbox,
     MysqlSandbox,
     MysqlUrlSandbox,
     reap_local_mysql_sandboxes,
-    restore_mysql,
 )
-from opsverify.drills.mysql import refuse_production as refuse_mysql_production
+from opsverify.drills.mysql_sandbox import refuse_production as refuse_mysql_production
 from opsverify.drills.sandbox import SandboxUnavailable
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts
 from opsverify.kinds.restore.production import production_entries
 from opsverify.kinds.restore.restored import DrillHooks, Restored
+from opsverify.kinds.restore.s3_source import Streamed
+from opsverify.kinds.restore.streamed_mysql import restore_streamed_mysql
 from opsverify.kinds.restore.teardown import Teardown, stop_sandbox
 from opsverify.units import format_size
 
@@ -34,27 +36,29 @@ def restore_mysql_dump(
     facts: DrillFacts,
     hooks: DrillHooks,
     teardown: Teardown,
+    streamed: Streamed | None = None,
 ) -> Restored | None:
-    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox."""
+    """A mysqldump restored into a drill database of a `url`, `local` or `docker` MariaDB/MySQL sandbox.
+    `streamed`: a bucket's object, checked in the read that restores it (`restore_streamed_mysql`)."""
     backup = facts.backup
     assert backup is not None
     assert backup.newest is not None
-    assert backup.inspection is not None
-    inspection = backup.inspection
     production = production_entries(ctx, "mysql")
-    if len(inspection.databases) > 1:
-        facts.fail(
-            f"the dump holds {len(inspection.databases)} databases ({', '.join(inspection.databases[:5])}); a "
-            "drill restores one database: dump each database to its own file (mysqldump DB or --databases DB)"
-        )
-        return None
+    if streamed is not None:
+        dumped_from = streamed.dumped_from
+    else:
+        assert backup.inspection is not None
+        if len(backup.inspection.databases) > 1:
+            facts.fail(many_databases(backup.inspection.databases))
+            return None
+        dumped_from = backup.inspection.dumped_from
     with facts.step("sandbox") as step:
         kind = spec.sandbox
         if kind == "auto":
             kind = "url" if spec.sandbox_url else "local"
         if kind == "docker":
             facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
-            sandbox: MysqlSandbox = MysqlDockerSandbox(inspection.dumped_from, spec.image, spec.docker_host)
+            sandbox: MysqlSandbox = MysqlDockerSandbox(dumped_from, spec.image, spec.docker_host)
         elif kind == "local":
             facts.reaped += reap_local_mysql_sandboxes()
             sandbox = MysqlLocalSandbox(spec.server_bin)
@@ -78,13 +82,18 @@ def restore_mysql_dump(
         step.detail = facts.sandbox_detail
         if hooks.on_sandbox_ready is not None:
             hooks.on_sandbox_ready(sandbox)
+    on_progress = hooks.on_restore_progress
+
+    def progress(written: int) -> None:
+        if on_progress is not None:
+            on_progress(sandbox, written)
+
+    if streamed is not None:
+        ok = restore_streamed_mysql(entry, spec, facts, database.url, streamed, progress)
+        return Restored("mysql", url=database.url) if ok else None
+    inspection = backup.inspection
+    assert inspection is not None
     with facts.step("restore") as step:
-        on_progress = hooks.on_restore_progress
-
-        def progress(written: int) -> None:
-            if on_progress is not None:
-                on_progress(sandbox, written)
-
         assert inspection.detected is not None
         facts.restore = restore_mysql(
             backup.newest.path,

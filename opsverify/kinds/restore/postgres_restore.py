@@ -14,7 +14,6 @@ from opsverify.backups.integrity import Inspection, judge_plain
 from opsverify.backups.pg_archive import archive_dumped_from, archive_read_error
 from opsverify.backups.pgtools import ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScanner, peek_dumped_from
-from opsverify.backups.sources import SourceError
 from opsverify.backups.stream import StreamResult
 from opsverify.drills.choose import make_sandboxes, start_sandbox
 from opsverify.drills.docker import reap_docker_sandboxes
@@ -26,6 +25,7 @@ from opsverify.kinds.backups.probe import check_newest_toc, finish_check
 from opsverify.kinds.backups.verdict import integrity_problems
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts
+from opsverify.kinds.restore.one_read import integrity_step, read_path, read_verdict
 from opsverify.kinds.restore.production import production_entries
 from opsverify.kinds.restore.restored import DrillHooks, Restored
 from opsverify.kinds.restore.s3_source import Streamed, finish_streamed_check
@@ -218,10 +218,7 @@ def _restore_plain_one_pass(
             finish_check(entry, backup)
         else:
             finish_streamed_check(streamed, entry, backup, inspection)
-        problems = integrity_problems(entry, backup)
-        if backup.changed_during_check:
-            return backup.changed_during_check
-        return f"the backup failed its integrity check: {problems[0].text}" if problems else None
+        return read_verdict(entry, backup)
 
     on_progress = hooks.on_restore_progress
 
@@ -230,13 +227,9 @@ def _restore_plain_one_pass(
             on_progress(sandbox, written)
 
     with facts.step("restore") as step:
-        path = newest.path
-        if streamed is not None:
-            try:
-                path = streamed.source.stream(newest)[0]
-            except SourceError as exc:
-                facts.fail(str(exc))
-                return None
+        path = read_path(newest, streamed, facts)
+        if path is None:
+            return None
         facts.restore = restore_plain(
             path,
             gzip=detected.gzip,
@@ -252,17 +245,7 @@ def _restore_plain_one_pass(
             f"{facts.restore.command}, {format_size(facts.restore.bytes_streamed)}, checked in the same read"
         )
         step.ok = facts.restore.ok
-    with facts.step("integrity") as step:
-        step.detail = "judged on the restore's read"
-        if not inspection.bytes_read:
-            step.ok = False  # the read did not reach judge_read: the restore says why
-        elif integrity_problems(entry, backup) or backup.changed_during_check:
-            step.ok = False
-            return None
-    if not facts.restore.ok:
-        facts.fail(facts.restore.error or "restore failed")
-        return None
-    return Restored("postgres", url=url)
+    return Restored("postgres", url=url) if integrity_step(entry, backup, inspection, facts) else None
 
 
 def _run_restore(

@@ -28,7 +28,9 @@ from opsverify.kinds.restore.mysql_restore import restore_mysql_dump
 from opsverify.kinds.restore.postgres_restore import restore_postgres_dump
 from opsverify.kinds.restore.restored import DrillHooks, Restored
 from opsverify.kinds.restore.s3_source import Streamed, local_source
+from opsverify.kinds.restore.stanza_drill import restore_stanza
 from opsverify.kinds.restore.teardown import DrillInterrupted, Teardown, remove_folder, sigterm_interrupts
+from opsverify.kinds.restore.tool_folder import restore_tool_folder, restores_a_folder
 from opsverify.kinds.restore.verdict import drill_problems
 from opsverify.kinds.restore.verification import record_evidence, verify
 
@@ -79,16 +81,12 @@ def restored_backup(
     try:
         restored = None
         try:
-            source = local_source(
-                entry, facts, ctx.base_dir, teardown.add
-            )  # a bucket's newest object: downloaded first
-            if isinstance(source, Streamed):
-                assert entry.restore is not None
-                restored = restore_postgres_dump(
-                    entry, entry.restore, ctx, facts, hooks or DrillHooks(), teardown, source.detected, source
-                )
-            elif source is not None:
-                restored = _prepare(source, ctx, facts, hooks or DrillHooks(), teardown)
+            if entry.pgbackrest is not None:  # a stanza: pgbackrest restore and a cluster started on it
+                restored = restore_stanza(entry, ctx, facts, hooks or DrillHooks(), teardown)
+            elif restores_a_folder(entry):  # a folder of a restic snapshot / Borg archive, restored as it is
+                restored = restore_tool_folder(entry, facts, ctx.base_dir, teardown.add)
+            else:
+                restored = _restore_backup_file(entry, ctx, facts, hooks or DrillHooks(), teardown)
         except _EXPECTED as exc:
             facts.fail(str(exc))
         yield restored
@@ -96,6 +94,26 @@ def restored_backup(
         if teardown:
             with facts.step("teardown"):
                 facts.teardown_problems = teardown.run()
+
+
+def _restore_backup_file(
+    entry: BackupCheck, ctx: ProbeContext, facts: DrillFacts, hooks: DrillHooks, teardown: Teardown
+) -> Restored | None:
+    """A dump, database file or archive: here, or a copy of a bucket's object (or one streamed from it)."""
+    source = local_source(
+        entry, facts, ctx.base_dir, teardown.add
+    )  # a bucket's newest object: downloaded first
+    if isinstance(source, Streamed) and source.detected.format == "mysql-plain":
+        assert entry.restore is not None
+        return restore_mysql_dump(entry, entry.restore, ctx, facts, hooks, teardown, source)
+    if isinstance(source, Streamed):
+        assert entry.restore is not None
+        return restore_postgres_dump(
+            entry, entry.restore, ctx, facts, hooks, teardown, source.detected, source
+        )
+    if source is not None:
+        return _prepare(source, ctx, facts, hooks, teardown)
+    return None
 
 
 def _prepare(

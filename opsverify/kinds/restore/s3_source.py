@@ -1,10 +1,11 @@
 """A drill of a backup that is not a local file (a bucket's object).
 
-A plain PostgreSQL dump (.sql or .sql.gz) streams from the GET straight into psql: the drill's `stream`
-step lists the prefix and reads the object's head (format, server version for the sandbox), the restore
-step reads the body once (sha256 and the object's checksum on the way; psql commits only when they agree).
-Any other format is downloaded first, as the drill's own `download` step, with its checksum sidecar; the
-drill then runs on that copy exactly as on a file. Either step is timed, in the evidence and in the RTO."""
+A plain PostgreSQL dump or a mysqldump (.sql or .sql.gz) streams from the GET straight into psql or the
+mariadb client: the drill's `stream` step lists the prefix and reads the object's head (format, server
+version for the sandbox), the restore step reads the body once (sha256 and the object's checksum on the
+way; the client is stopped before the end of its input unless they agree, so psql commits nothing). Any
+other format is downloaded first, as the drill's own `download` step, with its checksum sidecar; the drill
+then runs on that copy exactly as on a file. Either step is timed, in the evidence and in the RTO."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from opsverify.backups.files import BackupFile
 from opsverify.backups.formats import Detected, FormatError, detect_head
 from opsverify.backups.inspection import Inspection
+from opsverify.backups.mysql_dump import head_server_version
 from opsverify.backups.plain_sql import head_dumped_from
 from opsverify.backups.sources import BackupSource, SourceError, open_source
 from opsverify.backups.sources.local import LocalSource
@@ -25,17 +27,17 @@ from opsverify.backups.sources.s3 import S3Source
 from opsverify.backups.sources.s3_listing import S3Object
 from opsverify.drills.sandbox import DRILL_PREFIX
 from opsverify.kinds.backups.facts import BackupFacts
-from opsverify.kinds.restore.facts import DrillFacts
+from opsverify.kinds.restore.facts import DrillFacts, DrillStep
 from opsverify.units import format_size
 
 if TYPE_CHECKING:
     from opsverify.kinds.backups.model import BackupCheck
 
 Cleanup = Callable[[str, Callable[[], str | None]], None]
-STREAMED_FORMATS = frozenset({"pg-plain"})
-"""Formats a drill restores from the object's stream (psql reads its input in order); the others need a
-seekable file (pg-custom with --jobs, pg-directory, SQLite) or a read before the sandbox (MySQL: which
-databases the dump holds), and are downloaded first."""
+STREAMED_FORMATS = frozenset({"pg-plain", "mysql-plain"})
+"""Formats a drill restores from the object's stream (psql and the mariadb client read their input in
+order); the others need a seekable file (pg-custom with --jobs, pg-directory, SQLite) or are extracted
+(tar), and are downloaded first."""
 
 
 @dataclass
@@ -61,19 +63,8 @@ def local_source(
         return entry
     backup = facts.backup = BackupFacts(source.location, entry.pattern, location=source.place)  # type: ignore[arg-type]
     with facts.step("download") as step, source:
-        try:
-            listing = source.list(entry.pattern, entry.ignore)
-        except SourceError as exc:
-            backup.error, step.ok = str(exc), False
-            return None
-        backup.files, backup.in_progress, backup.other_names = (
-            listing.complete,
-            listing.in_progress,
-            listing.other_names,
-        )
-        newest = backup.newest
+        newest = list_into(source, entry, backup, step)
         if newest is None:
-            step.ok = False
             return None
         if isinstance(source, S3Source) and isinstance(newest, S3Object):
             facts.backup_url = f"s3://{source.bucket.bucket}/{newest.key}"
@@ -85,7 +76,7 @@ def local_source(
             )
             cleanup("close the bucket's client", lambda: _close(streamed.source))
             return streamed
-        folder = Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}download_"))
+        folder = drill_workdir(entry, base_dir, "download_")
         cleanup("remove the downloaded backup", lambda: _remove(folder))
         try:
             source.fetch(newest, folder)
@@ -95,6 +86,35 @@ def local_source(
         step.detail = f"{newest.name}, {format_size(newest.size)} from {source.place}"
     facts.backup = None
     return entry.model_copy(update={"path": str(folder), "s3": None, "restic": None, "borg": None})
+
+
+def list_into(
+    source: BackupSource, entry: BackupCheck, backup: BackupFacts, step: DrillStep
+) -> BackupFile | None:
+    """List `source` into `backup`; its newest backup, or None with the step failed (`backup` says why)."""
+    try:
+        listing = source.list(entry.pattern, entry.ignore)
+    except SourceError as exc:
+        backup.error, step.ok = str(exc), False
+        return None
+    backup.files, backup.in_progress, backup.other_names = (
+        listing.complete,
+        listing.in_progress,
+        listing.other_names,
+    )
+    if backup.newest is None:
+        step.ok = False
+    return backup.newest
+
+
+def drill_workdir(entry: BackupCheck, base_dir: Path, kind: str) -> Path:
+    """A new temporary folder under `restore.tmp_dir` (relative to the target file's folder; default TMPDIR).
+    OSError naming the setting when that is not a folder (the drill reports it as its failure)."""
+    spec = entry.restore
+    parent = None if spec is None or spec.tmp_dir is None else base_dir / Path(spec.tmp_dir).expanduser()
+    if parent is not None and not parent.is_dir():
+        raise OSError(f"restore.tmp_dir {parent} is not a folder: create it, or point `tmp_dir` at one")
+    return Path(tempfile.mkdtemp(prefix=f"{DRILL_PREFIX}{kind}", dir=parent))
 
 
 def finish_streamed_check(
@@ -124,6 +144,8 @@ def _streamed(source: BackupSource, newest: BackupFile, declared: str) -> Stream
         return None  # the download path says why
     if detected.format not in STREAMED_FORMATS:
         return None
+    if detected.format == "mysql-plain":
+        return Streamed(source, detected, head_server_version(head, gzip=detected.gzip))
     return Streamed(source, detected, head_dumped_from(head, gzip=detected.gzip))
 
 

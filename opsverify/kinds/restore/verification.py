@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opsverify.drills.evidence import append_record
 from opsverify.drills.mysql import verify_mysql
 from opsverify.drills.restore import count_files
+from opsverify.drills.restored_files import check_restored_files
 from opsverify.drills.verify import verify_postgres, verify_sqlite
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts, Verification
@@ -40,6 +41,9 @@ def verify(restored: Restored, entry: BackupCheck, ctx: ProbeContext) -> Verific
     elif restored.kind == "sqlite":
         assert restored.path is not None
         found = verify_sqlite(restored.path, expect)
+    elif expect.checks_files():  # a folder of a restic snapshot or Borg archive
+        assert restored.path is not None
+        found = check_restored_files(restored.path, expect)
     else:
         found = Verification(files=restored.files)
         if expect.tables or expect.min_rows or expect.queries or expect.freshness:

@@ -139,4 +139,7 @@ def test_room_for_a_temporary_copy_at_the_limit(free: int, fits: bool) -> None:
         return
     assert problem is not None
     assert problem.startswith("not enough room in /var/tmp for a temporary copy of the folder db_2/: ")
-    assert f"({2 * 1000 + ROOM_MARGIN} bytes) needed; point TMPDIR at a larger disk" in problem
+    assert (
+        f"({2 * 1000 + ROOM_MARGIN} bytes) needed; point TMPDIR (for a drill: restore.tmp_dir) at a larger disk"
+        in problem
+    )

@@ -8,8 +8,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from opsverify.kinds.backups.model import BackupCheck
 from tests.backups.s3.helpers import run_check
 from tests.backups.tools.stanza import STANZA, Stanza
@@ -126,10 +124,3 @@ def test_wal_archive_ending_before_the_newest_backup_is_a_gap(
         f"incr backup {info(config)['backup'][-1]['label']}: the WAL archive ends at {newest}, before the backup's "
         f"last segment {stop}: archiving stopped; check `archive_command` and the PostgreSQL log"
     ]
-
-
-def test_restore_drill_of_a_stanza_is_refused_until_supported() -> None:
-    with pytest.raises(ValueError, match="is not supported yet: drop `restore`"):
-        BackupCheck.model_validate(
-            {"pgbackrest": {"stanza": "main"}, "restore": {"expect": {"tables": ["t"]}}}
-        )

@@ -55,3 +55,40 @@ backups:
     written = result.output + every_file_text(tmp_path / "reports")
     assert PASSWORD not in written
     assert wrong not in written
+
+
+def test_secrets_never_in_the_output_of_folder_drills(
+    run_checks: Callable[..., RunResult],
+    restic_repo: ResticRepo,
+    borg_repo: BorgRepo,
+    tmp_path: Path,
+    private_tmp: Path,
+) -> None:
+    """`pytest -m dr` over restic and Borg folder drills (one failing, so its evidence is shown): the
+    secrets reach restore/extract in the environment and appear nowhere."""
+    files = {"a.txt": b"alpha\n", "b.txt": b"beta\n"}
+    restic_repo.backup(files)
+    borg_repo.create("files-1", files)
+    result = run_checks(
+        f"""target: prod
+backups:
+  files-restic:
+    path: {restic_repo.source / "dumps"}
+    restic: {{repository: {restic_repo.path}, password: "${{RESTIC_PASSWORD}}"}}
+    restore: {{expect: {{files: [a.txt, b.txt], min_count: 2}}}}
+  files-borg:
+    path: {borg_repo.source / "dumps"}
+    borg: {{repository: {borg_repo.path}, passphrase: "${{BORG_PASSPHRASE}}"}}
+    restore: {{expect: {{files: [a.txt, missing.txt]}}}}
+""",
+        "-m",
+        "dr",
+        "-rA",
+        env={"RESTIC_PASSWORD": PASSWORD, "BORG_PASSPHRASE": PASSWORD},
+    )
+    assert result.returncode == 1, result.output
+    assert "1 failed, 1 passed" in result.output
+    assert "file missing.txt" in result.output
+    assert "Traceback" not in result.output
+    written = result.output + every_file_text(tmp_path / "reports")
+    assert PASSWORD not in written

@@ -142,4 +142,5 @@ def test_slow_handshakes_do_not_hold_the_other_connections_back(tmp_path) -> Non
     assert statuses == [200] * attempts
     assert len(connected) == attempts
     # In slots held for the handshake: five rounds 0.5 s apart (2 s). Paced only while connecting: one round.
-    assert max(connected) - min(connected) < 0.4, f"{max(connected) - min(connected):.2f}s"
+    # The bound sits halfway between the two (a loaded machine spreads one round over ~0.5 s).
+    assert max(connected) - min(connected) < 1.0, f"{max(connected) - min(connected):.2f}s"

@@ -14,15 +14,10 @@ import psycopg
 import pytest
 
 from opsverify.kinds.base import ProbeContext
+from opsverify.kinds.database_probe import query_excerpt
 from opsverify.kinds.postgres.facts import PostgresFacts
 from opsverify.kinds.postgres.model import PostgresCheck
-from opsverify.kinds.postgres.probe import (
-    connect_readonly,
-    describe_error,
-    libpq_url,
-    probe,
-    query_excerpt,
-)
+from opsverify.kinds.postgres.probe import connect_readonly, describe_error, libpq_url, probe
 from opsverify.kinds.postgres.verdict import judge
 from tests.conftest import refused_port
 from tests.kinds.database_probe import (
