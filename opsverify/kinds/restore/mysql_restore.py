@@ -18,7 +18,7 @@ from opsverify.drills.sandbox import SandboxUnavailable
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts
 from opsverify.kinds.restore.production import production_entries
-from opsverify.kinds.restore.restored import DrillHooks, Restored
+from opsverify.kinds.restore.restored import DrillHooks, Restored, open_drill_database
 from opsverify.kinds.restore.s3_source import Streamed
 from opsverify.kinds.restore.streamed_mysql import restore_streamed_mysql
 from opsverify.kinds.restore.teardown import Teardown, stop_sandbox
@@ -74,19 +74,8 @@ def restore_mysql_dump(
         teardown.add("stop the sandbox", lambda: stop_sandbox(sandbox))
         facts.sandbox, facts.sandbox_detail = sandbox.kind, sandbox.describe()
         database = MysqlDrillDatabase(sandbox)
-        facts.database = database.name
-        if not sandbox.disposable:
-            teardown.add(f"drop {database.name}", database.drop)
-        database.create()
-        facts.reaped += database.reaped
-        step.detail = facts.sandbox_detail
-        if hooks.on_sandbox_ready is not None:
-            hooks.on_sandbox_ready(sandbox)
-    on_progress = hooks.on_restore_progress
-
-    def progress(written: int) -> None:
-        if on_progress is not None:
-            on_progress(sandbox, written)
+        open_drill_database(database, sandbox, facts, teardown, step, hooks)
+    progress = hooks.progress_of(sandbox)
 
     if streamed is not None:
         ok = restore_streamed_mysql(entry, spec, facts, database.url, streamed, progress)

@@ -27,7 +27,7 @@ from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts
 from opsverify.kinds.restore.one_read import integrity_step, read_path, read_verdict
 from opsverify.kinds.restore.production import production_entries
-from opsverify.kinds.restore.restored import DrillHooks, Restored
+from opsverify.kinds.restore.restored import DrillHooks, Restored, open_drill_database
 from opsverify.kinds.restore.s3_source import Streamed, finish_streamed_check
 from opsverify.kinds.restore.teardown import Teardown, stop_sandbox
 from opsverify.units import format_size
@@ -83,14 +83,7 @@ def restore_postgres_dump(
         facts.sandbox, facts.sandbox_detail = sandbox.kind, sandbox.describe()
         refuse_production(sandbox.admin_url, production.items())
         database = DrillDatabase(sandbox)
-        facts.database = database.name
-        if not sandbox.disposable:
-            teardown.add(f"drop {database.name}", database.drop)
-        database.create()
-        facts.reaped += database.reaped
-        step.detail = facts.sandbox_detail
-        if hooks.on_sandbox_ready is not None:
-            hooks.on_sandbox_ready(sandbox)
+        open_drill_database(database, sandbox, facts, teardown, step, hooks)
     if one_pass is not None and one_pass.format == "pg-custom":
         return _restore_archive_beside_check(entry, spec, facts, database.url)
     if one_pass is not None:
@@ -220,11 +213,7 @@ def _restore_plain_one_pass(
             finish_streamed_check(streamed, entry, backup, inspection)
         return read_verdict(entry, backup)
 
-    on_progress = hooks.on_restore_progress
-
-    def progress(written: int) -> None:
-        if on_progress is not None:
-            on_progress(sandbox, written)
+    progress = hooks.progress_of(sandbox)
 
     with facts.step("restore") as step:
         path = read_path(newest, streamed, facts)
@@ -256,11 +245,7 @@ def _run_restore(
     assert inspection is not None
     assert inspection.detected is not None
     if inspection.detected.format == "pg-plain":
-        on_progress = hooks.on_restore_progress
-
-        def progress(written: int) -> None:
-            if on_progress is not None:
-                on_progress(sandbox, written)
+        progress = hooks.progress_of(sandbox)
 
         return restore_plain(
             newest.path,
