@@ -45,8 +45,6 @@ version=$1 owner=$2 work=$3
 command -v pgbackrest >/dev/null 2>&1 || { echo "NO-PGBACKREST"; exit 0; }
 PATH="/usr/lib/postgresql/$version/bin:$PATH"
 command -v pg_ctl >/dev/null 2>&1 || { echo "NO-PG_CTL"; exit 0; }
-found=$(pg_ctl --version 2>/dev/null | sed -n 's/.* \([0-9][0-9]*\)[.0-9a-z]*.*/\1/p')
-[ "$found" = "$version" ] || { echo "PG-VERSION $found"; exit 0; }
 if [ "$owner" = "postgres" ]; then
     owner="$(id -u postgres 2>/dev/null):$(id -g postgres 2>/dev/null)"
     [ "$owner" = ":" ] && { echo "NO-POSTGRES-USER"; exit 0; }
@@ -56,12 +54,19 @@ grep -q "^[^:]*:[^:]*:$uid:" /etc/passwd || echo "opsverify-drill:x:$uid:$gid::$
 grep -q "^[^:]*:[^:]*:$gid:" /etc/group || echo "opsverify-drill:x:$gid:" >> /etc/group
 mkdir -p "$work/data" "$work/tablespaces" "$work/lock" && chmod 700 "$work/data" "$work/tablespaces" &&
     chown -R "$uid:$gid" "$work" || exit 1
-echo "READY $uid:$gid $(dirname "$(command -v pg_ctl)") $(pgbackrest version)"
+found=$(pg_ctl --version 2>/dev/null | grep -Eo '[0-9]+(\.[0-9]+)?' | head -n 1)
+echo "READY $uid:$gid $(dirname "$(command -v pg_ctl)") ${found:-unknown} $(pgbackrest version)"
 """
 CONFIGS = (
     'printf "%s" "$1" > "$2/pg_hba.conf" && : > "$2/pg_ident.conf" && '
     '{ [ -e "$2/data/postgresql.conf" ] || : > "$2/data/postgresql.conf"; }'
 )
+
+
+def _major(version: str) -> str:
+    """15.10 -> 15, 9.6.24 -> 9.6 (before 10 the major version has two parts)."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if parts[0].isdigit() and int(parts[0]) < 10 else parts[0]
 
 
 def _image_fix(image: str, version: str) -> str:
@@ -90,6 +95,8 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         self.container: Any = None
         self.host, self.port = "127.0.0.1", 0
         self.user = ""  # uid:gid of the repository's owner
+        self.tool = ""  # the image's `pgbackrest version`
+        self.user_is = ""  # who that is, for messages
         self.bindir = PurePosixPath("/usr/lib/postgresql") / self.version / "bin"
         self.mounts: StanzaMounts | None = None
         self.environment = {k: v for k, v in os.environ.items() if k.startswith("PGBACKREST_")}
@@ -117,6 +124,11 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         except MountProblem as exc:
             raise SandboxUnavailable(str(exc)) from None
         owner = self._owner(self.mounts)
+        self.user_is = (
+            f"the owner of {self.mounts.repositories[0]} here"
+            if owner != "postgres"
+            else "the image's postgres user"
+        )
         reason, self.client = _engine(self.docker_host, PING_TIMEOUT)
         if self.client is None:
             raise SandboxUnavailable(f"{reason or 'no Docker engine'} (restore.sandbox: docker)")
@@ -210,12 +222,6 @@ class StanzaContainer(Sandbox, RecoveryWatch):
             raise SandboxUnavailable(
                 f"the image {self.image} has no PostgreSQL server (pg_ctl, looked in {self.bindir} and PATH): {fix}"
             )
-        if line.startswith("PG-VERSION"):
-            found = line.split(" ", 1)[1].strip() if " " in line else ""
-            raise SandboxUnavailable(
-                f"the image {self.image} has PostgreSQL {found or '(unknown version)'} but the backup is of "
-                f"PostgreSQL {self.version}: {fix}"
-            )
         if line == "NO-POSTGRES-USER":
             raise SandboxUnavailable(
                 f"the repository is root's and the image {self.image} has no postgres user to run the server "
@@ -226,8 +232,13 @@ class StanzaContainer(Sandbox, RecoveryWatch):
             raise SandboxUnavailable(
                 f"cannot prepare the drill's folders in the container of {self.image}: {' | '.join(detail)}"
             )
-        _ready, self.user, bindir, *_version = line.split(" ")
-        self.bindir = PurePosixPath(bindir)
+        _ready, self.user, bindir, found, *tool = line.split(" ")
+        self.bindir, self.tool = PurePosixPath(bindir), " ".join(tool)
+        if _major(found) != _major(self.version):
+            raise SandboxUnavailable(
+                f"the image {self.image} has PostgreSQL {found} (pg_ctl in {bindir}) but the backup is of "
+                f"PostgreSQL {self.version}: {fix}"
+            )
 
     def exec(
         self, argv: list[str], user: str, timeout: float, env: dict[str, str] | None = None
@@ -297,12 +308,10 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         if any(mark in text for mark in _NO_SPACE):
             return self.disk_full(size)
         if "[13]" in text or "Permission denied" in text:
-            assert self.mounts is not None
-            where = ", ".join(self.mounts.repositories) or "the repository"
             return (
-                f"pgbackrest restore in the container cannot read the repository or config (as uid:gid "
-                f"{self.user}, the owner of {where} here): {error_lines(text)}; make the repository and "
-                "pgbackrest.config readable by that user (pgBackRest keeps them its user's, mode 0750/0640)"
+                f"pgbackrest restore in the container cannot read the repository or config (it runs as uid:gid "
+                f"{self.user}, {self.user_is}): {error_lines(text)}; make the repository and pgbackrest.config "
+                "that user's, as pgBackRest keeps them (the repository owned by the postgres user, mode 0750)"
             )
         if "unable to open missing file" in text or "does not exist" in text:
             return (
@@ -374,5 +383,9 @@ class StanzaContainer(Sandbox, RecoveryWatch):
             client.close()
 
     def describe_mounts(self) -> str:
+        """What the container was given, for the evidence: `pgBackRest 2.45; config …, repository 1 … mounted
+        read-only`, and the repositories it reaches over the network."""
         assert self.mounts is not None
-        return ", ".join(f"{m.what} {m.target}" for m in self.mounts.mounts)
+        mounted = ", ".join(f"{m.what} {m.target}" for m in self.mounts.mounts)
+        network = f"; {', '.join(self.mounts.network)} over the network" if self.mounts.network else ""
+        return f"{self.tool or 'pgBackRest'}; {mounted} mounted read-only{network}"

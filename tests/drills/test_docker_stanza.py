@@ -7,6 +7,7 @@ leaves no container, volume or temporary folder behind — after a pass, a failu
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -150,6 +151,48 @@ def test_an_image_without_pgbackrest_is_named_with_the_fix(
     assert [step.name for step in facts.steps if not step.ok] == ["restore"]
 
 
+@pytest.fixture
+def root_only_copy(live_stanza: LiveStanza) -> Iterator[Path]:  # noqa: F811
+    """A copy of the stanza's repository that only root can read (0700), and a config naming it."""
+    folder = Path(tempfile.mkdtemp(prefix="ovt-pgbr-root-"))  # root's, 0700
+    shutil.copytree(live_stanza.work / "repo", folder / "repo", symlinks=True)
+    for path in [folder / "repo", *(folder / "repo").rglob("*")]:
+        os.chown(path, 0, 0, follow_symlinks=False)
+    (folder / "repo").chmod(0o700)
+    text = live_stanza.config.read_text().replace(f"{live_stanza.work}/repo", f"{folder}/repo")
+    (folder / "pgbackrest.conf").write_text(text)
+    yield folder / "pgbackrest.conf"
+    shutil.rmtree(folder)
+
+
+@pytest.mark.usefixtures("leaves_nothing")
+def test_a_repository_the_container_cannot_read_is_named_with_the_fix(
+    live_stanza: LiveStanza,  # noqa: F811
+    root_only_copy: Path,
+    pgbackrest_image: str,
+    docker_engine: DockerEngine,
+    tmp_path: Path,
+) -> None:
+    """Root reads the copy here (`pgbackrest info` finds the backup); in the container the restore runs as the
+    image's postgres user (a root-owned repository has no other owner to run as), who cannot."""
+    path = target(tmp_path, live_stanza, in_docker(pgbackrest_image, docker_engine, expect=EXPECT))
+    document = yaml.safe_load(path.read_text())
+    document["backups"]["db"]["pgbackrest"]["config"] = str(root_only_copy)
+    path.write_text(yaml.safe_dump(document))
+    facts, problems = drill(path)
+    assert len(problems) == 1, facts.evidence()
+    assert problems[0].startswith(
+        "pgbackrest restore in the container cannot read the repository or config (it runs as uid:gid "
+    )
+    assert "the image's postgres user): " in problems[0]
+    assert "Permission denied" in problems[0]
+    assert problems[0].endswith(
+        "make the repository and pgbackrest.config that user's, as pgBackRest keeps them (the repository "
+        "owned by the postgres user, mode 0750)"
+    )
+    assert [step.name for step in facts.steps if not step.ok] == ["restore"]
+
+
 SCRIPT = """
 import sys, time
 from opsverify.config.target import load_target
@@ -179,7 +222,13 @@ def test_sigterm_removes_the_container_and_its_volumes(
 ) -> None:
     path = target(tmp_path, live_stanza, in_docker(pgbackrest_image, docker_engine, expect=EXPECT))
     (tmp_path / "drill.py").write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPSVERIFY_REPORTS_DIR": str(reports)}
+    canary = "canary-cipher-pass-s24d"  # a secret: in the execs' environment, never on a command line
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "OPSVERIFY_REPORTS_DIR": str(reports),
+        "PGBACKREST_REPO1_CIPHER_PASS": canary,
+    }
     process = subprocess.Popen(
         [sys.executable, str(tmp_path / "drill.py"), str(path)],
         stdout=subprocess.PIPE,
@@ -191,7 +240,12 @@ def test_sigterm_removes_the_container_and_its_volumes(
     line = process.stdout.readline()
     assert line.startswith("STARTED"), process.communicate(timeout=60)
     name = line.split()[1]
-    assert [c.name for c in engine.containers.list(filters={"label": LABEL})] == [name]
+    (container,) = engine.containers.list(filters={"label": LABEL})
+    assert container.name == name
+    command_lines = container.exec_run(["/bin/sh", "-c", "cat /proc/[0-9]*/cmdline"]).output
+    assert b"postgres" in command_lines  # the restored server runs
+    assert canary.encode() not in command_lines
+    assert canary not in str(container.attrs)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
     assert process.returncode == -signal.SIGTERM, err
@@ -200,6 +254,7 @@ def test_sigterm_removes_the_container_and_its_volumes(
     assert record["verdict"] == "interrupted"
     assert record["teardown_problems"] == []
     assert engine.containers.list(all=True, filters={"name": name}) == []
+    assert canary not in out + err + (reports / "drills.jsonl").read_text()
 
 
 @pytest.mark.parametrize(

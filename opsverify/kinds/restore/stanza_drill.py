@@ -54,9 +54,7 @@ def restore_stanza(
     with facts.step("restore") as step:
         if isinstance(cluster, StanzaContainer):
             cluster.prepare(settings.stanza, settings.config, settings.repo)
-            where = (
-                f"container {cluster.name} of {cluster.image} ({cluster.describe_mounts()} mounted read-only)"
-            )
+            where = f"container {cluster.name} of {cluster.image} ({cluster.describe_mounts()})"
         else:
             cluster.prepare()
             where = str(cluster.workdir)
