@@ -172,21 +172,6 @@ def test_target_time_without_a_zone_is_a_config_error(tmp_path: Path) -> None:
         )
 
 
-@pytest.mark.parametrize("sandbox", ["docker", "url"])
-def test_a_sandbox_other_than_local_is_refused(sandbox: str) -> None:
-    from opsverify.kinds.backups.model import BackupCheck
-
-    with pytest.raises(
-        ValueError, match=f"restore.sandbox: '{sandbox}' does not apply to a pgBackRest stanza"
-    ):
-        BackupCheck.model_validate(
-            {
-                "pgbackrest": {"stanza": STANZA},
-                "restore": {"sandbox": sandbox, "sandbox_url": "postgresql://postgres@127.0.0.1/postgres"},
-            }
-        )
-
-
 def test_running_out_of_disk_names_the_folder_and_the_fix(
     live_stanza: LiveStanza, tmp_path: Path, work_dir: Path
 ) -> None:
