@@ -117,6 +117,18 @@ POSTGRES = Recipe(
         "PATH": "/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     },
 )
+# PostgreSQL 15 with pgBackRest: the pgBackRest drill's docker sandbox restores a stanza in it (an image of its
+# own, so the dump drills' image and its cached tarball stay as they are)
+POSTGRES_PGBACKREST = Recipe(
+    name="postgres-pgbackrest",
+    version="15",
+    packages=("postgresql-15", "pgbackrest"),
+    entrypoint="postgres-entrypoint.sh",
+    cmd="postgres",
+    port=5432,
+    volume="/var/lib/postgresql/data",
+    env=POSTGRES.env,
+)
 MARIADB = Recipe(
     name="mariadb",
     version="10.11",
