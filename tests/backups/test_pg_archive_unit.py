@@ -297,6 +297,15 @@ def test_archive_read_error_tells_an_unreadable_archive_from_a_database_error() 
     database = log_of("pg_restore: error: could not execute query: ERROR:  could not read from input file")
     assert archive_read_error(database) is None
     assert archive_read_error(log_of("pg_restore: error: role does not exist")) is None
+    newer = log_of("pg_restore: error: unsupported version (1.16) in file header")
+    assert archive_read_error(newer, "15.4") == (
+        "pg_restore cannot read the archive: pg_restore: error: unsupported version (1.16) in file header (this "
+        "pg_restore 15.4 is older than the pg_dump that wrote the archive; install a newer client or set client_bin)"
+    )
+    assert archive_read_error(newer) == (
+        "pg_restore cannot read the archive: pg_restore: error: unsupported version (1.16) in file header (this "
+        "pg_restore  is older than the pg_dump that wrote the archive; install a newer client or set client_bin)"
+    )
     upper = log_of("pg_restore: error: COULD NOT UNCOMPRESS DATA: bad")
     assert (
         archive_read_error(upper, "16")
