@@ -14,7 +14,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from opsverify.backups.pg_archive import (
     ArchiveList,
@@ -28,7 +30,7 @@ from opsverify.backups.pg_archive import (
 from opsverify.backups.pgtools import ErrorLog, ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScan
 from opsverify.backups.stream import StreamResult
-from tests.backups.pgdumps import create_database, drop_database, pg_dump, unique_name
+from tests.backups.pgdumps import create_database, drop_database, pg_dump, unique_name, url_for
 
 NO_TABLES = "no CREATE TABLE, COPY or INSERT statement: the dump contains no tables"
 ENDS_EARLY = (
@@ -43,6 +45,8 @@ class Archives:
     custom: Path
     directory: Path
     empty: Path  # a custom archive of a database without tables
+    schema_only: Path  # a custom archive with the table but not its data
+    latin1: Path  # a custom archive of an SQL_ASCII database whose table is named café in LATIN1 (byte 0xE9)
     server_version: str
 
 
@@ -55,13 +59,25 @@ def archives(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Archives:
         "create table t (id int primary key, name text); insert into t values (1, 'a'), (2, 'b'), (3, 'c');",
     )
     empty_url = create_database(empty)
+    latin1 = unique_name("opsverify_arch_latin1")
+    with psycopg.connect(pg_url, autocommit=True, connect_timeout=10) as connection:
+        connection.execute(
+            sql.SQL(
+                "CREATE DATABASE {} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            ).format(sql.Identifier(latin1))
+        )
     try:
+        with psycopg.connect(url_for(latin1), autocommit=True, connect_timeout=10) as connection:
+            connection.execute(b'create table "caf\xe9" (id int); insert into "caf\xe9" values (1)')
         custom = pg_dump(url, folder / "t.dump", "c")
         directory = pg_dump(url, folder / "t.dir", "d")
         empty_archive = pg_dump(empty_url, folder / "empty.dump", "c")
+        schema_only = pg_dump(url, folder / "schema.dump", "c", "--schema-only")
+        latin1_archive = pg_dump(url_for(latin1), folder / "latin1.dump", "c")
     finally:
         drop_database(name)
         drop_database(empty)
+        drop_database(latin1)
     version = next(
         line.split(":", 1)[1].split()[0]
         for line in subprocess.run(
@@ -69,7 +85,7 @@ def archives(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Archives:
         ).stdout.splitlines()
         if "Dumped from database version:" in line
     )
-    return Archives(custom, directory, empty_archive, version)
+    return Archives(custom, directory, empty_archive, schema_only, latin1_archive, version)
 
 
 def copy(source: Path, folder: Path, name: str | None = None) -> Path:
@@ -363,3 +379,16 @@ def test_archive_dumped_from_reads_the_table_of_contents(archives: Archives, tmp
     junk = tmp_path / "junk.dump"
     junk.write_bytes(b"not an archive")
     assert archive_dumped_from(junk) is None
+
+
+def test_a_schema_only_archive_has_tables_and_passes_its_listing(archives: Archives) -> None:
+    """Tables without data are not "no tables": an empty table is still a table (the verdict judges rows)."""
+    listed = list_archive(archives.schema_only)
+    assert (listed.returncode, listed.tables, listed.table_data, listed.defects()) == (0, 1, 0, [])
+
+
+def test_names_that_are_not_utf_8_do_not_stop_the_listing(archives: Archives) -> None:
+    """pg_restore --list prints names as stored: a LATIN1 `café` in an SQL_ASCII database is the byte 0xE9."""
+    listed = list_archive(archives.latin1)
+    assert (listed.returncode, listed.tables, listed.table_data, listed.defects()) == (0, 1, 1, [])
+    assert archive_dumped_from(archives.latin1) == archives.server_version
