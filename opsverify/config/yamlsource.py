@@ -91,7 +91,8 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
             if node is None:
                 source.lines[()] = 1
                 return {}, source
-            check_alias_expansion(node, file)
+            if "*" in text:  # an alias is written `*name`: without one there is nothing to expand
+                check_alias_expansion(node, file)
             return _convert(loader, node, (), source), source
         except RecursionError:
             raise TargetError(_too_deep(file)) from None
@@ -108,7 +109,8 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         if node is None:
             source.lines[()] = 1  # an empty file: problems are reported at its first line
             return {}, source
-        check_alias_expansion(node, file)
+        if "*" in text:
+            check_alias_expansion(node, file)
         return _convert(loader, node, (), source), source
     except RecursionError:
         raise TargetError(_too_deep(file)) from None
