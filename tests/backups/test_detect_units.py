@@ -88,6 +88,14 @@ def test_a_declared_format_overrides_a_guess_but_not_magic_bytes(tmp_path: Path)
     assert str(raised.value) == "format: sqlite expected, but the file's first bytes say tar (gzip)"
 
 
+def test_a_declared_gzip_takes_any_gzip_even_of_a_format_known_by_its_magic(tmp_path: Path) -> None:
+    raw = sqlite_bytes(tmp_path)
+    assert detect_head(gzip.compress(raw), "app.db.gz", "gzip") == Detected("gzip", gzip=True)
+    with pytest.raises(FormatError) as raised:
+        detect_head(raw, "app.db", "gzip")
+    assert str(raised.value) == "format: gzip expected, but the file is not gzip-compressed (sqlite)"
+
+
 def test_a_declared_format_that_wants_no_gzip(tmp_path: Path) -> None:
     assert detect_head(sqlite_bytes(tmp_path), "x.db", "sqlite") == Detected("sqlite")
     with pytest.raises(FormatError) as raised:

@@ -18,7 +18,7 @@ import pytest
 
 from opsverify.backups.files import stat_backup
 from opsverify.backups.formats import json_doc, mysql_plain, pg_custom, pg_directory, pg_plain, sqlite, tar
-from opsverify.backups.formats.base import BackupFormat, ReadOptions, run_on
+from opsverify.backups.formats.base import BackupFormat, ReadOptions, RemoteVerifier, run_on
 from opsverify.backups.inspection import Detected, Inspection
 from opsverify.backups.pgtools import ToolMissing
 from opsverify.connect import ConnectError
@@ -182,6 +182,7 @@ def test_pg_plain_verified_on_a_machine_looks_at_the_last_4096_bytes_only(tmp_pa
         (b"x" * (2049 - 24) + b"PostgreSQL database dump", False),
         (b"SET x = 1;", False),
         (b"- - not a comment", False),
+        (b"X-- not at the start", False),
         (b"", False),
     ],
 )
@@ -245,6 +246,7 @@ def test_a_json_document_fills_the_inspection(tmp_path: Path) -> None:
         (b"[1, 2]", True),
         (b'\n\n{"a": 1}', True),
         (b"x[", False),
+        (b"X[", False),
         (b"", False),
         (b"\xef\xbb\xbf", False),
     ],
@@ -425,3 +427,38 @@ def test_the_table_of_contents_of_a_broken_archive(tmp_path: Path) -> None:
     assert out.defects[0] == EARLIER
     assert out.defects[1].startswith("pg_restore cannot read the archive: ")
     assert len(out.defects) == 2
+
+
+def fifo(path: Path) -> Path:
+    """A named pipe nobody writes to: reading it blocks until the verifier's timeout."""
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("verify", "name"),
+    [(pg_plain.verify_remote, "db.sql"), (sqlite.verify_remote, "app.db"), (tar.verify_remote, "files.tar")],
+)
+def test_a_remote_verification_that_hangs_is_stopped_at_its_timeout(
+    tmp_path: Path, verify: RemoteVerifier, name: str
+) -> None:
+    with pytest.raises(ConnectError) as raised:
+        verify(HERE, str(fifo(tmp_path / name)), False, 1)
+    assert str(raised.value) == "verifying on this machine did not finish within 1s"
+
+
+def test_sqlite_verified_on_a_machine_fails_on_findings_even_when_sqlite3_exits_0(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    connection = sqlite3.connect(path)
+    connection.execute("create table t (a, b)")
+    connection.execute("create index i on t (a)")
+    connection.executemany("insert into t values (?, ?)", [(n, 1000 - n) for n in range(30)])
+    connection.commit()
+    connection.execute("pragma writable_schema = on")
+    connection.execute("update sqlite_master set sql = 'CREATE INDEX i ON t (b)' where name = 'i'")
+    connection.commit()
+    connection.close()
+    findings = "\n".join(f"row {n} missing from index i" for n in range(1, 31))
+    assert sqlite.verify_remote(HERE, str(path), False, 30).defects == [
+        f"fails PRAGMA integrity_check on this machine: {findings[:200]}"
+    ]

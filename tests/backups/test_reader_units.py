@@ -129,15 +129,14 @@ def make_corrupt_index_db(path: Path, rows: int) -> Path:
     return path
 
 
-def read_sqlite(
-    tmp_path: Path, name: str, content: bytes, *, gzip_: bool, hash_file: bool = True
-) -> SqliteRead:
+def read_sqlite(tmp_path: Path, name: str, content: bytes, *, gzip_: bool) -> SqliteRead:
+    """`copy_and_check` of `content` saved as src/NAME, copied into work/, with the default settings."""
     source = tmp_path / "src"
     source.mkdir(exist_ok=True)
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     (source / name).write_bytes(content)
-    return copy_and_check(source / name, gzip=gzip_, workdir=work, hash_file=hash_file)
+    return copy_and_check(source / name, gzip=gzip_, workdir=work)
 
 
 def test_a_good_sqlite_backup_is_copied_and_lists_its_tables_in_order(tmp_path: Path) -> None:
