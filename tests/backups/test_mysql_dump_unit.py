@@ -7,6 +7,7 @@ Fast (no server): these tests judge `opsverify/backups/mysql_dump.py` in `make m
 from __future__ import annotations
 
 import gzip
+import zlib
 
 import pytest
 
@@ -195,8 +196,10 @@ def test_use_names_unescape_backquotes_are_listed_once_and_at_most_50() -> None:
 
 def test_a_use_line_must_be_whole_and_short() -> None:
     long_name = b"n" * 193
-    result, _ = scan(HEAD, b"\nUSE `" + long_name + b"`;\nUSE `a\nb`;\nUSE `ok`\n;\nUSE `caf\xc3\xa9`;\n")
-    assert result.databases == ["shop", "caf\u00e9"]
+    result, _ = scan(
+        HEAD, b"\nUSE `" + long_name + b"`;\nUSE `a\nb`;\nUSE `ok`\n;\nUSE `caf\xc3\xa9`;\nUSE `bad\xff`;\n"
+    )
+    assert result.databases == ["shop", "caf\u00e9", "bad\ufffd"]
     result, _ = scan(HEAD, b"\nUSE `" + b"n" * 192 + b"`;\n")
     assert result.databases == ["shop", "n" * 192]
 
@@ -238,10 +241,14 @@ def test_head_server_version_reads_plain_and_gzip_heads() -> None:
     assert head_server_version(HEAD, gzip=True) is None
     assert head_server_version(b"-- MySQL dump\n", gzip=False) is None
     assert head_server_version(b"-- Server version 8.0\xff\n", gzip=False) == "8.0\ufffd"
-    late = b"-" * 2040 + b"\n-- Server version 8.0\n"
-    assert head_server_version(late, gzip=False) is None
-    assert head_server_version(late[20:], gzip=False) == "8.0"
-    assert head_server_version(gzip.compress(late[20:]), gzip=True) == "8.0"
+    line = b"-- Server version 8.0"
+    edge = b"-" * (2048 - len(line) - 1) + b"\n" + line  # the version's last byte is the head's last
+    assert head_server_version(edge, gzip=False) == "8.0"
+    assert head_server_version(b"-" + edge, gzip=False) == "8."
+    assert head_server_version(gzip.compress(edge), gzip=True) == "8.0"
+    assert head_server_version(gzip.compress(b"-" + edge), gzip=True) == "8."
+    assert head_server_version(b"-" * 2048 + b"\n" + line, gzip=False) is None
+    assert head_server_version(zlib.compress(HEAD), gzip=True) is None  # zlib's format is not gzip
 
 
 def test_starts_with_header() -> None:
@@ -254,3 +261,47 @@ def test_starts_with_header() -> None:
     assert not starts_with_header(b"-- MySQL dump\n")
     assert not starts_with_header(b"-- PostgreSQL database dump\n")
     assert not starts_with_header(b"")
+
+
+def test_undecodable_bytes_are_replaced_not_fatal() -> None:
+    head = HEAD.replace(b"Database: shop", b"Database: sh\xffp").replace(b"0+deb12u1", b"0+deb12u1\xff")
+    result, _ = scan(head, BODY, b"-- \xfe\n", TRAILER)
+    assert result.databases == ["sh\ufffdp"]
+    assert result.server_version == "10.11.6-MariaDB-0+deb12u1\ufffd"
+    assert result.last_lines[-2:] == ["-- \ufffd", "-- Dump completed on 2026-12-07 20:00:00"]
+    assert result.trailer
+
+
+def test_the_header_database_line_is_cut_at_2048_bytes() -> None:
+    line = b"-- Host: h Database: late"
+    edge = b"-- MySQL dump 10.13\n" + b"-" * (2048 - 20 - len(line) - 1) + b"\n" + line
+    assert len(edge) == 2048
+    assert scan(edge + b"\n", BODY)[0].databases == ["late"]
+    assert scan(edge.replace(b"--\n", b"---\n") + b"\n", BODY)[0].databases == ["lat"]
+
+
+def test_statements_at_the_very_start_of_the_text_count() -> None:
+    result, _ = scan(b"CREATE TABLE `a` (`x` int);\nINSERT INTO `a` VALUES (1);\n")
+    assert (result.create_tables, result.inserts) == (1, 1)
+    result, _ = scan(b"USE `first`;\n" + BODY)
+    assert result.databases == ["first"]
+
+
+def test_long_lines_count_every_create_table() -> None:
+    creates = b"\nCREATE TABLE `a` (`x` int);\nCREATE TABLE `b` (`x` int);\n" + long_insert("a", 4000)
+    assert creates.count(b"\n") <= len(creates) >> 9
+    result, _ = scan(HEAD, creates)
+    assert (result.create_tables, result.inserts) == (2, 1)
+
+
+def test_the_head_stops_at_8192_bytes_whatever_the_chunks() -> None:
+    result, _ = scan(b"\n" * 5000, b"\n" * 3192 + b"-- MySQL dump 10.13\n" + BODY)
+    assert not result.header
+    result, _ = scan(b"\n" * 5000, b"\n" * 3171 + b"-- MySQL dump 10.13\n" + BODY)
+    assert result.header
+
+
+def test_only_the_listed_bytes_are_skipped_before_the_header() -> None:
+    assert not starts_with_header(b"X-- MySQL dump 10.13\n")
+    assert not starts_with_header(b"\x0c-- MySQL dump 10.13\n")
+    assert not starts_with_header(b"/*M!999999\\- enable the sandbox mode */\n\x0c-- MariaDB dump 10.19\n")

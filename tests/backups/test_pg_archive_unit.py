@@ -14,7 +14,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from opsverify.backups.pg_archive import (
     ArchiveList,
@@ -28,7 +30,7 @@ from opsverify.backups.pg_archive import (
 from opsverify.backups.pgtools import ErrorLog, ToolMissing, client_tool, tool_version
 from opsverify.backups.plain_sql import PlainSqlScan
 from opsverify.backups.stream import StreamResult
-from tests.backups.pgdumps import create_database, drop_database, pg_dump, unique_name
+from tests.backups.pgdumps import create_database, drop_database, pg_dump, unique_name, url_for
 
 NO_TABLES = "no CREATE TABLE, COPY or INSERT statement: the dump contains no tables"
 ENDS_EARLY = (
@@ -43,7 +45,10 @@ class Archives:
     custom: Path
     directory: Path
     empty: Path  # a custom archive of a database without tables
-    server_version: str
+    schema_only: Path  # a custom archive with the table but not its data
+    latin1: Path  # a custom archive of an SQL_ASCII database whose table is named café in LATIN1 (byte 0xE9)
+    server_version: str  # the first word of the server's version
+    server_version_full: str
 
 
 @pytest.fixture(scope="module")
@@ -55,21 +60,30 @@ def archives(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Archives:
         "create table t (id int primary key, name text); insert into t values (1, 'a'), (2, 'b'), (3, 'c');",
     )
     empty_url = create_database(empty)
+    latin1 = unique_name("opsverify_arch_latin1")
+    with psycopg.connect(pg_url, autocommit=True, connect_timeout=10) as connection:
+        connection.execute(
+            sql.SQL(
+                "CREATE DATABASE {} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            ).format(sql.Identifier(latin1))
+        )
     try:
+        with psycopg.connect(url_for(latin1), autocommit=True, connect_timeout=10) as connection:
+            connection.execute(b'create table "caf\xe9" (id int); insert into "caf\xe9" values (1)')
         custom = pg_dump(url, folder / "t.dump", "c")
         directory = pg_dump(url, folder / "t.dir", "d")
         empty_archive = pg_dump(empty_url, folder / "empty.dump", "c")
+        schema_only = pg_dump(url, folder / "schema.dump", "c", "--schema-only")
+        latin1_archive = pg_dump(url_for(latin1), folder / "latin1.dump", "c")
     finally:
         drop_database(name)
         drop_database(empty)
-    version = next(
-        line.split(":", 1)[1].split()[0]
-        for line in subprocess.run(
-            ["pg_restore", "--list", str(custom)], capture_output=True, text=True, check=True, timeout=60
-        ).stdout.splitlines()
-        if "Dumped from database version:" in line
-    )
-    return Archives(custom, directory, empty_archive, version)
+        drop_database(latin1)
+    with psycopg.connect(pg_url, connect_timeout=10) as connection:
+        row = connection.execute("show server_version").fetchone()
+    assert row is not None
+    full = str(row[0])  # `15.20 (Debian 15.20-0+deb12u1)`, as pg_dump writes it in the archive
+    return Archives(custom, directory, empty_archive, schema_only, latin1_archive, full.split()[0], full)
 
 
 def copy(source: Path, folder: Path, name: str | None = None) -> Path:
@@ -243,8 +257,7 @@ def test_the_table_of_contents_is_counted_and_the_file_hashed(archives: Archives
         bytes_read=archives.custom.stat().st_size, sha256=sha(archives.custom)
     )
     assert (listed.returncode, listed.tables, listed.table_data) == (0, 1, 1)
-    assert listed.dumped_from is not None
-    assert listed.dumped_from.startswith(archives.server_version)
+    assert listed.dumped_from == archives.server_version_full
     assert listed.pg_restore_version == tool_version(pg_restore())
     assert listed.log.lines == 0
     assert listed.defects() == []
@@ -297,6 +310,15 @@ def test_archive_read_error_tells_an_unreadable_archive_from_a_database_error() 
     database = log_of("pg_restore: error: could not execute query: ERROR:  could not read from input file")
     assert archive_read_error(database) is None
     assert archive_read_error(log_of("pg_restore: error: role does not exist")) is None
+    newer = log_of("pg_restore: error: unsupported version (1.16) in file header")
+    assert archive_read_error(newer, "15.4") == (
+        "pg_restore cannot read the archive: pg_restore: error: unsupported version (1.16) in file header (this "
+        "pg_restore 15.4 is older than the pg_dump that wrote the archive; install a newer client or set client_bin)"
+    )
+    assert archive_read_error(newer) == (
+        "pg_restore cannot read the archive: pg_restore: error: unsupported version (1.16) in file header (this "
+        "pg_restore  is older than the pg_dump that wrote the archive; install a newer client or set client_bin)"
+    )
     upper = log_of("pg_restore: error: COULD NOT UNCOMPRESS DATA: bad")
     assert (
         archive_read_error(upper, "16")
@@ -354,3 +376,16 @@ def test_archive_dumped_from_reads_the_table_of_contents(archives: Archives, tmp
     junk = tmp_path / "junk.dump"
     junk.write_bytes(b"not an archive")
     assert archive_dumped_from(junk) is None
+
+
+def test_a_schema_only_archive_has_tables_and_passes_its_listing(archives: Archives) -> None:
+    """Tables without data are not "no tables": an empty table is still a table (the verdict judges rows)."""
+    listed = list_archive(archives.schema_only)
+    assert (listed.returncode, listed.tables, listed.table_data, listed.defects()) == (0, 1, 0, [])
+
+
+def test_names_that_are_not_utf_8_do_not_stop_the_listing(archives: Archives) -> None:
+    """pg_restore --list prints names as stored: a LATIN1 `café` in an SQL_ASCII database is the byte 0xE9."""
+    listed = list_archive(archives.latin1)
+    assert (listed.returncode, listed.tables, listed.table_data, listed.defects()) == (0, 1, 1, [])
+    assert archive_dumped_from(archives.latin1) == archives.server_version

@@ -6,6 +6,7 @@ Fast (no server): these tests judge `opsverify/backups/plain_sql.py` in `make mu
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,7 @@ def test_head_dumped_from_reads_plain_and_gzip_heads() -> None:
     assert head_dumped_from(gzip.compress(HEAD + TABLE), gzip=True) == "16.4"
     assert head_dumped_from(b"-- no version here\n", gzip=False) is None
     assert head_dumped_from(HEAD, gzip=True) is None  # not gzip: zlib refuses it
+    assert head_dumped_from(zlib.compress(HEAD), gzip=True) is None  # zlib's own format is not gzip
     assert head_dumped_from(b"-- Dumped from database version 1\xff\n", gzip=False) == "1\ufffd"
 
 

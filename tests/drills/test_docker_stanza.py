@@ -201,6 +201,24 @@ def test_a_repository_the_container_cannot_read_is_named_with_the_fix(
     assert [step.name for step in facts.steps if not step.ok] == ["restore"]
 
 
+@pytest.mark.usefixtures("leaves_nothing")
+def test_a_restore_out_of_time_is_named_and_its_container_removed(
+    live_stanza: LiveStanza,  # noqa: F811
+    pgbackrest_image: str,
+    docker_engine: DockerEngine,
+    tmp_path: Path,
+) -> None:
+    """The exec goes on in the container when its time is up (the Engine API cannot stop it): removing the
+    container ends it."""
+    restore = in_docker(pgbackrest_image, docker_engine, expect=EXPECT, timeout="1ms")
+    facts, problems = drill(target(tmp_path, live_stanza, restore))
+    assert problems == [
+        "pgbackrest restore did not finish within 0.001s: raise restore.timeout (or restore.rto), or check that "
+        "the repository answers"
+    ], facts.evidence()
+    assert facts.teardown_problems == []
+
+
 SCRIPT = """
 import sys, time
 from opsverify.config.target import load_target
