@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -94,6 +94,50 @@ def group_node_ids(items: list[pytest.Item]) -> None:
             item._id = type(current).parse(item.nodeid + suffix)
         else:
             item._nodeid = item.nodeid + suffix
+
+
+def start_image_builds(nodeids: Iterable[str]) -> None:
+    """On a cold machine, start building the Docker database images as soon as the tests that need them are
+    known (once per run): the builds then overlap the other tests instead of holding up the worker that runs
+    the first Docker drill test, which waits for them under the same file lock (tests/docker_images.py)."""
+    if _images_started or _image_builds:
+        return
+    from tests.docker_images import TESTS_BUILDING_IMAGES, build_in_background
+
+    files = {nodeid.split("::", 1)[0] for nodeid in nodeids}
+    recipes = {
+        recipe.reference: recipe
+        for path, needed in TESTS_BUILDING_IMAGES.items()
+        if path in files
+        for recipe in needed
+    }
+    _images_started.append(True)
+    if recipes:
+        _image_builds.extend(build_in_background(*recipes.values()))
+
+
+_images_started: list[bool] = []
+_image_builds: list[threading.Thread] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without pytest-xdist this process collected the tests; a worker leaves it to the controller."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        start_image_builds(item.nodeid for item in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist's controller: a worker has collected these tests."""
+    if not node.config.option.collectonly:
+        start_image_builds(ids)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that ended before its Docker tests (-x, a failure in collection) lets a build it started finish
+    (it is cached for the next run) rather than leave debootstrap running after pytest has exited."""
+    for thread in _image_builds:
+        thread.join()
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:

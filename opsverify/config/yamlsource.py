@@ -21,6 +21,7 @@ class TargetError(Exception):
 
 
 _INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
@@ -217,6 +218,10 @@ def _tab_problem(text: str, exc: yaml.MarkedYAMLError) -> str | None:
 
 def _scalar(loader: Any, node: yaml.Node) -> Any:
     """A scalar's value, except that an unquoted base-60 number (`26:00`, `1:30.5`) stays Sexagesimal text."""
+    if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+        # What SafeConstructor.construct_yaml_str returns, without construct_object's dispatch: most values
+        # are strings (a 1000-entry target loads in ~38 ms instead of ~49 ms).
+        return node.value
     value = loader.construct_object(node, deep=True)
     if (
         isinstance(node, yaml.ScalarNode)
