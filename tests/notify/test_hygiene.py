@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from opsverify.cli import main
 from opsverify.config.notify import Policy
 from opsverify.notify.maintenance import MaintenanceWindow
 from opsverify.notify.policy import decide, mark_alerted
@@ -186,8 +187,27 @@ def test_silence_needs_a_duration(tmp_path) -> None:
     assert "--for 'soon'" in opsverify(tmp_path, "silence", "http:api", "--for", "soon").stderr
 
 
-def test_a_silence_of_a_check_the_target_does_not_have_is_refused(tmp_path) -> None:
+def opsverify_here(monkeypatch, capsys, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`opsverify ARGS --target tmp_path/target.yaml` in this process, set up as `opsverify` sets it up (no
+    separate process is the point of the refusals, and each would pay the interpreter's start-up)."""
+    monkeypatch.setenv("OPSVERIFY_STATE_DIR", str(tmp_path / "reports" / "state"))
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    command = [*args, "--target", str(tmp_path / "target.yaml")]
+    try:
+        code = main(command)
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["opsverify", *command], code, captured.out, captured.err)
+
+
+def test_a_silence_of_a_check_the_target_does_not_have_is_refused(tmp_path, monkeypatch, capsys) -> None:
     """A typo would silence nothing, while the operator believes the alert is muted."""
+
+    def opsverify(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+        return opsverify_here(monkeypatch, capsys, tmp_path, *args)
+
     (tmp_path / "target.yaml").write_text(target_yaml("http://127.0.0.1:9", ROUTES))
     typo = opsverify(tmp_path, "silence", "http:apii", "--for", "2h")
     assert typo.returncode == 2
