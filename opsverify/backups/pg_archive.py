@@ -63,10 +63,10 @@ class _PipeSink:
             self.closed = True
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._stdin.close()
+        """Close pg_restore's stdin, also after a broken pipe (the file object is still open then)."""
+        self.closed = True
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._stdin.close()
 
 
 def read_archive(

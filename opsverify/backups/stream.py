@@ -77,6 +77,8 @@ class Inflater:
 
     def feed(self, data: bytes, out: Callable[[bytes], object]) -> None:
         while data:
+            # After the end of a stream zero padding stays in unused_data and every later chunk joins it.
+            kept = len(self._decompressor.unused_data)
             try:
                 block = self._decompressor.decompress(data, MAX_INFLATE_CALL)
             except zlib.error as exc:
@@ -86,7 +88,7 @@ class Inflater:
                 out(block)
             if self._decompressor.eof:
                 rest = self._decompressor.unused_data
-                self.consumed += len(data) - len(rest)
+                self.consumed += len(data) - (len(rest) - kept)
                 if not rest:
                     return
                 if not rest.startswith(b"\x1f\x8b"):

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import psycopg
 
@@ -40,6 +40,7 @@ RECOVERY_SETTINGS = (
 )
 DRILL_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
 _NO_SPACE = ("No space left on device", "[28]")
+STOP_GRACE = 10.0  # seconds a server that dropped the connection gets to exit before it counts as running
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class StanzaRestore:
     timeout: float = 12 * 3600.0
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
-    def arguments(self, data_dir: Path, tablespaces: Path) -> list[str]:
+    def arguments(self, data_dir: PurePath, tablespaces: PurePath) -> list[str]:
         args = [f"--stanza={self.stanza}", "--log-level-console=warn", "--log-level-file=off"]
         if self.config:
             args.append(f"--config={self.config}")
@@ -81,7 +82,97 @@ class StanzaRestore:
         return f"pgbackrest --stanza={self.stanza}{chosen}{target} restore"
 
 
-class StanzaCluster(LocalSandbox):
+class RecoveryWatch:
+    """What the restored clusters (a local folder, a container) share: waiting until recovery ended and
+    naming why it did not. A subclass gives the server's log, whether it runs, and the disk-full message."""
+
+    archive_get_fix = (
+        "the server could not fetch WAL with `pgbackrest archive-get`: the repository and config must be "
+        "readable by the server's user (postgres)"
+    )
+
+    @property
+    def admin_url(self) -> str:
+        raise NotImplementedError
+
+    def server_log_tail(self, lines: int = 5) -> str:
+        raise NotImplementedError
+
+    def _running(self) -> bool:
+        raise NotImplementedError
+
+    def disk_full(self, size: int) -> str:
+        raise NotImplementedError
+
+    def wait_for_recovery(self, timeout: float) -> str:
+        """Until recovery ended (the server promoted itself); returns the last replayed transaction's time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self._recovery_state()
+            if state is not None and state[0] is False:
+                return state[1]
+            if state is not None and state[2] == "paused":
+                raise SandboxError(self._server_failure("recovery paused instead of finishing", pause=True))
+            if time.monotonic() > deadline:
+                raise SandboxError(
+                    f"recovery did not finish within {timeout:g}s: raise pgbackrest.recovery_timeout "
+                    f"(server log: {self.server_log_tail(3)})"
+                )
+            time.sleep(0.2)
+
+    def _recovery_state(self) -> tuple[bool, str, str] | None:
+        try:
+            with psycopg.connect(self.admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+                row = conn.execute(
+                    "select pg_is_in_recovery(), coalesce(pg_last_xact_replay_timestamp()::text, ''), "
+                    "case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else '' end"
+                ).fetchone()
+        except psycopg.Error as exc:
+            if not self._running():
+                raise SandboxError(self._server_failure("the server stopped during recovery")) from None
+            if any(state in str(exc) for state in ("starting up", "not yet accepting", "shutting down")):
+                return None
+            if self._stopped_within(STOP_GRACE):  # a server ending recovery with a FATAL closes the socket
+                raise SandboxError(self._server_failure("the server stopped during recovery")) from None
+            raise SandboxError(f"cannot connect to the restored cluster: {first_line(exc)}") from None
+        assert row is not None
+        return bool(row[0]), str(row[1]), str(row[2])
+
+    def _stopped_within(self, seconds: float) -> bool:
+        """Whether the server exits within `seconds`: a refused or dropped connection while it shuts down
+        after a failed recovery is that failure, not a network problem."""
+        deadline = time.monotonic() + seconds
+        while self._running():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def _server_failure(self, what: str, pause: bool = False) -> str:
+        log = self.server_log_tail(8)
+        if any(mark in log for mark in _NO_SPACE):
+            return f"recovery failed: {self.disk_full(0)}"
+        hints = [
+            (
+                "recovery ended before configured recovery target was reached",
+                "the WAL archive ends before pgbackrest.target_time: choose an earlier time, or find why "
+                "archiving stopped",
+            ),
+            (
+                "before consistent recovery point",
+                "pgbackrest.target_time is before the backup was consistent: choose a later time or an older set",
+            ),
+            ("archive-get", self.archive_get_fix),
+            ("insufficient parameter settings", "a setting is lower here than on the primary: see the log"),
+        ]
+        fix = next((hint for mark, hint in hints if mark in log), "see the server log")
+        if pause and fix == "see the server log":
+            fix = "a setting of the backup paused recovery: see the server log"
+        lines = " | ".join(line.strip() for line in log.splitlines()[-4:])
+        return f"{what}: {fix} (server log: {lines or 'empty'})"
+
+
+class StanzaCluster(LocalSandbox, RecoveryWatch):
     """A PostgreSQL cluster restored by pgBackRest into a folder of its own (in `work_dir`, else the system's
     temporary folder), started on a free port of 127.0.0.1."""
 
@@ -94,6 +185,9 @@ class StanzaCluster(LocalSandbox):
 
     def describe(self) -> str:
         return f"restored cluster 127.0.0.1:{self.port} ({self.workdir})"
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def prepare(self) -> None:
         """The folder, owned by the server's user; the server binaries found (before anything is restored)."""
@@ -218,38 +312,6 @@ class StanzaCluster(LocalSandbox):
         except SandboxUnavailable as exc:
             raise SandboxError(self._server_failure(str(exc))) from None
 
-    def wait_for_recovery(self, timeout: float) -> str:
-        """Until recovery ended (the server promoted itself); returns the last replayed transaction's time."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = self._recovery_state()
-            if state is not None and state[0] is False:
-                return state[1]
-            if state is not None and state[2] == "paused":
-                raise SandboxError(self._server_failure("recovery paused instead of finishing", pause=True))
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"recovery did not finish within {timeout:g}s: raise pgbackrest.recovery_timeout "
-                    f"(server log: {self.server_log_tail(3)})"
-                )
-            time.sleep(0.2)
-
-    def _recovery_state(self) -> tuple[bool, str, str] | None:
-        try:
-            with psycopg.connect(self.admin_url, connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
-                row = conn.execute(
-                    "select pg_is_in_recovery(), coalesce(pg_last_xact_replay_timestamp()::text, ''), "
-                    "case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else '' end"
-                ).fetchone()
-        except psycopg.Error as exc:
-            if not self._running():
-                raise SandboxError(self._server_failure("the server stopped during recovery")) from None
-            if any(state in str(exc) for state in ("starting up", "not yet accepting", "shutting down")):
-                return None
-            raise SandboxError(f"cannot connect to the restored cluster: {first_line(exc)}") from None
-        assert row is not None
-        return bool(row[0]), str(row[1]), str(row[2])
-
     def _running(self) -> bool:
         pid = self.postmaster_pid
         if pid is None:
@@ -261,30 +323,3 @@ class StanzaCluster(LocalSandbox):
         except PermissionError:
             return True
         return (self.data_dir / "postmaster.pid").exists()
-
-    def _server_failure(self, what: str, pause: bool = False) -> str:
-        log = self.server_log_tail(8)
-        if any(mark in log for mark in _NO_SPACE):
-            return f"recovery failed: {self.disk_full(0)}"
-        hints = [
-            (
-                "recovery ended before configured recovery target was reached",
-                "the WAL archive ends before pgbackrest.target_time: choose an earlier time, or find why "
-                "archiving stopped",
-            ),
-            (
-                "before consistent recovery point",
-                "pgbackrest.target_time is before the backup was consistent: choose a later time or an older set",
-            ),
-            (
-                "archive-get",
-                "the server could not fetch WAL with `pgbackrest archive-get`: the repository and "
-                "config must be readable by the server's user (postgres)",
-            ),
-            ("insufficient parameter settings", "a setting is lower here than on the primary: see the log"),
-        ]
-        fix = next((hint for mark, hint in hints if mark in log), "see the server log")
-        if pause and fix == "see the server log":
-            fix = "a setting of the backup paused recovery: see the server log"
-        lines = " | ".join(line.strip() for line in log.splitlines()[-4:])
-        return f"{what}: {fix} (server log: {lines or 'empty'})"

@@ -217,6 +217,11 @@ class ProbePool:
                 self._futures[check.probe_key] = future
             return future
 
+    def started(self, check: CheckItem) -> bool:
+        """Whether `check`'s probe was submitted (by `prefetch` or a test that asked for it)."""
+        with self._lock:
+            return check.probe_key in self._futures
+
     def prefetch(self, checks: list[CheckItem]) -> int:
         """Submit every live check; returns how many were started."""
         live = [c for c in checks if c.kind.live]

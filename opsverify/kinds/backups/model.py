@@ -6,6 +6,7 @@ The drill's block is `opsverify.kinds.restore.model.RestoreSpec` (the restore ki
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -147,16 +148,33 @@ class BackupCheck(CheckEntry):
         return data
 
     @model_validator(mode="after")
-    def _pgbackrest_drill_is_local(self) -> BackupCheck:
-        if (
-            self.pgbackrest is not None
-            and self.restore is not None
-            and self.restore.sandbox in ("url", "docker")
-        ):
+    def _pgbackrest_drill_sandbox(self) -> BackupCheck:
+        """A stanza's drill starts its own server: here (local) or in a container of `restore.image`."""
+        if self.pgbackrest is None or self.restore is None:
+            return self
+        sandbox = self.restore.sandbox
+        if sandbox == "url":
             raise ValueError(
-                f"restore.sandbox: {self.restore.sandbox!r} does not apply to a pgBackRest stanza: its drill "
-                "restores a data directory and starts its own PostgreSQL on it here; drop `sandbox` (or set "
-                "it to local)"
+                "restore.sandbox: 'url' does not apply to a pgBackRest stanza: its drill restores a data "
+                "directory and starts its own PostgreSQL on it; drop `sandbox` (local), or set it to docker"
+            )
+        if sandbox == "docker" and not self.restore.image:
+            raise ValueError(
+                "restore.sandbox: docker for a pgBackRest stanza needs restore.image: an image with the "
+                "backup's PostgreSQL and pgbackrest (e.g. one built FROM postgres:15 with `apt-get install -y "
+                "pgbackrest`; the official postgres image has no pgbackrest)"
+            )
+        host = urlsplit(self.restore.docker_host).hostname if self.restore.docker_host else None
+        if sandbox == "docker" and host not in (None, "localhost", "127.0.0.1", "::1"):
+            raise ValueError(
+                f"restore.docker_host {self.restore.docker_host} is an engine on another machine: a pgBackRest "
+                "drill's container mounts this machine's repository and config, and its restored server takes "
+                "logins without a password on 127.0.0.1: use this machine's engine (unix:///var/run/docker.sock)"
+            )
+        if sandbox == "docker" and self.pgbackrest.work_dir:
+            raise ValueError(
+                "pgbackrest.work_dir is where the local sandbox restores; with restore.sandbox: docker the data "
+                "directory is a volume of the container: drop work_dir, or use sandbox: local"
             )
         return self
 

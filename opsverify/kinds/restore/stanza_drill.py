@@ -1,5 +1,6 @@
 """The drill of a pgBackRest stanza: find the backup in `pgbackrest info`, `pgbackrest restore` it into a
-throwaway data directory, start PostgreSQL on it, wait for recovery through the WAL archive (to its end, or
+throwaway data directory (a folder here, or a container's volume with `restore.sandbox: docker`), start
+PostgreSQL on it, wait for recovery through the WAL archive (to its end, or
 to `target_time`), then the drill verifies `expect` in `pgbackrest.database`. Steps: find, restore, start,
 recovery (then verify and teardown, as every drill)."""
 
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from opsverify.backups.sources import SourceError, open_source
 from opsverify.backups.sources.pgbackrest import PGBACKREST, StanzaBackup
+from opsverify.drills.docker import reap_docker_sandboxes
 from opsverify.drills.local import reap_local_sandboxes
 from opsverify.drills.stanza import StanzaCluster, StanzaRestore
+from opsverify.drills.stanza_docker import StanzaContainer
 from opsverify.kinds.backups.facts import BackupFacts
 from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.restore.facts import DrillFacts
@@ -36,14 +39,26 @@ def restore_stanza(
     backup = _find(entry, ctx, facts, settings)
     if backup is None:
         return None
-    facts.reaped += reap_local_sandboxes()
-    if settings.work_dir:
-        facts.reaped += reap_local_sandboxes(root=Path(settings.work_dir).expanduser())
-    cluster = StanzaCluster(spec.server_bin, settings.work_dir, backup.version)
-    teardown.add("stop the restored cluster and remove its folder", lambda: stop_sandbox(cluster))
+    cluster: StanzaCluster | StanzaContainer
+    if spec.sandbox == "docker":
+        assert spec.image is not None  # the config model requires it
+        facts.reaped += reap_docker_sandboxes(docker_host=spec.docker_host)
+        cluster = StanzaContainer(spec.image, spec.docker_host, backup.version)
+        teardown.add("remove the restored cluster's container", lambda: stop_sandbox(cluster))
+    else:
+        facts.reaped += reap_local_sandboxes()
+        if settings.work_dir:
+            facts.reaped += reap_local_sandboxes(root=Path(settings.work_dir).expanduser())
+        cluster = StanzaCluster(spec.server_bin, settings.work_dir, backup.version)
+        teardown.add("stop the restored cluster and remove its folder", lambda: stop_sandbox(cluster))
     with facts.step("restore") as step:
-        cluster.prepare()
-        facts.sandbox, facts.sandbox_detail = cluster.kind, f"pgBackRest restore in {cluster.workdir}"
+        if isinstance(cluster, StanzaContainer):
+            cluster.prepare(settings.stanza, settings.config, settings.repo)
+            where = f"container {cluster.name} of {cluster.image} ({cluster.describe_mounts()})"
+        else:
+            cluster.prepare()
+            where = str(cluster.workdir)
+        facts.sandbox, facts.sandbox_detail = cluster.kind, f"pgBackRest restore in {where}"
         try:
             restore = _restore_settings(settings, backup, spec.restore_timeout())
         except SourceError as exc:
@@ -65,7 +80,7 @@ def restore_stanza(
         target = f"target_time {settings.target()}" if settings.target_time else "the end of the WAL archive"
         step.detail = f"recovered to {target}" + (f"; last transaction {replayed}" if replayed else "")
     facts.database = settings.database
-    return Restored("postgres", url=f"postgresql://postgres@127.0.0.1:{cluster.port}/{settings.database}")
+    return Restored("postgres", url=cluster.url_of(settings.database))
 
 
 def _find(
