@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import redis
+import requests
 
 from tests.conftest import free_port
 from tests.seeds.replicas.base import Replica
@@ -201,7 +202,12 @@ class DriedFruits(Replica):
             time.sleep(SCRAPE_INTERVAL_S / 2)
 
     def _up(self) -> dict[str, int]:
-        return {str(s["metric"]["job"]): int(float(s["value"][1])) for s in self.prometheus.query("up")}  # type: ignore[index]
+        """job -> Prometheus' latest `up`; empty while Prometheus does not answer (settle waits on)."""
+        try:
+            series = self.prometheus.query("up")
+            return {str(s["metric"]["job"]): int(float(s["value"][1])) for s in series}  # type: ignore[index]
+        except (requests.RequestException, KeyError, ValueError):
+            return {}
 
     def enter(self, state: str) -> None:
         super().enter(state)
