@@ -111,8 +111,8 @@ def start_image_builds(nodeids: Iterable[str]) -> None:
         if path in files
         for recipe in needed
     }
-    _images_started.append(True)
-    if recipes:
+    if recipes:  # a process that collected none of them (an empty list) leaves it to the next call
+        _images_started.append(True)
         _image_builds.extend(build_in_background(*recipes.values()))
 
 

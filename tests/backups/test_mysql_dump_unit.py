@@ -305,3 +305,4 @@ def test_only_the_listed_bytes_are_skipped_before_the_header() -> None:
     assert not starts_with_header(b"X-- MySQL dump 10.13\n")
     assert not starts_with_header(b"\x0c-- MySQL dump 10.13\n")
     assert not starts_with_header(b"/*M!999999\\- enable the sandbox mode */\n\x0c-- MariaDB dump 10.19\n")
+    assert not starts_with_header(b"/*M!999999\\- enable the sandbox mode */\nX-- MariaDB dump 10.19\n")
