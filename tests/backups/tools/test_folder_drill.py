@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,9 +41,25 @@ def back_up(kind: str, restic_repo: ResticRepo, borg_repo: BorgRepo, files: dict
     return borg_repo.source / "dumps"
 
 
+@pytest.fixture(scope="module")
+def files_snapshot(tmp_path_factory: pytest.TempPathFactory, restic_template: Path) -> ResticRepo:
+    """One restic snapshot of FILES for the module's tests that only restore it (a drill never writes to the
+    repository): backed up once, not once per test."""
+    work = tmp_path_factory.mktemp("files-snapshot")
+    repo = ResticRepo(work / "restic-repo", work / "restic-srv")
+    repo.source.mkdir()
+    shutil.copytree(restic_template, repo.path)
+    repo.backup(FILES)
+    return repo
+
+
+def restic_block(repo: ResticRepo) -> dict[str, Any]:
+    return {"restic": {"repository": str(repo.path), "password": PASSWORD}}
+
+
 def block(kind: str, restic_repo: ResticRepo, borg_repo: BorgRepo) -> dict[str, Any]:
     if kind == "restic":
-        return {"restic": {"repository": str(restic_repo.path), "password": PASSWORD}}
+        return restic_block(restic_repo)
     return {"borg": {"repository": str(borg_repo.path), "passphrase": PASSWORD}}
 
 
@@ -93,10 +110,10 @@ def test_missing_files_a_wrong_digest_and_too_few_files_name_the_file(
 
 @pytest.mark.parametrize(("minimum", "fails"), [(2, False), (3, False), (4, True)])
 def test_min_count_at_the_limit_with_a_real_snapshot(
-    minimum: int, fails: bool, restic_repo: ResticRepo, borg_repo: BorgRepo, tmp_path: Path, private_tmp: Path
+    minimum: int, fails: bool, files_snapshot: ResticRepo, tmp_path: Path, private_tmp: Path
 ) -> None:
-    folder = back_up("restic", restic_repo, borg_repo, FILES)  # 3 files
-    _, problems = drill(tmp_path, folder, block("restic", restic_repo, borg_repo), {"min_count": minimum})
+    folder = files_snapshot.source / "dumps"  # 3 files
+    _, problems = drill(tmp_path, folder, restic_block(files_snapshot), {"min_count": minimum})
     assert bool(problems) is fails, problems
 
 
@@ -124,12 +141,10 @@ def test_a_restore_that_fills_the_disk_fails_with_the_fix_and_leaves_nothing(
 
 
 def test_a_tmp_dir_that_is_not_a_folder_is_named(
-    restic_repo: ResticRepo, borg_repo: BorgRepo, tmp_path: Path, private_tmp: Path
+    files_snapshot: ResticRepo, tmp_path: Path, private_tmp: Path
 ) -> None:
-    folder = back_up("restic", restic_repo, borg_repo, FILES)
-    _, problems = drill(
-        tmp_path, folder, block("restic", restic_repo, borg_repo), {"min_count": 1}, tmp_dir="nowhere"
-    )
+    folder = files_snapshot.source / "dumps"
+    _, problems = drill(tmp_path, folder, restic_block(files_snapshot), {"min_count": 1}, tmp_dir="nowhere")
     assert problems == [
         f"restore.tmp_dir {tmp_path / 'nowhere'} is not a folder: create it, or point `tmp_dir` at one"
     ]
@@ -178,9 +193,10 @@ print("NOT INTERRUPTED", flush=True)
 
 
 def test_sigterm_mid_restore_removes_the_folder_and_stops_the_tool(
-    restic_repo: ResticRepo, borg_repo: BorgRepo, tmp_path: Path, private_tmp: Path
+    files_snapshot: ResticRepo, tmp_path: Path, private_tmp: Path
 ) -> None:
-    folder = back_up("restic", restic_repo, borg_repo, FILES)
+    restic_repo = files_snapshot
+    folder = restic_repo.source / "dumps"
     marker = tmp_path / "restoring"
     wrapper = tmp_path / "restic-slow"
     wrapper.write_text(WRAPPER.format(marker=marker))
