@@ -20,33 +20,9 @@ import jmespath.exceptions
 import jmespath.functions
 import yaml
 
+from opsverify.json_path import lookup_path as lookup_path
+
 _OPERATOR = re.compile(r"\s(==|!=|<=|>=|<|>)\s")
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
-
-
-def lookup_path(document: Any, path: str) -> tuple[bool, Any]:
-    """Follow a dotted path (`a.b[0].c`, optional leading `$.`) into JSON data: (found, value)."""
-    text = path.strip()
-    if text in ("$", ""):
-        return True, document
-    if text.startswith("$."):
-        text = text[2:]
-    elif text.startswith("$["):
-        text = text[1:]
-    current = document
-    for match in _PATH_PART.finditer(text):
-        key, index = match.groups()
-        if index is not None:
-            if not isinstance(current, list) or not -len(current) <= int(index) < len(current):
-                return False, None
-            current = current[int(index)]
-        elif isinstance(current, dict) and key in current:
-            current = current[key]
-        elif isinstance(current, list) and key.isdigit() and int(key) < len(current):
-            current = current[int(key)]
-        else:
-            return False, None
-    return True, current
 
 
 @dataclass(frozen=True)

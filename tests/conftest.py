@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,10 +49,11 @@ def refused_port() -> int:
 SHARED_SESSION_FIXTURES = ("deployment", "prometheus")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # around xdist's own hook, which reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """Warnings are errors in the project's own tests (a test's own filterwarnings mark still wins), and the
-    tests that share an expensive fixture get an xdist_group (see `xdist_group_of`).
+    tests that share an expensive fixture get an xdist_group (see `xdist_group_of`); after xdist's hook, each
+    grouped test's node id ends with its group (`group_node_ids`).
 
     Marks apply in order, the later winning: "error", then pyproject's ignores, then the test's own marks.
     """
@@ -67,6 +68,76 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         group = xdist_group_of(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    if getattr(config.option, "loadgroup", False):  # a pytest-xdist worker of a `--dist loadgroup` run
+        group_node_ids(items)
+
+
+def group_node_ids(items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` sends the controller each test's node id with `@<group>` appended: the scheduler
+    keeps the tests of one suffix on one worker. xdist 3.8 appends it by setting `item._nodeid`, which pytest
+    9.2 no longer reads (its node id is a structured `item._id`; pytest-xdist issue 1386): the groups were
+    silently ignored and both workers made every module's replica. Here the suffix is set where this pytest
+    keeps the id, the same suffix xdist computes, and left alone when xdist's own took."""
+    for item in items:
+        names = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(names)
+        if not names or item.nodeid.endswith(suffix):
+            continue
+        current = getattr(item, "_id", None)
+        if current is not None and not isinstance(current, str) and hasattr(type(current), "parse"):
+            item._id = type(current).parse(item.nodeid + suffix)
+        else:
+            item._nodeid = item.nodeid + suffix
+
+
+def start_image_builds(nodeids: Iterable[str]) -> None:
+    """On a cold machine, start building the Docker database images as soon as the tests that need them are
+    known (once per run): the builds then overlap the other tests instead of holding up the worker that runs
+    the first Docker drill test, which waits for them under the same file lock (tests/docker_images.py)."""
+    if _images_started or _image_builds:
+        return
+    from tests.docker_images import TESTS_BUILDING_IMAGES, build_in_background
+
+    files = {nodeid.split("::", 1)[0] for nodeid in nodeids}
+    recipes = {
+        recipe.reference: recipe
+        for path, needed in TESTS_BUILDING_IMAGES.items()
+        if path in files
+        for recipe in needed
+    }
+    if recipes:  # a process that collected none of them (an empty list) leaves it to the next call
+        _images_started.append(True)
+        _image_builds.extend(build_in_background(*recipes.values()))
+
+
+_images_started: list[bool] = []
+_image_builds: list[threading.Thread] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without pytest-xdist this process collected the tests; a worker leaves it to the controller."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        start_image_builds(item.nodeid for item in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist's controller: a worker has collected these tests."""
+    if not node.config.option.collectonly:
+        start_image_builds(ids)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that ended before its Docker tests (-x, a failure in collection) lets a build it started finish
+    (it is cached for the next run) rather than leave debootstrap running after pytest has exited."""
+    for thread in _image_builds:
+        thread.join()
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:

@@ -10,6 +10,7 @@ is then `docker import`ed as `opsverify-test/<name>:<version>-<recipe hash>`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -139,6 +141,13 @@ MARIADB = Recipe(
     volume="/var/lib/mysql",
     empty=("var/lib/mysql",),
 )
+
+
+# The test files whose fixtures need these images (tests/conftest.py starts their builds once they are collected).
+TESTS_BUILDING_IMAGES = {
+    "tests/drills/test_docker_sandbox.py": (POSTGRES, MARIADB),
+    "tests/drills/test_docker_stanza.py": (POSTGRES_PGBACKREST,),
+}
 
 
 def debian_mirror() -> str:
@@ -274,3 +283,31 @@ def database_images(engine: DockerEngine, *recipes: Recipe) -> list[str]:
 
     with ThreadPoolExecutor(len(recipes) or 1) as pool:
         return list(pool.map(one, recipes))
+
+
+def build_in_background(*recipes: Recipe) -> list[threading.Thread]:
+    """Start building the recipes' root filesystems that are not cached yet, side by side in daemon threads,
+    and return at once: on a cold machine the builds (minutes, mostly waiting on the mirror and dpkg) then
+    overlap the other tests instead of holding up the worker that first needs an image. That worker's
+    `rootfs_tarball` waits on the same file lock and finds the tarball built. A build that fails here is
+    left to that call, which builds again and raises the error; nothing starts where no build could run."""
+    if os.geteuid() != 0 or not (shutil.which("debootstrap") or os.path.exists("/usr/sbin/debootstrap")):
+        return []
+    missing = [
+        recipe
+        for recipe in recipes
+        if not (CACHE / f"{recipe.name}-{recipe.version}-{recipe.digest()}.tar").exists()
+    ]
+
+    def build(recipe: Recipe) -> None:
+        # a failure is left to the test that needs the image: it builds again and reports the error
+        with contextlib.suppress(Exception):
+            rootfs_tarball(recipe)
+
+    threads = [
+        threading.Thread(target=build, args=(recipe,), name=f"build-{recipe.name}", daemon=True)
+        for recipe in missing
+    ]
+    for thread in threads:
+        thread.start()
+    return threads

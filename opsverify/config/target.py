@@ -23,7 +23,7 @@ from opsverify.config.state import StateConfig
 from opsverify.config.target_files import DEFAULT_TARGETS_DIR as DEFAULT_TARGETS_DIR
 from opsverify.config.target_files import list_targets as list_targets
 from opsverify.config.target_files import resolve_target_path as resolve_target_path
-from opsverify.config.types import CheckEntry, StrictModel, Tier
+from opsverify.config.types import CheckEntry, StrictModel, Tier, empty_dict, empty_list
 from opsverify.config.yamlsource import KeyPath, SourceMap, TargetError, format_path, load_yaml
 from opsverify.plugins import PluginError
 from opsverify.redaction import redact
@@ -52,10 +52,10 @@ class TargetBase(StrictModel):
     target: str = Field(description="the target's name, shown in test ids, reports and messages")
     env_file: str | None = Field(default=None, description="KEY=value file, relative to the target file")
     public_env: list[str] = Field(
-        default_factory=list, description="variables shown even though their names say secret"
+        default_factory=empty_list, description="variables shown even though their names say secret"
     )
     secret_env: list[str] = Field(
-        default_factory=list, description="variables masked although their names do not say secret"
+        default_factory=empty_list, description="variables masked although their names do not say secret"
     )
     settings: Settings = Field(default_factory=Settings)
     if TYPE_CHECKING:  # a field of the model target_model() builds (typed there only when the file has it)
@@ -96,7 +96,7 @@ def _target_model(present: frozenset[str] | None) -> type[TargetBase]:
             # Absent: the same empty value as the full model (checks of your own read `target.model.postgres`)
             # without importing or building the kind's model.
             fields[section] = (
-                (None, None) if primary.section_model else (dict[str, Any], Field(default_factory=dict))
+                (None, None) if primary.section_model else (dict[str, Any], Field(default_factory=empty_dict))
             )
             continue
         if primary.section_model:
@@ -105,7 +105,7 @@ def _target_model(present: frozenset[str] | None) -> type[TargetBase]:
             fields[section] = (section_type | None, None)
         else:
             entries_type = dict.__class_getitem__((str, primary.load_entry_model()))
-            fields[section] = (entries_type, Field(default_factory=dict))
+            fields[section] = (entries_type, Field(default_factory=empty_dict))
     if present is None or "notify" in present:
         from opsverify.config.notify import NotifyConfig
 

@@ -79,6 +79,17 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
+def empty_list() -> list[Any]:
+    """`default_factory` of a list field: `list` itself makes pydantic read the builtin's signature from its
+    text form with `tokenize` (its large pattern compiled on first use) for every such field it builds."""
+    return []
+
+
+def empty_dict() -> dict[str, Any]:
+    """`default_factory` of a mapping field (see `empty_list`)."""
+    return {}
+
+
 class StrictModel(BaseModel):
     """Base of every target-file model: unknown keys are errors, values are validated on assignment."""
 
@@ -93,7 +104,7 @@ class CheckEntry(StrictModel):
     description: str | None = None
     enabled: bool = True
     depends_on: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="check ids (postgres:main) whose failure blocks this check's alert: only the root cause alerts",
     )
 

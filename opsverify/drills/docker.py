@@ -122,6 +122,33 @@ def reap_docker_sandboxes(
     return reaped
 
 
+def ensure_image(client: Any, image: str, fix: str) -> None:
+    """The image is on the engine, or is pulled now; else SandboxUnavailable naming it and `fix`."""
+    import docker.errors
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            try:
+                client.images.get(image)
+                return
+            except docker.errors.ImageNotFound:
+                pass
+            try:
+                client.images.pull(image)
+            except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
+                raise SandboxUnavailable(
+                    f"the image {image} is not on the Docker engine and cannot be pulled "
+                    f"({_pull_reason(exc)}); {fix}"
+                ) from None
+        except SandboxUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the engine went away between ping and now
+            raise SandboxUnavailable(
+                f"the Docker engine failed while looking for {image}: {_short(exc)}"
+            ) from None
+
+
 class _Container:
     """One testcontainers container of a sandbox: engine check, start with clear errors, full removal.
 
@@ -201,30 +228,7 @@ class _Container:
             raise
 
     def _ensure_image(self, image: str, fix: str) -> None:
-        """The image is on the engine, or is pulled now; else SandboxUnavailable naming it and `fix`."""
-        import docker.errors
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            try:
-                try:
-                    self.client.images.get(image)
-                    return
-                except docker.errors.ImageNotFound:
-                    pass
-                try:
-                    self.client.images.pull(image)
-                except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
-                    raise SandboxUnavailable(
-                        f"the image {image} is not on the Docker engine and cannot be pulled "
-                        f"({_pull_reason(exc)}); {fix}"
-                    ) from None
-            except SandboxUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the engine went away between ping and now
-                raise SandboxUnavailable(
-                    f"the Docker engine failed while looking for {image}: {_short(exc)}"
-                ) from None
+        ensure_image(self.client, image, fix)
 
     def connection(self, port: int) -> tuple[str, int]:
         """Host and published port of the container's `port` (the container is removed when they cannot be

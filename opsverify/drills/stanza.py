@@ -40,6 +40,7 @@ RECOVERY_SETTINGS = (
 )
 DRILL_HBA = "local all all trust\nhost all all 127.0.0.1/32 trust\n"
 _NO_SPACE = ("No space left on device", "[28]")
+STOP_GRACE = 10.0  # seconds a server that dropped the connection gets to exit before it counts as running
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,21 @@ class RecoveryWatch:
                 raise SandboxError(self._server_failure("the server stopped during recovery")) from None
             if any(state in str(exc) for state in ("starting up", "not yet accepting", "shutting down")):
                 return None
+            if self._stopped_within(STOP_GRACE):  # a server ending recovery with a FATAL closes the socket
+                raise SandboxError(self._server_failure("the server stopped during recovery")) from None
             raise SandboxError(f"cannot connect to the restored cluster: {first_line(exc)}") from None
         assert row is not None
         return bool(row[0]), str(row[1]), str(row[2])
+
+    def _stopped_within(self, seconds: float) -> bool:
+        """Whether the server exits within `seconds`: a refused or dropped connection while it shuts down
+        after a failed recovery is that failure, not a network problem."""
+        deadline = time.monotonic() + seconds
+        while self._running():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def _server_failure(self, what: str, pause: bool = False) -> str:
         log = self.server_log_tail(8)

@@ -18,13 +18,12 @@ import os
 import secrets
 import threading
 import time
-import warnings
 from pathlib import PurePosixPath
 from typing import Any
 
 from opsverify.backups.pgtools import ErrorLog
 from opsverify.backups.sources.tool_run import error_lines, output_text
-from opsverify.drills.docker import API_TIMEOUT, LABEL, PING_TIMEOUT, _engine, _pull_reason, _short
+from opsverify.drills.docker import API_TIMEOUT, LABEL, PING_TIMEOUT, _engine, _short, ensure_image
 from opsverify.drills.restore import RestoreResult
 from opsverify.drills.sandbox import Sandbox, SandboxError, SandboxUnavailable
 from opsverify.drills.stanza import _NO_SPACE, RECOVERY_SETTINGS, RecoveryWatch, StanzaRestore
@@ -34,6 +33,7 @@ from opsverify.units import format_size
 WORK = PurePosixPath("/var/lib/opsverify-drill")
 DATA = WORK / "data"
 PORT = 5432
+SHM_SIZE = "256m"  # PostgreSQL's dynamic shared memory is in /dev/shm: the engine's default (64 MB) is small
 HBA = "local all all trust\nhost all all 0.0.0.0/0 trust\nhost all all ::/0 trust\n"
 # PID 1 of the container: nothing but waiting (the image's entrypoint would start a server of its own)
 IDLE = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"]
@@ -52,7 +52,7 @@ fi
 uid=${owner%:*} gid=${owner#*:}
 grep -q "^[^:]*:[^:]*:$uid:" /etc/passwd || echo "opsverify-drill:x:$uid:$gid::$work:/bin/sh" >> /etc/passwd
 grep -q "^[^:]*:[^:]*:$gid:" /etc/group || echo "opsverify-drill:x:$gid:" >> /etc/group
-mkdir -p "$work/data" "$work/tablespaces" "$work/lock" && chmod 700 "$work/data" "$work/tablespaces" &&
+mkdir -p "$work/data" "$work/tablespaces" "$work/lock" "$work/spool" && chmod 700 "$work/data" "$work/tablespaces" &&
     chown -R "$uid:$gid" "$work" || exit 1
 found=$(pg_ctl --version 2>/dev/null | grep -Eo '[0-9]+(\.[0-9]+)?' | head -n 1)
 echo "READY $uid:$gid $(dirname "$(command -v pg_ctl)") ${found:-unknown} $(pgbackrest version)"
@@ -123,6 +123,7 @@ class StanzaContainer(Sandbox, RecoveryWatch):
             self.mounts = stanza_mounts(stanza, config, repo)
         except MountProblem as exc:
             raise SandboxUnavailable(str(exc)) from None
+        self._local_engine()
         owner = self._owner(self.mounts)
         self.user_is = (
             f"the owner of {self.mounts.repositories[0]} here"
@@ -138,6 +139,20 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         done = self.exec(["/bin/sh", "-c", PREPARE, "prepare", self.version, owner, str(WORK)], "0", 120)
         self._prepared(done)
 
+    def _local_engine(self) -> None:
+        """The engine runs here: it mounts this machine's paths, and the restored server (trust logins) is
+        published on this machine's 127.0.0.1 only."""
+        from opsverify.connect.docker import engine_hostname
+
+        host = engine_hostname(self.docker_host)
+        if host is not None and host not in ("localhost", "127.0.0.1", "::1"):
+            raise SandboxUnavailable(
+                f"restore.docker_host {self.docker_host} is an engine on {host}: the pgBackRest drill's container "
+                "mounts this machine's repository and config, and its restored server takes logins without a "
+                "password, published on 127.0.0.1 only; point docker_host at this machine's engine "
+                "(unix:///var/run/docker.sock), or run opsverify on the engine's machine"
+            )
+
     def _owner(self, mounts: StanzaMounts) -> str:
         """uid:gid owning the (first) repository here, or `postgres` (the image's) when root owns it."""
         for path in mounts.repositories:
@@ -148,39 +163,13 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         return "postgres"
 
     def _ensure_image(self) -> None:
-        import docker.errors
-
-        fix = (
-            f"build or pull it on the engine, or {_image_fix(self.image, self.version).split('; ')[0]}"
-            " (restore.image)"
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            try:
-                self.client.images.get(self.image)
-                return
-            except docker.errors.ImageNotFound:
-                pass
-            except Exception as exc:  # noqa: BLE001 - the engine went away between ping and now
-                raise SandboxUnavailable(
-                    f"the Docker engine failed while looking for {self.image}: {_short(exc)}"
-                ) from None
-            try:
-                self.client.images.pull(self.image)
-            except Exception as exc:  # noqa: BLE001 - registry, auth and engine errors alike
-                raise SandboxUnavailable(
-                    f"the image {self.image} is not on the Docker engine and cannot be pulled "
-                    f"({_pull_reason(exc)}); {fix}"
-                ) from None
+        fix = _image_fix(self.image, self.version).split("; ")[0]
+        ensure_image(self.client, self.image, f"build or pull it on the engine, or {fix} (restore.image)")
 
     def _create(self) -> None:
         from docker.types import Mount
 
-        from opsverify.connect.docker import engine_hostname
-
         assert self.mounts is not None
-        remote = engine_hostname(self.docker_host)
-        self.host = remote or "127.0.0.1"
         mounts = [Mount(m.target, m.source, type="bind", read_only=True) for m in self.mounts.mounts]
         mounts.append(Mount(str(WORK), None, type="volume"))  # anonymous: removed with the container
         labels = {LABEL: f"{time.time():.0f}", f"{LABEL}.image": self.image, f"{LABEL}.kind": "pgbackrest"}
@@ -192,8 +181,9 @@ class StanzaContainer(Sandbox, RecoveryWatch):
                 name=self.name,
                 labels=labels,
                 mounts=mounts,
-                ports={f"{PORT}/tcp": None if remote else ("127.0.0.1",)},
+                ports={f"{PORT}/tcp": ("127.0.0.1",)},  # trust logins: this machine only
                 user="0",
+                shm_size=SHM_SIZE,
                 detach=True,
             )
             self.container.start()
@@ -343,7 +333,14 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         )
         command = [str(self.bindir / "pg_ctl"), "-D", str(DATA), "-l", f"{WORK}/server.log"]
         command += ["-w", "-t", str(int(timeout)), "-o", options, "start"]
-        code, out, err = self.exec(command, self.user, timeout + 30, self.environment)
+        # the server's archive-get reads these over the config's (whose folders are not in the container, or
+        # read-only there): an asynchronous archive-get (archive-async=y) spools WAL into the container
+        env = {
+            **self.environment,
+            "PGBACKREST_SPOOL_PATH": f"{WORK}/spool",
+            "PGBACKREST_LOCK_PATH": f"{WORK}/lock",
+        }
+        code, out, err = self.exec(command, self.user, timeout + 30, env)
         if code != 0:
             said = (err or out).decode(errors="replace").strip().splitlines()[-1:]
             what = "pg_ctl start did not finish in time" if code is None else "pg_ctl start failed"

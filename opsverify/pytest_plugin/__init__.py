@@ -12,6 +12,7 @@ pytest_plugins = [
     "opsverify.pytest_plugin.interrupt",
     "opsverify.pytest_plugin.reporting",
     "opsverify.pytest_plugin.run_end",
+    "opsverify.pytest_plugin.xdist_wire",
 ]
 
 

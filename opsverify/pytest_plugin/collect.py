@@ -264,11 +264,17 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     config = item.config
     if not hasattr(config, "workerinput"):
         return
+    pool = config.stash[POOL]
     pending = worker_queue(item.session)
-    if pending is None:  # nothing new queued since the last test: its probes are running already
-        pending = []
+    if pending is None:
+        # Nothing new queued since the last look: this test was queued then, and its probe started with the
+        # rest (one prefetch per batch, not one per test); the next one too, unless it arrived since.
+        later = checks_of([nextitem] if nextitem else [])
+        if later and later[0].kind.live and not pool.started(later[0]):
+            pool.prefetch(later)
+        return
     queued = [item, *([nextitem] if nextitem else []), *pending]
-    config.stash[POOL].prefetch(checks_of(queued))
+    pool.prefetch(checks_of(queued))
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsverify.config.target import CheckItem
 from opsverify.kinds.base import ProbeContext, ProbeProgress
+from opsverify.pytest_plugin.startup import gc_paused
 
 if TYPE_CHECKING:
     import asyncio
@@ -216,16 +217,22 @@ class ProbePool:
                 self._futures[check.probe_key] = future
             return future
 
+    def started(self, check: CheckItem) -> bool:
+        """Whether `check`'s probe was submitted (by `prefetch` or a test that asked for it)."""
+        with self._lock:
+            return check.probe_key in self._futures
+
     def prefetch(self, checks: list[CheckItem]) -> int:
         """Submit every live check; returns how many were started."""
         live = [c for c in checks if c.kind.live]
         counts = Counter(c.kind.name for c in live)
-        for kind in {c.kind.name: c.kind for c in live}.values():
-            kind.load_probe()  # import probe modules (and the libraries' loggers) here, not in the threads
-            # On the loop only when the threads would need more than one round: fewer wait as well in
-            # threads, without importing the asynchronous client (~0.12 s) into a short run.
-            if counts[kind.name] > self.workers and kind.probe_async:
-                self._async_probes[kind.name] = kind.load_probe_async()
+        with gc_paused():  # the probes' modules and libraries: objects that live as long as the process
+            for kind in {c.kind.name: c.kind for c in live}.values():
+                kind.load_probe()  # import probe modules (and the libraries' loggers) here, not in the threads
+                # On the loop only when the threads would need more than one round: fewer wait as well in
+                # threads, without importing the asynchronous client (~0.12 s) into a short run.
+                if counts[kind.name] > self.workers and kind.probe_async:
+                    self._async_probes[kind.name] = kind.load_probe_async()
         for check in live:
             self.submit(check)  # the rules of one entry share its probe (one submit per probe key)
         return len(live)

@@ -5,6 +5,7 @@ the end of the run (summary.json, state, notifications) is the run-end plugin's 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -90,10 +91,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if is_worker(session.config):
             # The controller's run end needs not read and redact these files again: they were redacted as
             # written here, and their results are the Allure history's current points (see run_end.py).
-            session.config.workeroutput[ALLURE_FROM_WORKERS_KEY] = {  # type: ignore[attr-defined]
-                "written": sorted(name for logger in loggers for name in logger.written),
-                "results": [result for logger in loggers for result in logger.results],
-            }
+            # One JSON text, not nested values: execnet serialises a nested structure value by value in Python
+            # (1000 results: ~0.4 s on the worker and as much on the controller); JSON does it in C.
+            session.config.workeroutput[ALLURE_FROM_WORKERS_KEY] = json.dumps(  # type: ignore[attr-defined]
+                {
+                    "written": sorted(name for logger in loggers for name in logger.written),
+                    "results": [result for logger in loggers for result in logger.results],
+                }
+            )
 
 
 ALLURE_FROM_WORKERS_KEY = "opsverify_allure"
@@ -103,6 +108,8 @@ ALLURE_FROM_WORKERS_KEY = "opsverify_allure"
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """On the xdist controller: keep what a finished worker wrote to the Allure results (its `workeroutput`)."""
     output = getattr(node, "workeroutput", {}).get(ALLURE_FROM_WORKERS_KEY)
+    if isinstance(output, str):
+        output = json.loads(output)
     if output:
         node.config.stash.setdefault(ALLURE_FROM_WORKERS, []).append(output)
 

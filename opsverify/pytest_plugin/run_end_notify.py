@@ -13,7 +13,6 @@ from opsverify.config.target import LoadedTarget
 from opsverify.problem import Problem
 from opsverify.redaction import redact
 from opsverify.results import RunSummary
-from opsverify.state.silences import Silence, active_silences, silence_for
 from opsverify.state.store import StateError, StateStore
 
 if TYPE_CHECKING:
@@ -28,7 +27,11 @@ def gate_failures(
     target: LoadedTarget, summary: RunSummary, store: StateStore | None, problems: list[str]
 ) -> dict[str, Gate]:
     """Failures that send nothing (blocked by a dependency, silenced, in a maintenance window), noted."""
+    results = summary.of_target(target.name)
+    if not any(result.failed for result in results):
+        return {}  # gates hold back failures only: nothing to look up (no silences read, no windows)
     from opsverify.notify.gates import gates
+    from opsverify.state.silences import Silence, active_silences, silence_for
 
     silences: list[Silence] = []
     if store is not None:
@@ -37,7 +40,6 @@ def gate_failures(
         except StateError as exc:
             problems.append(f"reading the silences of {target.name}: {redact(str(exc))}")
     notify = target.model.notify
-    results = summary.of_target(target.name)
     gated = gates(
         results,
         lambda check_id: s.label() if (s := silence_for(silences, target.name, check_id)) else None,

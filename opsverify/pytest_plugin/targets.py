@@ -7,20 +7,21 @@ The ops repository's root is the folder of pytest's config file when there is on
 
 from __future__ import annotations
 
-import configparser
 import difflib
 import itertools
 import os
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from opsverify.config.target import LoadedTarget, list_targets, load_target
-from opsverify.config.types import TIERS
-from opsverify.config.yamlsource import TargetError
-from opsverify.pytest_plugin.pool import ProbePool
+from opsverify.pytest_plugin.startup import gc_paused
+
+with gc_paused():  # pydantic, PyYAML and the target model's modules: long-lived objects (see startup.py)
+    from opsverify.config.target import LoadedTarget, list_targets, load_target
+    from opsverify.config.types import TIERS
+    from opsverify.config.yamlsource import TargetError
+    from opsverify.pytest_plugin.pool import ProbePool
 
 TARGETS = pytest.StashKey[list[LoadedTarget]]()
 POOL = pytest.StashKey[ProbePool]()
@@ -102,7 +103,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def ensure_loaded(config: pytest.Config) -> list[LoadedTarget]:
     """The run's targets, loaded by the first plugin that needs them (a bad file stops the run: exit 4)."""
     if TARGETS not in config.stash:
-        config.stash[TARGETS] = [] if config.option.help else load_targets(config)
+        with gc_paused():  # the target model and its validation: objects that live as long as the run
+            config.stash[TARGETS] = [] if config.option.help else load_targets(config)
     return config.stash[TARGETS]
 
 
@@ -254,6 +256,8 @@ def find_config_file(start: Path) -> Path | None:
 
 
 def _has_pytest_table(path: Path) -> bool:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -262,6 +266,8 @@ def _has_pytest_table(path: Path) -> bool:
 
 
 def _has_ini_section(path: Path, section: str) -> bool:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")

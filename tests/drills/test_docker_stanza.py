@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from tests.conftest import REPO
 from tests.docker_engine import DockerEngine, busybox_image
 from tests.docker_images import POSTGRES_PGBACKREST, database_images
 from tests.drills.helpers import evidence_lines
-from tests.drills.test_docker_sandbox import engine, engine_state  # noqa: F401 - the engine's client
+from tests.drills.test_docker_sandbox import OTHERS_WAIT, engine, engine_state  # noqa: F401 - engine: a fixture
 
 pytestmark = pytest.mark.xdist_group("docker-sandbox")  # the images are made once, by one worker
 
@@ -56,12 +57,19 @@ def _drill_folders() -> set[str]:
 
 @pytest.fixture
 def leaves_nothing(engine: docker.DockerClient) -> Iterator[None]:  # noqa: F811 - the imported fixture
-    """No sandbox container, unused volume, network or drill folder (in the temp folder) is left that was
-    not there before. Only this worker runs docker drills (xdist group), so nothing new is another's."""
+    """No sandbox container, unused volume or network on the engine, and no drill folder in the temporary
+    folder, that was not there before the test (what is new on the engine is waited for as in
+    test_docker_sandbox: another test process may share the engine)."""
     before, folders = engine_state(engine), _drill_folders()
     yield
-    after = engine_state(engine)
-    assert {kind: after[kind] - before[kind] for kind in after} == {kind: set() for kind in after}
+    deadline = time.monotonic() + OTHERS_WAIT
+    while True:
+        after = engine_state(engine)
+        new = {kind: after[kind] - before[kind] for kind in after}
+        if not any(new.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert new == {kind: set() for kind in after}
     assert _drill_folders() - folders == set()
 
 
@@ -193,6 +201,24 @@ def test_a_repository_the_container_cannot_read_is_named_with_the_fix(
     assert [step.name for step in facts.steps if not step.ok] == ["restore"]
 
 
+@pytest.mark.usefixtures("leaves_nothing")
+def test_a_restore_out_of_time_is_named_and_its_container_removed(
+    live_stanza: LiveStanza,  # noqa: F811
+    pgbackrest_image: str,
+    docker_engine: DockerEngine,
+    tmp_path: Path,
+) -> None:
+    """The exec goes on in the container when its time is up (the Engine API cannot stop it): removing the
+    container ends it."""
+    restore = in_docker(pgbackrest_image, docker_engine, expect=EXPECT, timeout="1ms")
+    facts, problems = drill(target(tmp_path, live_stanza, restore))
+    assert problems == [
+        "pgbackrest restore did not finish within 0.001s: raise restore.timeout (or restore.rto), or check that "
+        "the repository answers"
+    ], facts.evidence()
+    assert facts.teardown_problems == []
+
+
 SCRIPT = """
 import sys, time
 from opsverify.config.target import load_target
@@ -265,6 +291,11 @@ def test_sigterm_removes_the_container_and_its_volumes(
             {"sandbox": "docker", "image": "pg15-pgbackrest"},
             {"work_dir": "/srv"},
             "pgbackrest.work_dir is where the local sandbox restores",
+        ),
+        (
+            {"sandbox": "docker", "image": "pg15-pgbackrest", "docker_host": "ssh://ops@db9"},
+            {},
+            "restore.docker_host ssh://ops@db9 is an engine on another machine",
         ),
         (
             {"sandbox": "url", "sandbox_url": "postgresql://postgres@127.0.0.1/postgres"},

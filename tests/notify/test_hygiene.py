@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from opsverify.cli import main
 from opsverify.config.notify import Policy
 from opsverify.notify.maintenance import MaintenanceWindow
 from opsverify.notify.policy import decide, mark_alerted
@@ -127,20 +127,28 @@ def test_bad_failure_threshold_is_a_config_error(run_checks) -> None:
     assert "'N of M'" in run.output
 
 
-def opsverify(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPSVERIFY_STATE_DIR": str(tmp_path / "reports" / "state")}
-    return subprocess.run(
-        [sys.executable, "-m", "opsverify", *args, "--target", str(tmp_path / "target.yaml")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+@pytest.fixture
+def opsverify(monkeypatch, capsys) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`opsverify(tmp_path, ARGS)`: `opsverify ARGS --target tmp_path/target.yaml` with the state in
+    tmp_path/reports/state, called in this process: the silence commands need no process of their own (the
+    runs that read the silences they write stay separate processes), and each would pay the start-up."""
+
+    def run(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setenv("OPSVERIFY_STATE_DIR", str(tmp_path / "reports" / "state"))
+        monkeypatch.chdir(tmp_path)
+        capsys.readouterr()
+        command = [*args, "--target", str(tmp_path / "target.yaml")]
+        try:
+            code = main(command)
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(["opsverify", *command], code, captured.out, captured.err)
+
+    return run
 
 
-def test_a_silence_sends_nothing_until_cleared(service, run_checks, tmp_path) -> None:
+def test_a_silence_sends_nothing_until_cleared(service, run_checks, opsverify, tmp_path) -> None:
     text = target_yaml(service.server.url, ROUTES)
     (tmp_path / "target.yaml").write_text(text)
     added = opsverify(tmp_path, "silence", "http:a*", "--for", "2h", "--reason", "deploy 42")
@@ -180,13 +188,13 @@ def allure_result(reports, key: str) -> dict:
     raise AssertionError(f"no Allure result for {key}")
 
 
-def test_silence_needs_a_duration(tmp_path) -> None:
+def test_silence_needs_a_duration(opsverify, tmp_path) -> None:
     (tmp_path / "target.yaml").write_text(target_yaml("http://127.0.0.1:9", ROUTES))
     assert opsverify(tmp_path, "silence", "http:api", "--for", "soon").returncode == 2
     assert "--for 'soon'" in opsverify(tmp_path, "silence", "http:api", "--for", "soon").stderr
 
 
-def test_a_silence_of_a_check_the_target_does_not_have_is_refused(tmp_path) -> None:
+def test_a_silence_of_a_check_the_target_does_not_have_is_refused(opsverify, tmp_path) -> None:
     """A typo would silence nothing, while the operator believes the alert is muted."""
     (tmp_path / "target.yaml").write_text(target_yaml("http://127.0.0.1:9", ROUTES))
     typo = opsverify(tmp_path, "silence", "http:apii", "--for", "2h")

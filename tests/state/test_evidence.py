@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from opsverify.cli import main
 from opsverify.state.model import DrillRecord
 from opsverify.state.store import DB_NAME, SqliteStore, StateStore, open_store
 from tests.report.test_browser import CHROMIUM_FLAGS, chromium
@@ -234,7 +235,30 @@ def test_evidence_page_renders_in_chromium_with_plots(prod: Path, tmp_path: Path
     assert shot.stat().st_size > 20_000
 
 
-def test_evidence_csv_and_json(prod: Path, tmp_path: Path) -> None:
+def evidence_here(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`opsverify evidence ARGS` in this process (as `evidence` sets it up): for the refusals and the csv and
+    json exports, where no separate process is the point and each would pay the interpreter's start-up."""
+    monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("OPSVERIFY_STATE_DIR", str(tmp_path / "reports" / "state"))
+    monkeypatch.delenv("OPSVERIFY_STATE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    try:
+        code = main(["evidence", *args])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["opsverify", "evidence", *args], code, captured.out, captured.err)
+
+
+def test_evidence_csv_and_json(
+    prod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def evidence(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return evidence_here(monkeypatch, capsys, tmp_path, *args)
+
     fill(open_store(None, tmp_path / "reports" / "state"), time.time())
     as_json = evidence(tmp_path, "--target", str(prod), "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
@@ -262,7 +286,12 @@ def test_evidence_from_the_shared_postgres_store(prod: Path, tmp_path: Path, sta
     assert "47.2m of 4.0h" in (tmp_path / "reports" / "evidence.html").read_text()
 
 
-def test_evidence_bad_input(prod: Path, tmp_path: Path) -> None:
+def test_evidence_bad_input(
+    prod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def evidence(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return evidence_here(monkeypatch, capsys, tmp_path, *args)
+
     unknown = evidence(tmp_path, "--target", "nope", "--targets-dir", str(tmp_path))
     assert unknown.returncode == 4
     assert "nope" in unknown.stderr

@@ -60,8 +60,7 @@ def _sniff(backup: BackupFile) -> Detected | None:
 def _sniff_head(head: bytes, path: Path) -> Detected | None:
     if head.startswith(GZIP_MAGIC):
         inner = _inflate_head(head)
-        stem = path.name[: -len(path.suffix)] if path.suffix in (".gz", ".gzip") else path.stem
-        inner_format = by_magic(inner) or by_text(inner) or by_extension(Path(stem).name)
+        inner_format = by_magic(inner) or by_text(inner) or by_extension(path.stem)
         if path.suffix == ".tgz":
             inner_format = "tar"
         return Detected(inner_format or "gzip", gzip=True)

@@ -6,6 +6,7 @@ The drill's block is `opsverify.kinds.restore.model.RestoreSpec` (the restore ki
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -162,6 +163,13 @@ class BackupCheck(CheckEntry):
                 "restore.sandbox: docker for a pgBackRest stanza needs restore.image: an image with the "
                 "backup's PostgreSQL and pgbackrest (e.g. one built FROM postgres:15 with `apt-get install -y "
                 "pgbackrest`; the official postgres image has no pgbackrest)"
+            )
+        host = urlsplit(self.restore.docker_host).hostname if self.restore.docker_host else None
+        if sandbox == "docker" and host not in (None, "localhost", "127.0.0.1", "::1"):
+            raise ValueError(
+                f"restore.docker_host {self.restore.docker_host} is an engine on another machine: a pgBackRest "
+                "drill's container mounts this machine's repository and config, and its restored server takes "
+                "logins without a password on 127.0.0.1: use this machine's engine (unix:///var/run/docker.sock)"
             )
         if sandbox == "docker" and self.pgbackrest.work_dir:
             raise ValueError(

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify
-from opsverify.expressions import Condition, compile_condition
+from opsverify.config.types import CheckEntry, Duration, StrictModel, TlsVerify, empty_dict, empty_list
 from opsverify.redaction import SECRETS
 from opsverify.units import bound, human_duration
+
+if TYPE_CHECKING:
+    from opsverify.expressions import Condition
 
 
 def _status_codes(value: Any) -> list[int]:
@@ -58,15 +60,21 @@ class HttpAuth(StrictModel):
 class HttpExpect(StrictModel):
     status: StatusCodes = Field(default_factory=lambda: [200])
     json_: dict[str, Any] | None = Field(default=None, alias="json")
-    conditions: list[str] = Field(default_factory=list)
+    conditions: list[str] = Field(default_factory=empty_list)
     body_regex: str | None = None
     body_not_regex: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict, description="header -> regex the value must match")
+    headers: dict[str, str] = Field(
+        default_factory=empty_dict, description="header -> regex the value must match"
+    )
     max_latency_ms: float | None = Field(default=None, gt=0)
 
     @field_validator("conditions")
     @classmethod
     def _conditions_parse(cls, value: list[str]) -> list[str]:
+        if not value:
+            return value
+        from opsverify.expressions import compile_condition  # JMESPath: only for a check with conditions
+
         for text in value:
             compile_condition(text)  # raises ValueError with the reason
         return value
@@ -82,13 +90,17 @@ class HttpExpect(StrictModel):
         return value
 
     def compiled_conditions(self) -> list[Condition]:
+        if not self.conditions:
+            return []
+        from opsverify.expressions import compile_condition
+
         return [compile_condition(text) for text in self.conditions]
 
 
 class HttpCheck(CheckEntry):
     url: str
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=empty_dict)
     body: str | None = None
     json_body: Any = None
     auth: HttpAuth | None = None

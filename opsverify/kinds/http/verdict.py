@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from opsverify.expressions import lookup_path
+from opsverify.json_path import lookup_path
 from opsverify.kinds.http.facts import HttpFacts
 from opsverify.kinds.http.model import HttpCheck, HttpExpect
 from opsverify.problem import Judgement, Problem

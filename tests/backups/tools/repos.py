@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -93,11 +94,22 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     assert sorted(p.name for p in folder.iterdir()) == [], "temporary files left behind"
 
 
+@pytest.fixture(scope="session")
+def restic_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty repository per test process (`restic init` derives its key with scrypt, seconds on a loaded
+    machine); each test gets its own copy. opsverify runs restic with --no-cache, so copies sharing the
+    repository id share nothing else."""
+    path = tmp_path_factory.mktemp("restic-template") / "repo"
+    ResticRepo(path, path.parent).run("init", "-q")
+    return path
+
+
 @pytest.fixture
-def restic_repo(tmp_path: Path) -> ResticRepo:
+def restic_repo(tmp_path: Path, restic_template: Path) -> ResticRepo:
+    """A fresh, empty repository of this test only (a copy of the process's freshly initialised one)."""
     repo = ResticRepo(tmp_path / "restic-repo", tmp_path / "restic-srv")
     repo.source.mkdir()
-    repo.run("init", "-q")
+    shutil.copytree(restic_template, repo.path)
     return repo
 
 
@@ -152,11 +164,23 @@ class BorgRepo:
         return segment
 
 
+@pytest.fixture(scope="session")
+def borg_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One empty repokey repository per test process; each test gets its own copy and its own BORG_BASE_DIR
+    (so borg has never seen the copy's id there: no cache or security state is shared between tests)."""
+    path = tmp_path_factory.mktemp("borg-template") / "repo"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BORG_BASE_DIR", str(path.parent / "borg-base"))
+        BorgRepo(path, path.parent).run("init", "--encryption=repokey")
+    return path
+
+
 @pytest.fixture
-def borg_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BorgRepo:
-    """A repokey-encrypted repository; borg's own config and cache (BORG_BASE_DIR) in the test's folder."""
+def borg_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, borg_template: Path) -> BorgRepo:
+    """A fresh, empty repokey-encrypted repository of this test only (a copy of the process's freshly
+    initialised one); borg's own config and cache (BORG_BASE_DIR) in the test's folder."""
     monkeypatch.setenv("BORG_BASE_DIR", str(tmp_path / "borg-base"))
     repo = BorgRepo(tmp_path / "borg-repo", tmp_path / "borg-srv")
     repo.source.mkdir()
-    repo.run("init", "--encryption=repokey")
+    shutil.copytree(borg_template, repo.path)
     return repo

@@ -31,6 +31,7 @@ class ComposeStack:
         self.image = busybox_image(self.client)
         self.project, self.services, self.healthchecked = project, services, set(healthchecked)
         self.dirty: set[str] = set(services)  # services whose container is made anew at the next reset
+        self.flagged: set[str] = set()  # services whose FLAG is set: a reset removes it (a docker exec)
 
     def name(self, service: str) -> str:
         return f"{self.project}-{service}-1"
@@ -70,8 +71,10 @@ class ComposeStack:
                 container = self.container(service)
                 if container.status != "running":
                     container.start()
-                container.exec_run(["rm", "-f", FLAG])
+                if service in self.flagged:
+                    container.exec_run(["rm", "-f", FLAG])
         self.dirty.clear()
+        self.flagged.clear()
         self.wait(dict.fromkeys(self.healthchecked, "healthy"))
 
     def wait(self, health: dict[str, str], timeout: float = 20) -> None:
@@ -84,6 +87,7 @@ class ComposeStack:
         raise RuntimeError(f"containers of {self.project} did not become {health} within {timeout:g}s")
 
     def unhealthy(self, service: str) -> None:
+        self.flagged.add(service)
         self.container(service).exec_run(["touch", FLAG])
         self.wait({service: "unhealthy"})
 

@@ -3,11 +3,13 @@ backups of them made with the real tools (pg_dump, sqlite3, tar) the seed system
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
 import uuid
 from contextlib import closing
@@ -63,6 +65,44 @@ class PostgresDatabase:
     def drop(self) -> None:
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+
+
+class HeldConnection:
+    """One connection kept open between queries, as a real exporter keeps it: a scrape four times a second
+    then costs a query, not a new server backend (whose start-up, on a loaded machine, can outlast the
+    scrape timeout and turn `up` to 0). A broken connection (the proxy went down) is dropped and opened
+    again once per query, so each answer still reflects whether the database can be reached now."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._lock = threading.Lock()
+
+    def scalar(self, query: str) -> object:
+        """The query's first value; raises psycopg.Error when the database cannot be reached."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=2)
+                try:
+                    row = self._conn.execute(query.encode()).fetchone()  # type: ignore[arg-type]
+                except psycopg.OperationalError:
+                    self.close_locked()
+                    if attempt == 2:
+                        raise
+                    continue
+                return row[0] if row else None
+        raise AssertionError("unreachable")
+
+    def close_locked(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.close_locked()
 
 
 def age(path: Path, hours: float) -> None:

@@ -59,6 +59,7 @@ class Shopfront(Replica):
         self.backup_dir = root / "shop/backups"
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         self.script = root / "shop/backup.sh"
+        self.last_backup_end = 0.0  # time.time() when backup.sh last finished
         self.script.write_text(BACKUP_SCRIPT)
         self.script.chmod(0o755)
         self.web = ReplicaServer({"/health": self.health})
@@ -116,11 +117,15 @@ class Shopfront(Replica):
 
     def run_backup(self, hours_ago: float = 0.0, **env: str) -> Path:
         """Run backup.sh as cron does; the new file gets an mtime `hours_ago` in the past."""
+        # the file is named after the second the script started in: each run starts in a later second
+        # than the previous run ended in (a wait of 0-1 s, not a fixed second after each run)
+        time.sleep(max(0.0, int(self.last_backup_end) + 1.01 - time.time()))
         before = set(self.backup_dir.glob("shop_*.sql.gz"))
         variables = {**os.environ, **self.env, "DUMP": dump_tool(), **env}
         subprocess.run(
             ["/bin/sh", str(self.script)], env=variables, check=True, timeout=120, capture_output=True
         )
+        self.last_backup_end = time.time()
         (new,) = set(self.backup_dir.glob("shop_*.sql.gz")) - before
         age(new, hours_ago)
         return new
@@ -130,7 +135,6 @@ class Shopfront(Replica):
             old.unlink()
         for day in (3, 2, 1):
             newest = self.run_backup(hours_ago=day * 24 - 20)
-            time.sleep(1.01)  # one file per second: the timestamped names differ
         self.newest = newest
 
     def failure_states(self) -> dict[str, Callable[[], None]]:
@@ -155,10 +159,8 @@ class Shopfront(Replica):
 
     def schema_only_backup(self) -> None:
         """Someone added --no-data to DUMP_OPTS while debugging."""
-        time.sleep(1.01)
         self.run_backup(hours_ago=1, DUMP_OPTS="--no-data")
 
     def wrong_database(self) -> None:
         """DB_NAME in the cron environment points at the blog's database."""
-        time.sleep(1.01)
         self.run_backup(hours_ago=1, DB_NAME=self.other)

@@ -1,0 +1,152 @@
+"""Test reports cross from xdist workers to the controller pickled (opsverify.pytest_plugin.xdist_wire): the
+controller gets the reports it got before, for every outcome, and a blob can only ever hold plain values."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+from _pytest.reports import TestReport
+
+from opsverify.pytest_plugin.xdist_wire import WIRE_KEY, decode, encode
+from tests.conftest import LocalHTTPServer, json_response
+
+CHECKS = """
+import pytest
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("setup broke")
+
+@pytest.fixture
+def leaky():
+    yield
+    raise RuntimeError("teardown broke")
+
+def test_passes(record_property):
+    record_property("rows", 3)
+    print("some output")
+
+def test_fails():
+    assert 1 == 2, "one is not two"
+
+def test_skips():
+    pytest.skip("not today")
+
+def test_setup_error(broken):
+    pass
+
+def test_teardown_error(leaky):
+    pass
+
+@pytest.mark.xfail(reason="known")
+def test_expected_failure():
+    assert False
+"""
+
+# Counts the reports the controller deserialises: pickled ones, and the plain dicts (a wrapper sees the
+# pickled call and then the nested call with the decoded dict).
+COUNTER = """
+import pytest
+
+SEEN = {"encoded": 0, "plain": 0}
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(data):
+    SEEN["encoded" if list(data) == ["opsverify_pickled_report"] else "plain"] += 1
+    return (yield)
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        (session.config.rootpath / "seen.txt").write_text(f"{SEEN['encoded']} {SEEN['plain']}")
+"""
+
+
+def a_report(**changes: object) -> dict[str, object]:
+    report = TestReport(
+        nodeid="prod.yaml::http:api",
+        location=("prod.yaml", None, "http:api"),
+        keywords={"http:api": 1, "smoke": 1},
+        outcome="failed",
+        longrepr="status: expected 200, got 503",
+        when="call",
+        sections=[("Captured stdout call", "text")],
+        duration=0.25,
+        start=1.0,
+        stop=1.25,
+        user_properties=[("opsverify_target", "prod")],
+    )
+    data = report._to_json()
+    data.update({"$report_type": "TestReport", "item_index": 3, "worker_id": "gw1"}, **changes)
+    return data
+
+
+def test_a_report_of_plain_values_goes_pickled_and_comes_back_the_same() -> None:
+    data = a_report(opsverify_problems=[{"text": "status: expected 200, got 503"}], opsverify_figures={})
+    encoded = encode(data)
+    assert list(encoded) == [WIRE_KEY]
+    assert isinstance(encoded[WIRE_KEY], bytes)
+    assert decode(encoded) == data
+    assert type(decode(encoded)["location"]) is tuple  # not made a list, as JSON would
+
+
+def test_a_report_holding_anything_else_goes_as_before() -> None:
+    class Marker(str):
+        pass
+
+    data = a_report(attached=Marker("a plugin's object"))
+    assert encode(data) is data
+    assert decode(data) is None  # a plain report: pytest's own hook reads it
+
+
+def test_a_blob_that_refers_to_a_class_is_refused() -> None:
+    blob = pickle.dumps({"nodeid": Path("/etc/passwd")})
+    with pytest.raises(pickle.UnpicklingError, match="only plain values cross"):
+        decode({WIRE_KEY: blob})
+
+
+def short_summary(output: str) -> list[str]:
+    """pytest's short test summary (-rA), one line per outcome, sorted (xdist finishes in its own order)."""
+    summary = output.split("short test summary info", 1)[1]
+    return sorted(re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL) .*$", summary, re.M))
+
+
+def without_times(junit: str) -> str:
+    junit = re.sub(r' (time|timestamp|hostname)="[^"]*"', "", junit)
+    return re.sub(r"in \d+ ms", "in N ms", junit)  # the probe's latency in the evidence
+
+
+def test_under_xdist_every_outcome_reaches_terminal_junit_and_durations_as_without_it(
+    pytester: pytest.Pytester, http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSVERIFY_NOTIFY", "0")
+    monkeypatch.delenv("OPSVERIFY_TARGET", raising=False)
+    monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(pytester.path / "reports"))
+    http_server.routes["/health"] = json_response({"status": "down"}, status=503)
+    (pytester.path / "prod.yaml").write_text(
+        f"target: prod\nhttp:\n  health: {{url: '{http_server.url}/health'}}\n"
+    )
+    pytester.makepyfile(test_checks=CHECKS)
+    pytester.makeconftest(COUNTER)
+    outputs = {}
+    for label, workers in (("plain", "0"), ("xdist", "2")):
+        junit = pytester.path / f"junit-{label}.xml"
+        result = pytester.runpytest_subprocess(
+            "--target=prod.yaml", "test_checks.py", "-n", workers, f"--junitxml={junit}", "--durations=0",
+            "--durations-min=0", "-rA",
+        )  # fmt: skip
+        result.assert_outcomes(passed=2, failed=2, skipped=1, errors=2, xfailed=1)
+        outputs[label] = (result.stdout.str(), without_times(junit.read_text()))
+    plain, xdist = outputs["plain"], outputs["xdist"]
+    for testcase in re.findall(r"<testcase .*?</testcase>|<testcase [^>]*/>", plain[1], re.S):
+        assert testcase in xdist[1]
+    assert '<property name="rows" value="3" />' in xdist[1]
+    assert short_summary(xdist[0]) == short_summary(plain[0])
+    assert "FAILED prod.yaml::http:health - status: expected 200, got 503" in short_summary(xdist[0])
+    for phase in ("setup", "call", "teardown"):
+        assert re.search(rf"\d+\.\d\ds {phase} +test_checks.py::test_passes", xdist[0]), xdist[0]
+    encoded, plain_reports = map(int, (pytester.path / "seen.txt").read_text().split())
+    # every report of the 7 tests (one has no call) came pickled, and was read once more decoded
+    assert (encoded, plain_reports) == (7 * 3 - 1, 7 * 3 - 1)
