@@ -13,6 +13,7 @@ import os
 import site
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +105,12 @@ def queue() -> Iterator[str]:
         connection.declare(name, passive=False)
         for number in range(3):
             connection.publish(name, f"message {number}".encode())
+        # basic.publish has no answer: the queue counts the messages a little later (a check connecting
+        # at once saw fewer than 3 once). A declare on the publishing channel answers after they are queued.
+        deadline = time.monotonic() + 10
+        while (ready := connection.declare(name, passive=True).messages) < 3:
+            assert time.monotonic() < deadline, f"RabbitMQ queued {ready} of the 3 messages within 10 s"
+            time.sleep(0.05)
     yield name
     with Connection(AMQP_HOST, AMQP_PORT, "guest", "guest", "/", 10) as connection:
         connection.delete(name)

@@ -142,24 +142,28 @@ class ArchiveList:
         return []
 
 
+LIST_TIMEOUT = 300.0  # seconds `pg_restore --list` may take to read a table of contents (a large archive)
+VERSION_TIMEOUT = 60.0  # the same, when only the dumped-from version is wanted (choosing a sandbox)
+
 _TOC_LINE = re.compile(r"^\d+; \d+ \d+ (.+)$")
 
 
-def list_archive(path: Path, *, client_bin: str | None = None, hash_file: bool = True) -> ArchiveList:
+def list_archive(
+    path: Path, *, client_bin: str | None = None, hash_file: bool = True, timeout: float = LIST_TIMEOUT
+) -> ArchiveList:
     """Hash a custom archive (one read, no decompression) and count the tables in its table of contents."""
     pg_restore = client_tool("pg_restore", client_bin)
     log = ErrorLog()
     try:
-        completed = subprocess.run(
+        completed = subprocess.run(  # errors= opens the pipes in text mode
             [pg_restore, "--list", str(path)],
             capture_output=True,
-            text=True,
             errors="replace",
-            timeout=300,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        log.add("pg_restore: error: reading the table of contents took more than 300 s")
+        log.add(f"pg_restore: error: reading the table of contents took more than {timeout:g} s")
         returncode, stdout = 1, ""
     else:
         returncode, stdout = completed.returncode, completed.stdout
@@ -226,16 +230,17 @@ def archive_hint(text: str, pg_restore_version: str) -> str:
     return ""
 
 
-def archive_dumped_from(path: Path, client_bin: str | None = None) -> str | None:
+def archive_dumped_from(
+    path: Path, client_bin: str | None = None, timeout: float = VERSION_TIMEOUT
+) -> str | None:
     """The server version a custom archive was dumped from, from its table of contents (`pg_restore --list`
     reads only that); None when it cannot tell. Picks a sandbox before the archive is read."""
     try:
-        completed = subprocess.run(
+        completed = subprocess.run(  # errors= opens the pipes in text mode
             [client_tool("pg_restore", client_bin), "--list", str(path)],
             capture_output=True,
-            text=True,
             errors="replace",
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired, ToolMissing):

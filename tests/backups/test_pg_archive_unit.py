@@ -389,3 +389,21 @@ def test_names_that_are_not_utf_8_do_not_stop_the_listing(archives: Archives) ->
     listed = list_archive(archives.latin1)
     assert (listed.returncode, listed.tables, listed.table_data, listed.defects()) == (0, 1, 1, [])
     assert archive_dumped_from(archives.latin1) == archives.server_version
+
+
+def test_a_listing_that_hangs_is_stopped_at_its_timeout_and_named(tmp_path: Path) -> None:
+    """A named pipe nobody writes to: `pg_restore --list` blocks opening it until the timeout stops it."""
+    hanging = tmp_path / "hangs.dump"
+    os.mkfifo(hanging)
+    listed = list_archive(hanging, hash_file=False, timeout=1)
+    assert (listed.returncode, listed.tables, listed.table_data, listed.dumped_from) == (1, 0, 0, None)
+    assert listed.stream == StreamResult(bytes_read=0, sha256=None)
+    assert listed.defects()[0].startswith(
+        "pg_restore cannot read the archive: pg_restore: error: reading the table of contents took more than 1 s"
+    )
+
+
+def test_a_version_read_that_hangs_is_unknown_after_its_timeout(tmp_path: Path) -> None:
+    hanging = tmp_path / "hangs.dump"
+    os.mkfifo(hanging)
+    assert archive_dumped_from(hanging, timeout=1) is None
