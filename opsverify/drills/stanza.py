@@ -104,6 +104,32 @@ class RecoveryWatch:
     def disk_full(self, size: int) -> str:
         raise NotImplementedError
 
+    def _restore_error(self, text: str, size: int) -> str:
+        raise NotImplementedError
+
+    def judge_restore(
+        self, result: RestoreResult, settings: StanzaRestore, size: int, done: tuple[int | None, bytes, bytes]
+    ) -> bool:
+        """Fills `result` from a finished `pgbackrest restore` (exit status, stdout, stderr; a None status:
+        stopped at its timeout); whether it restored."""
+        code, out, err = done
+        if code is None:
+            result.timed_out = True
+            result.error = (
+                f"pgbackrest restore did not finish within {settings.timeout:g}s: raise restore.timeout "
+                "(or restore.rto), or check that the repository answers"
+            )
+            return False
+        result.returncode, result.bytes_streamed = code, size
+        if code == 0:
+            return True
+        text = output_text(err + b"\n" + out, settings.secrets)
+        result.log = ErrorLog()
+        for line in text.splitlines()[:50]:
+            result.log.add(line)
+        result.error = self._restore_error(text, size)
+        return False
+
     def wait_for_recovery(self, timeout: float) -> str:
         """Until recovery ended (the server promoted itself); returns the last replayed transaction's time."""
         deadline = time.monotonic() + timeout
@@ -211,30 +237,19 @@ class StanzaCluster(LocalSandbox, RecoveryWatch):
         result = RestoreResult("pgbackrest", settings.describe())
         started = time.monotonic()
         try:
-            done = subprocess.run(
+            completed = subprocess.run(
                 [settings.program, *settings.arguments(self.data_dir, self.workdir / "tablespaces")],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=settings.timeout,
                 check=False,
             )
+            done: tuple[int | None, bytes, bytes] = (completed.returncode, completed.stdout, completed.stderr)
         except subprocess.TimeoutExpired:
-            result.timed_out = True
-            result.error = (
-                f"pgbackrest restore did not finish within {settings.timeout:g}s: raise restore.timeout "
-                "(or restore.rto), or check that the repository answers"
-            )
-            return result
+            done = (None, b"", b"")
         finally:
             result.seconds = time.monotonic() - started
-        result.returncode = done.returncode
-        result.bytes_streamed = size
-        text = output_text(done.stderr + b"\n" + done.stdout, settings.secrets)
-        if done.returncode != 0:
-            result.log = ErrorLog()
-            for line in text.splitlines()[:50]:
-                result.log.add(line)
-            result.error = self._restore_error(text, size)
+        if not self.judge_restore(result, settings, size, done):
             return result
         self._own_files()
         self._write_configs()

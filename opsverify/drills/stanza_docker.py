@@ -21,8 +21,7 @@ import time
 from pathlib import PurePosixPath
 from typing import Any
 
-from opsverify.backups.pgtools import ErrorLog
-from opsverify.backups.sources.tool_run import error_lines, output_text
+from opsverify.backups.sources.tool_run import error_lines
 from opsverify.drills.docker import API_TIMEOUT, LABEL, PING_TIMEOUT, _engine, _short, ensure_image
 from opsverify.drills.restore import RestoreResult
 from opsverify.drills.sandbox import Sandbox, SandboxError, SandboxUnavailable
@@ -269,25 +268,10 @@ class StanzaContainer(Sandbox, RecoveryWatch):
         arguments.insert(-1, f"--lock-path={WORK}/lock")  # the config's lock folder is on a read-only mount
         started = time.monotonic()
         try:
-            code, out, err = self.exec(
-                ["pgbackrest", *arguments], self.user, settings.timeout, self.environment
-            )
+            done = self.exec(["pgbackrest", *arguments], self.user, settings.timeout, self.environment)
         finally:
             result.seconds = time.monotonic() - started
-        if code is None:
-            result.timed_out = True
-            result.error = (
-                f"pgbackrest restore did not finish within {settings.timeout:g}s: raise restore.timeout "
-                "(or restore.rto), or check that the repository answers"
-            )
-            return result
-        result.returncode, result.bytes_streamed = code, size
-        text = output_text(err + b"\n" + out, settings.secrets)
-        if code != 0:
-            result.log = ErrorLog()
-            for line in text.splitlines()[:50]:
-                result.log.add(line)
-            result.error = self._restore_error(text, size)
+        if not self.judge_restore(result, settings, size, done):
             return result
         done = self.exec(["/bin/sh", "-c", CONFIGS, "configs", HBA, str(WORK)], self.user, 60)
         if done[0] != 0:

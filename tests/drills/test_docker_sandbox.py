@@ -87,6 +87,17 @@ def engine_state(client: docker.DockerClient) -> dict[str, set[str]]:
     }
 
 
+def new_on_engine(engine: docker.DockerClient, before: dict[str, set[str]]) -> dict[str, set[str]]:
+    """What is on the engine that was not in `before`, waited for until it goes or OTHERS_WAIT ends."""
+    deadline = time.monotonic() + OTHERS_WAIT
+    while True:
+        after = engine_state(engine)
+        new = {kind: after[kind] - before[kind] for kind in after}
+        if not any(new.values()) or time.monotonic() > deadline:
+            return new
+        time.sleep(2)
+
+
 @pytest.fixture
 def leaves_nothing(engine: docker.DockerClient) -> Iterator[None]:
     """No sandbox container (Ryuk's included), unused volume or network is on the engine after the test that
@@ -95,14 +106,7 @@ def leaves_nothing(engine: docker.DockerClient) -> Iterator[None]:
     goes when its drill ends and a leftover of ours never does."""
     before = engine_state(engine)
     yield
-    deadline = time.monotonic() + OTHERS_WAIT
-    while True:
-        after = engine_state(engine)
-        new = {kind: after[kind] - before[kind] for kind in after}
-        if not any(new.values()) or time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    assert new == {kind: set() for kind in after}
+    assert new_on_engine(engine, before) == {kind: set() for kind in before}
 
 
 @pytest.fixture

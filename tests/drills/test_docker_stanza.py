@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from tests.conftest import REPO
 from tests.docker_engine import DockerEngine, busybox_image
 from tests.docker_images import POSTGRES_PGBACKREST, database_images
 from tests.drills.helpers import evidence_lines
-from tests.drills.test_docker_sandbox import OTHERS_WAIT, engine, engine_state  # noqa: F401 - engine: a fixture
+from tests.drills.test_docker_sandbox import engine, engine_state, new_on_engine  # noqa: F401 - engine: a fixture
 
 pytestmark = pytest.mark.xdist_group("docker-sandbox")  # the images are made once, by one worker
 
@@ -62,14 +61,7 @@ def leaves_nothing(engine: docker.DockerClient) -> Iterator[None]:  # noqa: F811
     test_docker_sandbox: another test process may share the engine)."""
     before, folders = engine_state(engine), _drill_folders()
     yield
-    deadline = time.monotonic() + OTHERS_WAIT
-    while True:
-        after = engine_state(engine)
-        new = {kind: after[kind] - before[kind] for kind in after}
-        if not any(new.values()) or time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    assert new == {kind: set() for kind in after}
+    assert new_on_engine(engine, before) == {kind: set() for kind in before}
     assert _drill_folders() - folders == set()
 
 
