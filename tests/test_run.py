@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
 from opsverify.cli import main
 from opsverify.run import find_root, pytest_command
 from tests.conftest import run_opsverify
+from tests.in_process import call_cli
 
 
 def opsverify(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -29,28 +28,11 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
     """`cli(cwd, ARGS, env=...)`: `opsverify ARGS` from the folder `cwd` with no OPSVERIFY_* settings but
-    `env`, called in this process: what `--print` prints and the refusals before pytest starts are built
-    from the folder, the arguments and the environment only, and a process each would pay the start-up.
-    (The console script itself: test_cli.py. A command that would start pytest fails the test instead.)"""
-
-    def refuse(path: str, argv: list[str]) -> NoReturn:
-        raise AssertionError(f"opsverify would have started {shlex.join(argv)}")
+    `env`, called in this process (tests/in_process.py): what `--print` prints and the refusals before
+    pytest starts are built from the folder, the arguments and the environment only."""
 
     def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as patch:
-            for name in [name for name in os.environ if name.startswith("OPSVERIFY_")]:
-                patch.delenv(name)
-            for name, value in (env or {}).items():
-                patch.setenv(name, value)
-            patch.setattr(os, "execv", refuse)
-            patch.chdir(cwd)
-            capsys.readouterr()
-            try:
-                code = main(list(args))
-            except SystemExit as exit_:  # argparse's usage errors
-                code = exit_.code if isinstance(exit_.code, int) else 1
-            captured = capsys.readouterr()
-        return subprocess.CompletedProcess(["opsverify", *args], code, captured.out, captured.err)
+        return call_cli(monkeypatch, capsys, cwd, *args, env=env)
 
     return run
 
