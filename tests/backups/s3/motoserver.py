@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ import boto3
 import pytest
 
 from tests.conftest import free_port
+from tests.shared import once_per_process
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -119,36 +119,14 @@ def stop_moto(server: MotoS3) -> None:
         server.process.wait()
 
 
-class SharedMoto:
-    """The test process's one moto server behind `moto_s3`. Several conftest.py files import that fixture, and
-    pytest makes each import a session fixture of its own: without this, a process that ran tests of four
-    folders started four servers (~1.4 s of CPU each with a venv without bytecode, 0.5 s with). The first
-    holder starts it, the last one to let go stops it. Tests share it through buckets of their own
-    (`MotoS3.bucket()` names them uniquely)."""
-
-    server: MotoS3 | None = None
-    holders = 0
-
-    @classmethod
-    @contextmanager
-    def held(cls, factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
-        if cls.server is None:
-            cls.server = start_moto(factory.mktemp("moto") / "moto.log")
-        cls.holders += 1
-        try:
-            yield cls.server
-        finally:
-            cls.holders -= 1
-            if cls.holders == 0:
-                server, cls.server = cls.server, None
-                stop_moto(server)
-
-
 @pytest.fixture(scope="session")
+@once_per_process  # four conftest.py files import it: one server per test process, not four
 def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
-    """moto's S3 server, one per test process (SharedMoto), credentials not checked."""
-    with SharedMoto.held(tmp_path_factory) as server:
-        yield server
+    """moto's S3 server, credentials not checked; tests share it through buckets of their own
+    (`MotoS3.bucket()` names them uniquely). ~1.4 s of CPU to start in a venv without bytecode."""
+    server = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    stop_moto(server)
 
 
 @dataclass
@@ -187,6 +165,7 @@ def least_privilege_policy(bucket: str, prefix: str, get: bool = True) -> dict[s
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # imported by two conftest.py files
 def moto_s3_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthS3]:
     log = tmp_path_factory.mktemp("moto-auth") / "moto.log"
     server = start_moto(log, {"INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_ACTIONS)})
