@@ -254,3 +254,31 @@ def test_under_xdist_secrets_appear_in_no_output_or_report(
     assert token not in written
     assert "app:***@" in written  # the URL is shown, its password masked
     assert re.search(r'seen\\?": \\?"\*\*\*', written)  # the echoed token is in the evidence, masked
+
+
+def test_a_worker_that_dies_in_a_test_is_reported_as_xdist_reports_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dying test's kept events (its setup report) never leave the worker: xdist still names the test."""
+    monkeypatch.setenv("OPSVERIFY_NOTIFY", "0")
+    monkeypatch.delenv("OPSVERIFY_TARGET", raising=False)
+    monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(pytester.path / "reports"))
+    (pytester.path / "prod.yaml").write_text("target: prod\nhttp: {}\n")
+    pytester.makepyfile(
+        test_dies="""
+import os
+import pytest
+
+@pytest.mark.parametrize("i", range(6))
+def test_x(i):
+    if i == 2:
+        os._exit(3)
+"""
+    )
+    junit = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "--target=prod.yaml", "test_dies.py", "-n", "2", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.re_match_lines([r".*worker 'gw\d' crashed while running 'test_dies.py::test_x\[2\]'"])
+    assert re.search(r'<testcase classname="test_dies" name="test_x\[2\]"[^>]*><error ', junit.read_text())
