@@ -422,8 +422,8 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
 
 @pytest.fixture(scope="session")
 def docker_engine() -> Iterator[DockerEngine]:
-    """A real Docker Engine: the running one, or a dockerd started for the session (vfs, its own data root
-    and socket) and stopped at the end. A failure to start fails the tests, never skips them."""
+    """A real Docker Engine: the running one, or a dockerd started for the session (overlay2, else vfs; its own
+    data root and socket) and stopped at the end. A failure to start fails the tests, never skips them."""
     engine = DockerEngine.start()
     yield engine
     engine.stop()

@@ -1,8 +1,11 @@
 """A real Docker Engine for the tests, and small images built without a registry.
 
 `DockerEngine.start(dir)` uses the engine of DOCKER_HOST (or /var/run/docker.sock) when one answers, else starts
-`dockerd --data-root DIR --storage-driver vfs -H unix://DIR/docker.sock` (Debian's docker.io, as root) and
-`stop()` ends it. Our dockerd gets a bridge interface of its own (`ovd<pid>`, a free /24 of 10.213.0.0/16) and
+`dockerd --data-root DIR --storage-driver overlay2 -H unix://DIR/docker.sock` (Debian's docker.io, as root) and
+`stop()` ends it. overlay2 makes a container from an image without copying it (vfs copies the whole root
+filesystem for every container: 2-25 s and a few hundred MB per database container here, against under
+1 s); where the data root cannot hold overlay mounts, dockerd refuses overlay2 and the engine starts with vfs
+(OPSVERIFY_TEST_DOCKER_STORAGE names one driver to use instead). Our dockerd gets a bridge interface of its own (`ovd<pid>`, a free /24 of 10.213.0.0/16) and
 no iptables rules, so published ports work (docker-proxy) and parallel sessions do not share docker0. No registry is reachable, so images are imported from a root filesystem:
 `import_rootfs(client, "name:tag", rootfs_dir, entrypoint=[...])`; `busybox_image(client)` builds one from
 Debian's busybox-static, its tarball cached in ~/.cache/opsverify-test-images; tests/docker_images.py builds
@@ -36,6 +39,8 @@ import requests
 CACHE = Path(os.environ.get("OPSVERIFY_TEST_IMAGE_CACHE", "~/.cache/opsverify-test-images")).expanduser()
 BUSYBOX = Path("/bin/busybox")
 START_TIMEOUT = 60.0
+# tried in this order: the first one dockerd starts with is used
+STORAGE_DRIVERS = tuple(os.environ.get("OPSVERIFY_TEST_DOCKER_STORAGE", "overlay2,vfs").split(","))
 
 
 def _answers(base_url: str) -> bool:
@@ -84,9 +89,23 @@ class DockerEngine:
         # A short folder: unix socket paths (containerd's inside exec-root) are limited to 108 bytes.
         root = Path(tempfile.mkdtemp(prefix="ovd-", dir="/tmp")) if directory is None else directory
         root.mkdir(parents=True, exist_ok=True)
+        refusals = []
+        for driver in STORAGE_DRIVERS:
+            engine, refusal = cls._start_dockerd(dockerd, root, driver)
+            if engine is not None:
+                return engine
+            refusals.append(f"--storage-driver {driver}: {refusal}")
+            unmount_under(root)
+            for part in ("data", "exec", "docker.sock", "dockerd.pid"):  # a clean start for the next driver
+                subprocess.run(["rm", "-rf", str(root / part)], check=False, timeout=120)
+        raise RuntimeError("dockerd did not start:\n" + "\n".join(refusals))
+
+    @classmethod
+    def _start_dockerd(cls, dockerd: str, root: Path, driver: str) -> tuple[DockerEngine | None, str]:
+        """Our dockerd with this storage driver, answering on root/docker.sock; else None and why not."""
         socket_path = root / "docker.sock"
         base_url = f"unix://{socket_path}"
-        log = root / "dockerd.log"
+        log = root / f"dockerd-{driver}.log"
         bridge = make_bridge()
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -95,7 +114,7 @@ class DockerEngine:
                     "--data-root", str(root / "data"),
                     "--exec-root", str(root / "exec"),
                     "--pidfile", str(root / "dockerd.pid"),
-                    "--storage-driver", "vfs",
+                    "--storage-driver", driver,
                     "-H", base_url,
                     # a bridge of our own (docker0 would be shared with any other engine on the machine) and
                     # no iptables: the host's firewall is left alone; published ports go through docker-proxy
@@ -112,13 +131,14 @@ class DockerEngine:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 remove_bridge(bridge)
-                raise RuntimeError(f"dockerd exited ({process.returncode}): {log.read_text()[-3000:]}")
+                return None, f"dockerd exited ({process.returncode}): {log.read_text()[-3000:]}"
             if socket_path.exists() and _answers(base_url):
-                return cls(base_url, process, root, bridge)
+                return cls(base_url, process, root, bridge), ""
             time.sleep(0.2)
         process.kill()
+        process.wait(30)
         remove_bridge(bridge)
-        raise RuntimeError(f"dockerd did not answer within {START_TIMEOUT:g}s: {log.read_text()[-3000:]}")
+        return None, f"dockerd did not answer within {START_TIMEOUT:g}s: {log.read_text()[-3000:]}"
 
     def stop(self) -> None:
         if self.process is None:
@@ -139,7 +159,21 @@ class DockerEngine:
         if self.bridge is not None:
             remove_bridge(self.bridge)
         if self.directory is not None:
-            subprocess.run(["rm", "-rf", str(self.directory)], check=False, timeout=120)
+            unmount_under(self.directory)  # what a dockerd that had to be killed left mounted (overlay2)
+            subprocess.run(["rm", "-rf", "--one-file-system", str(self.directory)], check=False, timeout=120)
+
+
+def unmount_under(root: Path) -> None:
+    """Unmount every mount below root, deepest first (overlay layers, a container's shm), so that removing the
+    folder removes only our files and never reaches through a mount."""
+    prefix = str(root.resolve()) + "/"
+    mounts = [
+        line.split()[1].replace("\\040", " ")
+        for line in Path("/proc/self/mounts").read_text().splitlines()
+        if len(line.split()) > 1 and line.split()[1].startswith(prefix)
+    ]
+    for mount in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True, check=False, timeout=30)
 
 
 BRIDGE_PREFIX = "ovd"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from opsverify.cli import main
 from opsverify.scaffold import scaffold_files
 from tests.conftest import REPO, run_opsverify
+from tests.in_process import call_cli
 
 LAYOUT = [
     ".gitignore",
@@ -22,9 +24,27 @@ LAYOUT = [
 ]
 
 
+UNSET = ("OPSVERIFY_", "API_URL", "WEB_URL", "DATABASE_URL", "REDIS_URL")  # the example target's defaults do
+
+
 def opsverify(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The console script in a shell without the example target's variables: its defaults must do."""
-    return run_opsverify(cwd, *args, drop=("OPSVERIFY_", "API_URL", "WEB_URL", "DATABASE_URL", "REDIS_URL"))
+    """The console script in a shell without the example target's variables: for `validate`, which reads
+    the target file (and registers its secrets for redaction: a process of its own)."""
+    return run_opsverify(cwd, *args, drop=UNSET)
+
+
+Init = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def init(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Init:
+    """`init(cwd, ARGS)`: `opsverify init ARGS` from the folder `cwd`, called in this process
+    (tests/in_process.py): it writes files and prints, nothing else."""
+
+    def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return call_cli(monkeypatch, capsys, cwd, "init", *args, drop=UNSET)
+
+    return run
 
 
 def test_init_writes_the_repository_into_a_new_folder(
@@ -56,8 +76,8 @@ def test_init_writes_the_repository_into_a_new_folder(
     ]
 
 
-def test_the_example_target_validates(tmp_path: Path) -> None:
-    assert opsverify(tmp_path, "init").returncode == 0  # DIR defaults to the current folder
+def test_the_example_target_validates(tmp_path: Path, init: Init) -> None:
+    assert init(tmp_path).returncode == 0  # DIR defaults to the current folder
     for folder in (tmp_path, tmp_path / "checks"):  # names are found from any folder of the repository
         result = opsverify(folder, "validate", "example")
         assert result.returncode == 0, result.stderr
@@ -68,12 +88,12 @@ def test_the_example_target_validates(tmp_path: Path) -> None:
         assert "    smoke        3   opsverify run smoke --target example" in result.stdout.splitlines()
 
 
-def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path, init: Init) -> None:
     (tmp_path / "targets").mkdir()
     (tmp_path / "targets" / "example.yaml").write_text("target: mine\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "ci").write_text("not a folder\n")
-    result = opsverify(tmp_path, "init")
+    result = init(tmp_path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith(
@@ -90,13 +110,13 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_init_adds_to_an_existing_repository_without_touching_its_files(tmp_path: Path) -> None:
+def test_init_adds_to_an_existing_repository_without_touching_its_files(tmp_path: Path, init: Init) -> None:
     (tmp_path / "targets").mkdir()
     (tmp_path / "targets" / "prod.yaml").write_text("target: prod\n")
-    assert opsverify(tmp_path, "init", ".").returncode == 0
+    assert init(tmp_path, ".").returncode == 0
     assert (tmp_path / "targets" / "prod.yaml").read_text() == "target: prod\n"
     assert (tmp_path / "targets" / "example.yaml").is_file()
-    again = opsverify(tmp_path, "init")
+    again = init(tmp_path)
     assert again.returncode == 1
     listed = {line.strip() for line in again.stderr.splitlines()[1:-1]}  # between the error and the fix
     assert listed == {relative for _, relative in scaffold_files()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,28 @@ import pytest
 from opsverify.cli import main
 from opsverify.run import find_root, pytest_command
 from tests.conftest import run_opsverify
+from tests.in_process import call_cli
 
 
 def opsverify(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script, as a user runs it in a shell (no OPSVERIFY_* settings of this process)."""
+    """The console script, as a user runs it in a shell (no OPSVERIFY_* settings of this process): for the
+    commands that start pytest."""
     return run_opsverify(cwd, *args, env=env)
+
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`cli(cwd, ARGS, env=...)`: `opsverify ARGS` from the folder `cwd` with no OPSVERIFY_* settings but
+    `env`, called in this process (tests/in_process.py): what `--print` prints and the refusals before
+    pytest starts are built from the folder, the arguments and the environment only."""
+
+    def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return call_cli(monkeypatch, capsys, cwd, *args, env=env)
+
+    return run
 
 
 @pytest.fixture
@@ -42,57 +60,57 @@ def printed(result: subprocess.CompletedProcess[str]) -> list[str]:
     return words[1:]
 
 
-def test_from_the_root_a_name_becomes_the_absolute_target_path(repo: Path) -> None:
-    result = opsverify(repo, "run", "smoke", "--target", "example", "--print")
+def test_from_the_root_a_name_becomes_the_absolute_target_path(repo: Path, cli: Cli) -> None:
+    result = cli(repo, "run", "smoke", "--target", "example", "--print")
     assert printed(result) == expected(repo, ["-m", "smoke"], repo / "targets" / "example.yaml")
 
 
-def test_from_a_subfolder_the_command_is_the_same(repo: Path) -> None:
-    root_command = printed(opsverify(repo, "run", "daily", "--target", "example", "--print"))
+def test_from_a_subfolder_the_command_is_the_same(repo: Path, cli: Cli) -> None:
+    root_command = printed(cli(repo, "run", "daily", "--target", "example", "--print"))
     for folder in (repo / "targets", repo / "ci" / "github"):
-        assert printed(opsverify(folder, "run", "daily", "--target", "example", "--print")) == root_command
-    relative = opsverify(repo / "targets", "run", "daily", "--target", "example.yaml", "--print")
+        assert printed(cli(folder, "run", "daily", "--target", "example", "--print")) == root_command
+    relative = cli(repo / "targets", "run", "daily", "--target", "example.yaml", "--print")
     assert printed(relative) == root_command  # a path is relative to the current folder
 
 
-def test_from_another_folder_an_absolute_path_runs_in_its_repository(repo: Path, tmp_path: Path) -> None:
+def test_from_another_folder_an_absolute_path_runs_in_its_repository(
+    repo: Path, tmp_path: Path, cli: Cli
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = repo / "targets" / "example.yaml"
-    result = opsverify(elsewhere, "run", "smoke", f"--target={target}", "--print")
+    result = cli(elsewhere, "run", "smoke", f"--target={target}", "--print")
     assert printed(result) == expected(repo, ["-m", "smoke"], target)
 
     # A target file in no ops repository: the current folder is the root (no settings, no checks/).
     loose = tmp_path / "loose" / "prod.yaml"
     loose.parent.mkdir()
     loose.write_text("target: prod\n")
-    words = printed(opsverify(elsewhere, "run", "smoke", "--target", str(loose), "--print"))
+    words = printed(cli(elsewhere, "run", "smoke", "--target", str(loose), "--print"))
     assert words[:6] == ["-m", "pytest", f"--rootdir={elsewhere}", "-m", "smoke", f"--target={loose}"]
     assert str(repo / "checks") not in words
 
 
-def test_tier_expressions_all_and_pytest_arguments(repo: Path) -> None:
+def test_tier_expressions_all_and_pytest_arguments(repo: Path, cli: Cli) -> None:
     target = repo / "targets" / "example.yaml"
-    both = opsverify(
-        repo, "run", "smoke or daily", "--target", "example", "--print", "--", "-n", "2", "-k", "a b"
-    )
+    both = cli(repo, "run", "smoke or daily", "--target", "example", "--print", "--", "-n", "2", "-k", "a b")
     assert printed(both) == expected(repo, ["-m", "smoke or daily"], target, extra=("-n", "2", "-k", "a b"))
-    everything = opsverify(repo, "run", "all", "--target", "example", "--print")
+    everything = cli(repo, "run", "all", "--target", "example", "--print")
     assert printed(everything) == expected(repo, [], target)
 
 
-def test_targets_from_the_environment(repo: Path, tmp_path: Path) -> None:
+def test_targets_from_the_environment(repo: Path, tmp_path: Path, cli: Cli) -> None:
     other = tmp_path / "more-targets"
     other.mkdir()
     (other / "staging.yaml").write_text("target: staging\n")
     env = {"OPSVERIFY_TARGET": "example, staging", "OPSVERIFY_TARGETS_DIR": str(other)}
     (repo / "targets" / "example.yaml").rename(other / "example.yaml")
-    result = opsverify(repo / "checks", "run", "smoke", "--print", env=env)
+    result = cli(repo / "checks", "run", "smoke", "--print", env=env)
     assert printed(result) == expected(repo, ["-m", "smoke"], other / "example.yaml", other / "staging.yaml")
 
 
-def test_an_unknown_target_exits_4_with_the_targets_and_the_fix(repo: Path) -> None:
-    result = opsverify(repo / "ci", "run", "smoke", "--target", "exmaple")
+def test_an_unknown_target_exits_4_with_the_targets_and_the_fix(repo: Path, cli: Cli) -> None:
+    result = cli(repo / "ci", "run", "smoke", "--target", "exmaple")
     assert result.returncode == 4
     assert result.stdout == ""
     assert result.stderr.startswith(f"error: target 'exmaple' not found: no {repo}/targets/exmaple.yaml")
@@ -101,10 +119,10 @@ def test_an_unknown_target_exits_4_with_the_targets_and_the_fix(repo: Path) -> N
         "pass a target name from that folder or a path to a YAML file; did you mean 'example'?"
         in result.stderr
     )
-    missing = opsverify(repo, "run", "smoke", "--target=/nowhere/prod.yaml")
+    missing = cli(repo, "run", "smoke", "--target=/nowhere/prod.yaml")
     assert missing.returncode == 4
     assert "/nowhere/prod.yaml: target file not found" in missing.stderr
-    none = opsverify(repo, "run", "smoke")
+    none = cli(repo, "run", "smoke")
     assert none.returncode == 4
     assert "error: no target: pass --target NAME" in none.stderr
     assert f"targets in {repo}/targets/: example" in none.stderr
@@ -160,17 +178,17 @@ def test_the_root_is_marked_by_the_pytest_ini_of_init_or_a_targets_folder(tmp_pa
     assert find_root(plain / "sub") == plain
 
 
-def test_pytest_options_before_the_separator_get_the_command_that_passes_them(repo: Path) -> None:
-    result = opsverify(repo, "run", "smoke", "--target", "example", "-p", "no:allure_pytest", "--", "-x")
+def test_pytest_options_before_the_separator_get_the_command_that_passes_them(repo: Path, cli: Cli) -> None:
+    result = cli(repo, "run", "smoke", "--target", "example", "-p", "no:allure_pytest", "--", "-x")
     assert result.returncode == 2
     assert "unrecognized arguments: -p no:allure_pytest" in result.stderr
     assert (
         "pytest's own options go after --: opsverify run smoke --target example -- -p no:allure_pytest -x"
         in result.stderr
     )
-    same_word = opsverify(repo, "run", "smoke", "--target", "example", "-k", "smoke")
+    same_word = cli(repo, "run", "smoke", "--target", "example", "-k", "smoke")
     assert "go after --: opsverify run smoke --target example -- -k smoke" in same_word.stderr
-    other = opsverify(repo, "validate", "example", "--bogus")
+    other = cli(repo, "validate", "example", "--bogus")
     assert other.returncode == 2
     assert "unrecognized arguments: --bogus" in other.stderr
     assert "go after --" not in other.stderr

@@ -1,5 +1,6 @@
-"""Test reports cross from xdist workers to the controller pickled (opsverify.pytest_plugin.xdist_wire): the
-controller gets the reports it got before, for every outcome, and a blob can only ever hold plain values."""
+"""A test's events cross from xdist workers to the controller in one pickled batch, reports pickled
+(opsverify.pytest_plugin.xdist_wire): the controller gets the events and reports it got before, in the same
+order, for every outcome, and a blob can only ever hold plain values."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from pathlib import Path
 import pytest
 from _pytest.reports import TestReport
 
-from opsverify.pytest_plugin.xdist_wire import WIRE_KEY, decode, encode
+from opsverify.pytest_plugin.xdist_wire import (
+    BATCH_EVENT,
+    WIRE_KEY,
+    BatchingSender,
+    batch_receiver,
+    decode,
+    encode,
+)
 from tests.conftest import LocalHTTPServer, json_response
 
 CHECKS = """
@@ -46,12 +54,23 @@ def test_expected_failure():
     assert False
 """
 
-# Counts the reports the controller deserialises: pickled ones, and the plain dicts (a wrapper sees the
-# pickled call and then the nested call with the decoded dict).
+# Counts what reaches the controller: the messages as they arrive from the workers (batches, reports sent
+# alone), and the reports it deserialises (pickled alone, or plain dicts).
 COUNTER = """
 import pytest
 
-SEEN = {"encoded": 0, "plain": 0}
+SEEN = {"batches": 0, "alone": 0, "encoded": 0, "plain": 0}
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure_node(node):
+    receive = node.process_from_remote
+
+    def counting(eventcall):
+        if isinstance(eventcall, tuple) and eventcall[0] in ("opsverify_batch", "testreport"):
+            SEEN["batches" if eventcall[0] == "opsverify_batch" else "alone"] += 1
+        receive(eventcall)
+
+    node.process_from_remote = counting
 
 @pytest.hookimpl(wrapper=True)
 def pytest_report_from_serializable(data):
@@ -60,7 +79,7 @@ def pytest_report_from_serializable(data):
 
 def pytest_sessionfinish(session):
     if not hasattr(session.config, "workerinput"):
-        (session.config.rootpath / "seen.txt").write_text(f"{SEEN['encoded']} {SEEN['plain']}")
+        (session.config.rootpath / "seen.txt").write_text(" ".join(str(n) for n in SEEN.values()))
 """
 
 
@@ -147,6 +166,57 @@ def test_under_xdist_every_outcome_reaches_terminal_junit_and_durations_as_witho
     assert "FAILED prod.yaml::http:health - status: expected 200, got 503" in short_summary(xdist[0])
     for phase in ("setup", "call", "teardown"):
         assert re.search(rf"\d+\.\d\ds {phase} +test_checks.py::test_passes", xdist[0]), xdist[0]
-    encoded, plain_reports = map(int, (pytester.path / "seen.txt").read_text().split())
-    # every report of the 7 tests (one has no call) came pickled, and was read once more decoded
-    assert (encoded, plain_reports) == (7 * 3 - 1, 7 * 3 - 1)
+    batches, alone, encoded, plain_reports = map(int, (pytester.path / "seen.txt").read_text().split())
+    # each of the 7 tests' reports (one has no call) came in one batch per test, none alone
+    assert (batches, alone, encoded, plain_reports) == (7, 0, 0, 7 * 3 - 1)
+
+
+def test_a_tests_events_after_logstart_go_in_one_batch_and_come_back_in_order() -> None:
+    sent: list[tuple[str, dict[str, object]]] = []
+    sender = BatchingSender(lambda name, **kwargs: sent.append((name, kwargs)))
+    location = ("prod.yaml", None, "http:api")
+    sender("logstart", nodeid="prod.yaml::http:api", location=location)
+    for when in ("setup", "call", "teardown"):
+        sender("testreport", data=a_report(when=when))
+    sender("logfinish", nodeid="prod.yaml::http:api", location=location)
+    assert [name for name, _ in sent] == ["logstart"]  # the controller knows at once the test started
+    sender("runtest_protocol_complete", item_index=3, duration=0.5)
+    assert [name for name, _ in sent] == ["logstart", BATCH_EVENT]
+    received: list[object] = []
+    unpack = batch_receiver(received.append)
+    for name, kwargs in sent:
+        unpack((name, kwargs))
+    assert received == [
+        ("logstart", {"nodeid": "prod.yaml::http:api", "location": location}),
+        *(("testreport", {"data": a_report(when=when)}) for when in ("setup", "call", "teardown")),
+        ("logfinish", {"nodeid": "prod.yaml::http:api", "location": location}),
+        ("runtest_protocol_complete", {"item_index": 3, "duration": 0.5}),
+    ]
+
+
+def test_any_other_event_sends_what_is_kept_first_and_anything_not_plain_goes_one_by_one() -> None:
+    class Marker(str):
+        pass
+
+    sent: list[tuple[str, dict[str, object]]] = []
+    sender = BatchingSender(lambda name, **kwargs: sent.append((name, kwargs)))
+    sender("testreport", data=a_report(when="setup"))
+    sender("unscheduled", indices=[7])  # xdist answers a steal meanwhile: the order stays
+    assert [name for name, _ in sent] == [BATCH_EVENT, "unscheduled"]
+    sent.clear()
+    sender("testreport", data=a_report(attached=Marker("a plugin's object")))
+    sender("testreport", data=a_report(when="teardown"))
+    sender("runtest_protocol_complete", item_index=3, duration=0.5)
+    assert [name for name, _ in sent] == ["testreport", "testreport", "runtest_protocol_complete"]
+    assert isinstance(sent[0][1]["data"], dict)
+    assert "attached" in sent[0][1]["data"]  # as xdist sends it
+    assert list(sent[1][1]["data"]) == [WIRE_KEY]  # a plain report still goes pickled alone
+
+
+def test_a_batch_that_refers_to_a_class_is_refused_as_an_internal_error() -> None:
+    received: list[object] = []
+    batch_receiver(received.append)((BATCH_EVENT, {"blob": pickle.dumps([("logfinish", {"at": Path("/")})])}))
+    assert len(received) == 1
+    name, kwargs = received[0]  # type: ignore[misc]
+    assert name == "internal_error"
+    assert "only plain values cross" in kwargs["formatted_error"]
