@@ -18,7 +18,6 @@ from opsverify.paths import reports_dir
 from opsverify.problem import Judgement
 from opsverify.pytest_plugin.collect import CheckTest
 from opsverify.pytest_plugin.run_end_report import ALLURE_FROM_WORKERS
-from opsverify.pytest_plugin.startup import JUNIT_ILLEGAL_XML, JUNIT_ILLEGAL_XML_RANGES, seed_pattern
 from opsverify.pytest_plugin.targets import POOL, ensure_loaded, loaded_targets, ops_root, target_specs
 from opsverify.report.allure_check import (
     allure_results_dir,
@@ -66,10 +65,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config.option, "xmlpath") and not config.option.xmlpath and not config.option.collectonly:
         reports.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(reports / "junit.xml")
-    if getattr(config.option, "xmlpath", None):
-        # pytest's JUnit writer compiles its pattern of characters XML does not allow on its first call, one
-        # code point at a time (~60,000): the same set as a few ranges instead (startup.py)
-        seed_pattern(JUNIT_ILLEGAL_XML, JUNIT_ILLEGAL_XML_RANGES)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -37,9 +37,6 @@ from typing import Any
 # PyYAML's Reader.NON_PRINTABLE (yaml/reader.py), and the same set of characters written as its complement
 YAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 YAML_NON_PRINTABLE_RANGES = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
-# pytest's junitxml.bin_xml_escape (characters XML 1.0 does not allow, and DEL), compiled on its first call
-JUNIT_ILLEGAL_XML = "[^\x09\x0a\x0d\x20-\x7e\x80-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-JUNIT_ILLEGAL_XML_RANGES = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
 
 
 @contextmanager
