@@ -4,11 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-# The project's tests run on pytest-xdist workers, one more than the cores (`nproc` + 1: many tests wait on
-# servers, subprocesses and sleeps, so a spare worker fills a core another leaves idle; docs/testing.md).
-# `make test TEST_WORKERS=0` runs them in one process. --dist loadgroup keeps the tests of one `xdist_group` on
-# one worker; --durations lists the 20 slowest.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# The project's tests run on every core (pytest-xdist; one more worker than the cores cost more CPU than it
+# saved, docs/testing.md): `make test TEST_WORKERS=0` runs them in one process. --dist loadgroup keeps the tests
+# of one `xdist_group` on one worker; --durations lists the 20 slowest.
+TEST_WORKERS ?= auto
 XDIST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup
 TEST_PATHS ?= tests
 
