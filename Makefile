@@ -25,10 +25,13 @@ help:
 # The venv keeps pip for developers; the project and its dev tools are installed by uv (from PyPI, into the
 # venv: pip brings uv itself, nothing global is assumed), which resolves the same versions in a fraction of
 # pip's time. uv reads UV_* variables and uv.toml, not pip's configuration (UV_DEFAULT_INDEX for a mirror).
+# --compile-bytecode writes the installed packages' .pyc as pip does by default: an environment that sets
+# PYTHONDONTWRITEBYTECODE (as CI machines often do) would otherwise leave every Python process the tests start
+# (several hundred `pytest`/`opsverify` runs) compiling pytest, pydantic, ... from source (~0.5-1 s of CPU each).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv>=0.5"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --upgrade-package pip pip -e ".[dev]"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --upgrade-package pip pip -e ".[dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -58,7 +61,9 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
 	    --no-install-recommends $$missing; fi
 
+# opsverify's own modules (an editable install: imported from this tree) are compiled first, for the same reason.
 unit: venv system-deps
+	$(BIN)/python -m compileall -q -j0 -x 'scaffold/files' opsverify >/dev/null
 	$(BIN)/python -m pytest $(TEST_PATHS) $(XDIST_ARGS) --durations=20 $(PYTEST_ARGS)
 
 # ruff and mypy run beside the tests (niced, so they take CPU the tests leave while waiting on servers), their

@@ -7,6 +7,7 @@ without allure-pytest, to separate the cost of writing 100 Allure results from t
 
     python -m bench concurrency [--endpoints 100] [--latency-ms 300] [--repeat 3] [--no-serial]
     python -m bench concurrency -- --endpoints 1000 --workers 1 2 4 --no-floor   # xdist scaling vs -n 0
+    python -m bench concurrency -- --endpoints 1 --workers 2 --no-floor --hand-written 20   # 20 slow checks of yours
 """
 
 from __future__ import annotations
@@ -88,6 +89,22 @@ def write_target(path: Path, base_url: str, endpoints: int) -> Path:
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_hand_written(folder: Path, count: int, seconds: float, compute: bool) -> Path:
+    """`count` hand-written smoke checks, each waiting (or computing) `seconds`: a check of your own that calls
+    a slow service, or works on what it fetched."""
+    body = (
+        f"    end = time.thread_time() + {seconds}\n    while time.thread_time() < end:\n        pass\n"
+        if compute
+        else f"    time.sleep({seconds})\n"
+    )
+    module = folder / "test_hand_written.py"
+    module.write_text(
+        "import time\n\nimport pytest\n\n\n"
+        f"@pytest.mark.smoke\n@pytest.mark.parametrize('i', range({count}))\ndef test_slow(i):\n{body}"
+    )
+    return module
 
 
 def run_gate(target: Path, reports: Path, *extra: str) -> tuple[float, int, str]:
@@ -259,6 +276,26 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="only the xdist scaling: the default run (-n 0) and `-n N` for each N, as multiples of -n 0",
     )
+    parser.add_argument(
+        "--pytest-args",
+        default="",
+        metavar="ARGS",
+        help="more pytest arguments for every run of the xdist scaling, e.g. '--probe-workers 8' (a gate whose "
+        "probes cannot all run at once)",
+    )
+    parser.add_argument(
+        "--hand-written",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --workers: N hand-written smoke checks beside the gate, each taking --latency-ms (they run "
+        "one after the other in the test loop: no pool runs them ahead)",
+    )
+    parser.add_argument(
+        "--hand-written-cpu",
+        action="store_true",
+        help="the hand-written checks spend their time computing instead of waiting",
+    )
     args = parser.parse_args(argv)
     latency = args.latency_ms / 1000
 
@@ -281,10 +318,18 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_serial and not args.only_default:
             configurations.append(("serial (--probe-workers 1)", ("--probe-workers", "1")))
         if args.workers:
-            configurations = [("-n 0", ("-n", "0"))] + [(f"-n {n}", ("-n", str(n))) for n in args.workers]
+            more = tuple(args.pytest_args.split())
+            if args.hand_written:
+                module = write_hand_written(folder, args.hand_written, latency, args.hand_written_cpu)
+                more = (*more, str(module))
+            configurations = [("-n 0", ("-n", "0", *more))]
+            configurations += [(f"-n {n}", ("-n", str(n), *more)) for n in args.workers]
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"{args.endpoints} endpoints x {args.latency_ms:.0f} ms, median of {args.repeat} runs", end="")
         print(f" ({os.cpu_count()} CPUs, load average {load})", flush=True)
+        if args.workers and (args.pytest_args or args.hand_written):
+            kind = "computing" if args.hand_written_cpu else "waiting"
+            print(f"every run with: {args.pytest_args} {args.hand_written} hand-written checks {kind} each")
         alone = statistics.median(server_alone(url, args.endpoints) for _ in range(3))
         print(f"the server alone, {args.endpoints} requests at once: {alone:.2f} s ({alone / latency:.1f}x)")
         if not args.no_floor:

@@ -1,8 +1,5 @@
 """opsverify: operations guides as pytest checks against YAML target files."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("opsverify")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it from here (`[tool.setuptools.dynamic]`), so a run
+# does not look it up in the installed distribution's metadata at every start (tests/test_version.py).
+__version__ = "0.4.0"

@@ -8,16 +8,20 @@ all workers of the run see, keyed by a hash of what it is made from. The others 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import hashlib
+import inspect
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +102,35 @@ def built_wheel(factory: pytest.TempPathFactory, project: Path, files: list[str]
 def opsverify_wheel(factory: pytest.TempPathFactory) -> Path:
     """This repository's opsverify wheel, built once per test session."""
     return built_wheel(factory, REPO, tree_files(REPO, WHEEL_SOURCES))
+
+
+def once_per_process(function: Callable[..., Any]) -> Callable[..., Iterator[Any]]:
+    """A session fixture's function, made once per test process though several conftest.py files import the
+    fixture: pytest makes each import a session fixture of its own, so a process that ran tests of three
+    folders made the same database, dumps or server three times. The first set-up calls `function` (a
+    generator's code up to its `yield`); the others get the same value; the last teardown finishes it.
+    Apply below `@pytest.fixture(scope="session")`, to a fixture whose value the tests only read."""
+    made: list[Any] = []  # [value, generator or None] while made
+    holders = [0]
+
+    @functools.wraps(function)
+    def fixture(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        if not made:
+            result = function(*args, **kwargs)
+            if inspect.isgenerator(result):
+                made[:] = [next(result), result]
+            else:
+                made[:] = [result, None]
+        holders[0] += 1
+        try:
+            yield made[0]
+        finally:
+            holders[0] -= 1
+            if holders[0] == 0:
+                generator = made[1]
+                made.clear()
+                if generator is not None:
+                    with contextlib.suppress(StopIteration):
+                        next(generator)
+
+    return fixture

@@ -16,6 +16,7 @@ import pytest
 
 from opsverify.kinds.mysql.probe import endpoint
 from tests.mysql_server import admin, with_database
+from tests.shared import once_per_process
 
 ROWS = 2000
 
@@ -77,6 +78,7 @@ def drop(url: str, *names: str) -> None:
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # two conftest.py files import it: the dumps made once per test process
 def mysql_dumps(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MysqlDumps]:
     folder = tmp_path_factory.mktemp("mysqldumps")
     name, other = f"ov_shop_{secrets.token_hex(3)}", f"ov_blog_{secrets.token_hex(3)}"

@@ -22,6 +22,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.shared import once_per_process
+
 SCHEMA = """
 create table clients (
     id serial primary key, name text not null, email text unique not null, created_at timestamptz not null
@@ -144,6 +146,7 @@ class SourceDb:
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # three conftest.py files import it: one database per test process
 def source_db(pg_url: str) -> Iterator[SourceDb]:
     name = unique_name("opsverify_src")
     url = create_database(name, SCHEMA)
@@ -152,6 +155,7 @@ def source_db(pg_url: str) -> Iterator[SourceDb]:
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # three conftest.py files import it: the dumps made once per test process
 def dumps(source_db: SourceDb, tmp_path_factory: pytest.TempPathFactory) -> Dumps:
     folder = tmp_path_factory.mktemp("dumps")
     plain = pg_dump(source_db.url, folder / "backup_20260101_020000.sql", "p")

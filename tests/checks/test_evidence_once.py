@@ -1,13 +1,19 @@
 """A failed check shows its evidence once (in the failure, not again as captured stdout), and a check that
 found nothing to look at says so once, without a contradictory "scanned 0 files" or "0 backups" below it.
-Passing checks still carry their evidence, as an Allure attachment."""
+Passing checks still carry their evidence, as an Allure attachment. Both tests read one run (`daily_run`)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import json_response
+import pytest
+
+from tests.conftest import LocalHTTPServer, json_response
 
 METRICS = b"# TYPE up gauge\nup 0\n"
 
@@ -36,19 +42,55 @@ def failure_block(output: str, test_id: str) -> str:
     return output[start : min(following)]
 
 
-def test_a_failure_shows_its_evidence_once(http_server, run_checks, tmp_path: Path) -> None:
-    http_server.routes["/healthz"] = json_response({"status": "down-7731"})
-    http_server.routes["/metrics"] = (200, {"Content-Type": "text/plain; version=0.0.4"}, METRICS)
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "logs" / "app.log").write_text("2026-01-01T00:00:00Z ERROR disk-full-4417\n")
-    (tmp_path / "backups").mkdir()
+@dataclass
+class DailyRun:
+    returncode: int
+    output: str
+    reports: Path
+    url: str
 
-    run = run_checks(target(http_server.url, tmp_path), "-m", "daily")
-    output = run.output
-    assert run.returncode == 1, output
+
+@pytest.fixture(scope="module")
+def daily_run(tmp_path_factory: pytest.TempPathFactory) -> DailyRun:
+    """One `pytest --target=... -m daily` run for both tests (as `run_checks` runs it): http:api, the metrics
+    rule, logs:errors, logs:missing and backups:db fail; logs:quiet passes, having read one line."""
+    folder = tmp_path_factory.mktemp("evidence-once")
+    server = LocalHTTPServer().start()
+    server.routes["/healthz"] = json_response({"status": "down-7731"})
+    server.routes["/metrics"] = (200, {"Content-Type": "text/plain; version=0.0.4"}, METRICS)
+    (folder / "logs").mkdir()
+    (folder / "logs" / "app.log").write_text("2026-01-01T00:00:00Z ERROR disk-full-4417\n")
+    (folder / "backups").mkdir()
+    (folder / "target.yaml").write_text(target(server.url, folder))
+    reports = folder / "reports"
+    environment = {k: v for k, v in os.environ.items() if k != "OPSVERIFY_TARGET"}
+    environment |= {
+        "OPSVERIFY_REPORTS_DIR": str(reports),
+        "OPSVERIFY_STATE_DIR": str(reports / "state"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--target={folder / 'target.yaml'}"]
+    try:
+        completed = subprocess.run(
+            [*command, "-m", "daily"],
+            cwd=folder,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        server.stop()
+    return DailyRun(completed.returncode, completed.stdout + completed.stderr, reports, server.url)
+
+
+def test_a_failure_shows_its_evidence_once(daily_run: DailyRun) -> None:
+    output = daily_run.output
+    assert daily_run.returncode == 1, output
     assert "Captured stdout" not in output
     assert output.count('{"status": "down-7731"}') == 1  # the HTTP response excerpt
-    assert output.count(f"GET {http_server.url}/metrics -> 200") == 1  # the scraped rule values
+    assert output.count(f"GET {daily_run.url}/metrics -> 200") == 1  # the scraped rule values
     assert output.count("disk-full-4417") == 1  # the quoted log line
     assert "expected at most 0, got 1 line of level ERROR or above in the whole files in 1 file" in output
 
@@ -62,15 +104,11 @@ def test_a_failure_shows_its_evidence_once(http_server, run_checks, tmp_path: Pa
         assert contradiction not in output, contradiction
 
 
-def test_a_passing_check_keeps_its_evidence_in_the_report(http_server, run_checks, tmp_path: Path) -> None:
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "logs" / "app.log").write_text("2026-01-01T00:00:00Z INFO started\n")
-    (tmp_path / "backups").mkdir()
-    run = run_checks(target(http_server.url, tmp_path), "-m", "daily", "-k", "quiet")
-    assert run.returncode == 0, run.output
-    allure = run.reports / "allure-results"
+def test_a_passing_check_keeps_its_evidence_in_the_report(daily_run: DailyRun) -> None:
+    allure = daily_run.reports / "allure-results"
     results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
     (quiet,) = [r for r in results if r["name"] == "logs:quiet"]
+    assert quiet["status"] == "passed", daily_run.output
     # The verdict's evidence, attached for every check that has some, passing or not.
     (evidence,) = [a for a in quiet["attachments"] if a["name"] == "evidence"]
     text = (allure / evidence["source"]).read_text()

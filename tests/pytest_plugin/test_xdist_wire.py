@@ -220,3 +220,65 @@ def test_a_batch_that_refers_to_a_class_is_refused_as_an_internal_error() -> Non
     name, kwargs = received[0]  # type: ignore[misc]
     assert name == "internal_error"
     assert "only plain values cross" in kwargs["formatted_error"]
+
+
+def test_under_xdist_secrets_appear_in_no_output_or_report(
+    pytester: pytest.Pytester, http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password, token = "s26c-password-5150", "s26c-token-9001"
+    monkeypatch.setenv("OPSVERIFY_NOTIFY", "0")
+    monkeypatch.delenv("OPSVERIFY_TARGET", raising=False)
+    monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(pytester.path / "reports"))
+    monkeypatch.setenv("API_PASSWORD", password)
+    monkeypatch.setenv("UPSTREAM_TOKEN", token)
+    # the service echoes the token in its answer: the failure's evidence holds it unless it is masked
+    http_server.routes["/health"] = json_response({"status": "down", "seen": token}, status=503)
+    host = http_server.url.removeprefix("http://")
+    entries = "".join(
+        f"  api-{i}: {{url: 'http://app:${{API_PASSWORD}}@{host}/health', headers: {{X-Upstream: "
+        f"'${{UPSTREAM_TOKEN}}'}}, expect: {{json: {{status: up}}}}}}\n"
+        for i in range(4)
+    )
+    (pytester.path / "prod.yaml").write_text(f"target: prod\nhttp:\n{entries}")
+    result = pytester.runpytest_subprocess("--target=prod.yaml", "-n", "2", "-rA", "-v")
+    result.assert_outcomes(failed=4)
+    assert "status: expected 200, got 503" in result.stdout.str()
+    assert {request["headers"].get("X-Upstream") for request in http_server.requests} == {token}  # sent
+    reports = pytester.path / "reports"
+    assert (reports / "summary.json").is_file()
+    assert (reports / "junit.xml").is_file()
+    assert len(list((reports / "allure-results").glob("*-result.json"))) == 4
+    written = result.stdout.str() + result.stderr.str()
+    written += "\n".join(p.read_text(errors="replace") for p in reports.rglob("*") if p.is_file())
+    assert password not in written
+    assert token not in written
+    assert "app:***@" in written  # the URL is shown, its password masked
+    assert re.search(r'seen\\?": \\?"\*\*\*', written)  # the echoed token is in the evidence, masked
+
+
+def test_a_worker_that_dies_in_a_test_is_reported_as_xdist_reports_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dying test's kept events (its setup report) never leave the worker: xdist still names the test."""
+    monkeypatch.setenv("OPSVERIFY_NOTIFY", "0")
+    monkeypatch.delenv("OPSVERIFY_TARGET", raising=False)
+    monkeypatch.setenv("OPSVERIFY_REPORTS_DIR", str(pytester.path / "reports"))
+    (pytester.path / "prod.yaml").write_text("target: prod\nhttp: {}\n")
+    pytester.makepyfile(
+        test_dies="""
+import os
+import pytest
+
+@pytest.mark.parametrize("i", range(6))
+def test_x(i):
+    if i == 2:
+        os._exit(3)
+"""
+    )
+    junit = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "--target=prod.yaml", "test_dies.py", "-n", "2", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.re_match_lines([r".*worker 'gw\d' crashed while running 'test_dies.py::test_x\[2\]'"])
+    assert re.search(r'<testcase classname="test_dies" name="test_x\[2\]"[^>]*><error ', junit.read_text())

@@ -14,6 +14,7 @@ import pytest
 from opsverify.config.interpolate import read_env_file
 from opsverify.config.target import load_target
 from opsverify.kinds import KINDS
+from tests.backups.s3.motoserver import moto_s3  # noqa: F401 - the codebook and cleanwithsnapshot buckets
 from tests.conftest import RunResult
 from tests.seeds.replicas.base import Replica
 from tests.seeds.replicas.database import require_tools

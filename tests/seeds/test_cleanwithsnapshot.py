@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.backups.s3.motoserver import MotoS3
 from tests.docker_engine import DockerEngine
 from tests.seeds.conftest import (
     SeedRunner,
@@ -21,9 +22,14 @@ from tests.seeds.replicas.cleanwithsnapshot import CleanWithSnapshot
 
 @pytest.fixture(scope="module")
 def replica(
-    tmp_path_factory: pytest.TempPathFactory, pg_url: str, redis_url: str, docker_engine: DockerEngine
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_url: str,
+    redis_url: str,
+    docker_engine: DockerEngine,
+    moto_s3: MotoS3,
 ) -> Iterator[CleanWithSnapshot]:
-    system = CleanWithSnapshot(tmp_path_factory.mktemp("cleanwithsnapshot"), pg_url, redis_url, docker_engine)
+    root = tmp_path_factory.mktemp("cleanwithsnapshot")
+    system = CleanWithSnapshot(root, pg_url, redis_url, docker_engine, moto_s3)
     yield system
     system.stop()
 

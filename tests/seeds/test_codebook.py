@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.backups.s3.motoserver import MotoS3
 from tests.seeds.conftest import (
     SeedRunner,
     assert_all_pass,
@@ -23,8 +24,8 @@ WARN = {("warning-email-slack", "oncall-mail"), ("warning-email-slack", "ops-sla
 
 
 @pytest.fixture(scope="module")
-def replica(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Codebook]:
-    system = Codebook(tmp_path_factory.mktemp("codebook"), pg_url)
+def replica(tmp_path_factory: pytest.TempPathFactory, pg_url: str, moto_s3: MotoS3) -> Iterator[Codebook]:
+    system = Codebook(tmp_path_factory.mktemp("codebook"), pg_url, moto_s3)
     yield system
     system.stop()
 

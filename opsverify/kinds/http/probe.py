@@ -20,7 +20,6 @@ from opsverify.kinds.base import ProbeContext
 from opsverify.kinds.http.facts import HttpFacts
 from opsverify.kinds.http.model import HttpAuth, HttpCheck
 from opsverify.kinds.http.verdict import judge
-from opsverify.netmessages import Endpoint, describe
 from opsverify.units import format_duration
 
 CHUNK = 65536
@@ -155,6 +154,9 @@ def request(session: requests.Session, entry: HttpCheck, ctx: ProbeContext) -> H
         with response:
             body, truncated = _read_capped(response, entry.max_body_bytes, started + entry.timeout)
     except requests.exceptions.RequestException as exc:
+        # the wording of a failure, imported only when a request failed (a passing run never needs it)
+        from opsverify.netmessages import Endpoint, describe
+
         raise RequestFailed(describe(exc, Endpoint.from_url(entry.url, entry.timeout))) from None
     return response_facts(
         entry,

@@ -25,6 +25,7 @@ import boto3
 import pytest
 
 from tests.conftest import free_port
+from tests.shared import once_per_process
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -119,7 +120,10 @@ def stop_moto(server: MotoS3) -> None:
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # four conftest.py files import it: one server per test process, not four
 def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
+    """moto's S3 server, credentials not checked; tests share it through buckets of their own
+    (`MotoS3.bucket()` names them uniquely). ~1.4 s of CPU to start in a venv without bytecode."""
     server = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
     yield server
     stop_moto(server)
@@ -161,6 +165,7 @@ def least_privilege_policy(bucket: str, prefix: str, get: bool = True) -> dict[s
 
 
 @pytest.fixture(scope="session")
+@once_per_process  # imported by two conftest.py files
 def moto_s3_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthS3]:
     log = tmp_path_factory.mktemp("moto-auth") / "moto.log"
     server = start_moto(log, {"INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_ACTIONS)})

@@ -1,18 +1,17 @@
-"""A replica's S3 bucket: moto's standalone server on a loopback port, with the AWS variables that reach it."""
+"""A replica's S3 bucket on moto's standalone server (the test process's one, `moto_s3`), with the AWS
+variables that reach it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.backups.s3.motoserver import KEY_ID, REGION, SECRET, MotoS3, start_moto, stop_moto
+from tests.backups.s3.motoserver import KEY_ID, REGION, SECRET, MotoS3
 
 
 class ReplicaBucket:
-    """One bucket on its own moto server; `env` is what the target's AWS credential chain reads."""
+    """One bucket of the replica's on the shared moto server; `env` is what the target's AWS credential chain
+    reads. `stop()` removes the bucket and what it holds (the server is the session's)."""
 
-    def __init__(self, root: Path, name: str) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.server: MotoS3 = start_moto(root / "moto.log")
+    def __init__(self, server: MotoS3, name: str) -> None:
+        self.server = server
         self.name = name
         self.server.client().create_bucket(Bucket=name)
         self.env = {
@@ -33,4 +32,5 @@ class ReplicaBucket:
         self.server.put(self.name, key, body, age_hours=age_hours)
 
     def stop(self) -> None:
-        stop_moto(self.server)
+        self.clear()
+        self.server.client().delete_bucket(Bucket=self.name)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from tests.backups.s3.motoserver import MotoS3
 from tests.docker_engine import DockerEngine
 from tests.seeds.replicas.base import Replica
 from tests.seeds.replicas.bucket import ReplicaBucket
@@ -61,7 +62,9 @@ class CleanWithSnapshot(Replica):
     name = "cleanwithsnapshot"
     backup_states = frozenset({"stale_backup", "broken_backup"})
 
-    def __init__(self, root: Path, admin_pg_url: str, redis_url: str, engine: DockerEngine) -> None:
+    def __init__(
+        self, root: Path, admin_pg_url: str, redis_url: str, engine: DockerEngine, s3: MotoS3
+    ) -> None:
         super().__init__(root)
         # docker compose: api, web, db, redis with their healthchecks (/healthz, pg_isready, redis-cli ping)
         self.stack = ComposeStack(engine, unique_project("cleaning"), ["api", "web", "db", "redis"],
@@ -86,9 +89,7 @@ class CleanWithSnapshot(Replica):
         self.backup_dir = root / "opt/backups/postgres"
         self.uploads = root / "opt/cleaning/var/uploads"
         self.uploads_backup_dir = root / "opt/cleaning"
-        self.bucket = ReplicaBucket(
-            root / "s3", "cleaning-uploads"
-        )  # aws s3 sync .../uploads/ s3://.../uploads/
+        self.bucket = ReplicaBucket(s3, "cleaning-uploads")  # aws s3 sync .../uploads/ s3://.../uploads/
         self.on_stop(self.bucket.stop)
         self.api_log = LogFile(root / "logs/api.log")
         self.db_log = LogFile(root / "logs/db.log")

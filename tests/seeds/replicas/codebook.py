@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 
+from tests.backups.s3.motoserver import MotoS3
 from tests.seeds.replicas.base import Replica
 from tests.seeds.replicas.bucket import ReplicaBucket
 from tests.seeds.replicas.certs import CertificateAuthority
@@ -60,7 +61,7 @@ class Codebook(Replica):
     name = "codebook"
     backup_states = frozenset({"stale_backup", "broken_backup"})
 
-    def __init__(self, root: Path, admin_pg_url: str) -> None:
+    def __init__(self, root: Path, admin_pg_url: str, s3: MotoS3) -> None:
         super().__init__(root)
         self.db = PostgresDatabase(admin_pg_url, "seed_codebook", SCHEMA)
         self.on_stop(self.db.drop)
@@ -78,7 +79,7 @@ class Codebook(Replica):
         self.on_stop(self.api.stop)
         self.backup_dir = root / "backups/database"
         self.pinecone_dir = root / "backups/pinecone"
-        self.bucket = ReplicaBucket(root / "s3", "codebook-backups")  # §4.1 weekly backups, §4.2 Pinecone
+        self.bucket = ReplicaBucket(s3, "codebook-backups")  # §4.1 weekly backups, §4.2 Pinecone
         self.on_stop(self.bucket.stop)
         self.app_log = LogFile(root / "logs/api.log")
         self.receivers = Receivers()
