@@ -167,8 +167,11 @@ def test_under_xdist_every_outcome_reaches_terminal_junit_and_durations_as_witho
     for phase in ("setup", "call", "teardown"):
         assert re.search(rf"\d+\.\d\ds {phase} +test_checks.py::test_passes", xdist[0]), xdist[0]
     batches, alone, encoded, plain_reports = map(int, (pytester.path / "seen.txt").read_text().split())
-    # each of the 7 tests' reports (one has no call) came in one batch per test, none alone
-    assert (batches, alone, encoded, plain_reports) == (7, 0, 0, 7 * 3 - 1)
+    # each of the 7 tests' reports (one has no call) came batched, none alone: one batch per test, except that
+    # an event sent mid-test from execnet's thread (xdist's `unscheduled` answering a steal) sends what the
+    # worker kept so far first, which splits that test's batch in two (8 batches seen once in 2343 tests' CI)
+    assert (alone, encoded, plain_reports) == (0, 0, 7 * 3 - 1)
+    assert 7 <= batches < 2 * 7, batches
 
 
 def test_a_tests_events_after_logstart_go_in_one_batch_and_come_back_in_order() -> None:
