@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsverify.config.target import CheckItem
 from opsverify.kinds.base import ProbeContext, ProbeProgress
-from opsverify.pytest_plugin.startup import gc_paused, library_imports
+from opsverify.pytest_plugin.startup import library_imports
 
 if TYPE_CHECKING:
     import asyncio
@@ -226,7 +226,7 @@ class ProbePool:
         """Submit every live check; returns how many were started."""
         live = [c for c in checks if c.kind.live]
         counts = Counter(c.kind.name for c in live)
-        with gc_paused(), library_imports():  # the probes' modules and libraries: long-lived (startup.py)
+        with library_imports():  # the probes' modules and libraries: long-lived (startup.py)
             for kind in {c.kind.name: c.kind for c in live}.values():
                 kind.load_probe()  # import probe modules (and the libraries' loggers) here, not in the threads
                 # On the loop only when the threads would need more than one round: fewer wait as well in

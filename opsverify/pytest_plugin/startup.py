@@ -54,14 +54,16 @@ def gc_paused() -> Iterator[None]:
 
 @contextmanager
 def library_imports() -> Iterator[None]:
-    """Imports in the block reuse the compiled code of a ForwardRef text and get PyYAML's pattern of
-    non-printable characters from `re`'s cache (see the module's text); everything as it was after it."""
+    """Imports in the block run with the collector paused (`gc_paused`), reuse the compiled code of a
+    ForwardRef text and get PyYAML's pattern of non-printable characters from `re`'s cache (see the module's
+    text); everything as it was after it."""
     seed_yaml_pattern()
     missing = object()
     before = typing.__dict__.get("compile", missing)
     typing.compile = _compile_text  # type: ignore[attr-defined]
     try:
-        yield
+        with gc_paused():
+            yield
     finally:
         if before is missing:
             del typing.compile  # type: ignore[attr-defined]

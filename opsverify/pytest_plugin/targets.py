@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from opsverify.pytest_plugin.startup import gc_paused, library_imports
+from opsverify.pytest_plugin.startup import library_imports
 
 # pydantic, PyYAML and the target model's modules: long-lived objects; their imports' repeated work (startup.py)
-with gc_paused(), library_imports():
+with library_imports():
     from opsverify.config.target import LoadedTarget, list_targets, load_target
     from opsverify.config.types import TIERS
     from opsverify.config.yamlsource import TargetError
@@ -98,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # `verify: false` on an http entry is the operator's explicit choice; urllib3 warns on every such request.
     # (pytest imports urllib3 to read this filter when the first test or collection starts: here instead,
     # with the collector paused and the imports' repeated work saved, as for the target model's modules.)
-    with gc_paused(), library_imports():
+    with library_imports():
         import urllib3.exceptions  # noqa: F401
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
     ensure_loaded(config)
@@ -109,7 +109,7 @@ def ensure_loaded(config: pytest.Config) -> list[LoadedTarget]:
     """The run's targets, loaded by the first plugin that needs them (a bad file stops the run: exit 4)."""
     if TARGETS not in config.stash:
         # the target model and its validation: objects that live as long as the run (startup.py)
-        with gc_paused(), library_imports():
+        with library_imports():
             config.stash[TARGETS] = [] if config.option.help else load_targets(config)
     return config.stash[TARGETS]
 
